@@ -1,0 +1,1 @@
+"""Accounts: sign-up by emailed code, login, sessions and profiles."""

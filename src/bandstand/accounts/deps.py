@@ -1,0 +1,67 @@
+"""Who is calling: the typed dependencies routes declare."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from bandstand.accounts import repository as repo
+from bandstand.accounts.cookies import ACCESS_COOKIE, DEVICE_COOKIE
+from bandstand.accounts.service import Client
+from bandstand.accounts.tokens import InvalidToken
+from bandstand.db import SessionDep
+from bandstand.errors import Unauthorized
+from bandstand.models import User
+from bandstand.runtime import RuntimeDep
+
+
+@dataclass(frozen=True)
+class Auth:
+    user: User
+    session_id: uuid.UUID
+
+
+def bearer_or_cookie(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+    return request.cookies.get(ACCESS_COOKIE)
+
+
+async def _auth(request: Request, rt: RuntimeDep, session: SessionDep) -> Auth:
+    token = bearer_or_cookie(request)
+    if not token:
+        raise Unauthorized("Authentication required.")
+    try:
+        claims = rt.signer.read(token, "access")
+        user_id = uuid.UUID(claims.sub)
+        session_id = uuid.UUID(claims.sid or "")
+    except (InvalidToken, ValueError) as exc:
+        raise Unauthorized("Invalid or expired access token.") from exc
+    user = await repo.user_for_access(session, user_id, session_id)
+    if user is None:
+        raise Unauthorized("Invalid or expired access token.")
+    return Auth(user=user, session_id=session_id)
+
+
+def _client(request: Request) -> Client:
+    return Client(
+        address=request.client.host if request.client else "unknown",
+        user_agent=request.headers.get("user-agent"),
+        device_token=request.cookies.get(DEVICE_COOKIE),
+    )
+
+
+AuthDep = Annotated[Auth, Depends(_auth)]
+ClientDep = Annotated[Client, Depends(_client)]
+
+
+async def _current_user(auth: AuthDep) -> User:
+    return auth.user
+
+
+CurrentUser = Annotated[User, Depends(_current_user)]

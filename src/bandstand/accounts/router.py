@@ -1,0 +1,285 @@
+"""HTTP for ``/api/v1/users``: parse, call one service function, answer in the envelope."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse
+
+from bandstand.accounts import service
+from bandstand.accounts.cookies import (
+    ACCESS_COOKIE,
+    DEVICE_COOKIE,
+    REFRESH_COOKIE,
+    SIGNUP_COOKIE,
+    clear_cookie,
+    set_cookie,
+)
+from bandstand.accounts.deps import AuthDep, ClientDep, CurrentUser
+from bandstand.accounts.schemas import (
+    ChangePasswordIn,
+    ContentOut,
+    LoginIn,
+    LoginOut,
+    ProfileOut,
+    RefreshIn,
+    RegisterForm,
+    ResendOtpIn,
+    SignupStarted,
+    TokensOut,
+    UpdateAccountIn,
+    UserPrivate,
+    UserPublic,
+    VerifyOtpIn,
+)
+from bandstand.accounts.tokens import InvalidToken
+from bandstand.db import SessionDep
+from bandstand.errors import BadRequest
+from bandstand.kit.envelope import Envelope, envelope
+from bandstand.kit.http import JSON_BODY, MULTIPART_BODY
+from bandstand.kit.pagination import PageParams, page_of
+from bandstand.models import User
+from bandstand.runtime import Runtime, RuntimeDep
+
+router = APIRouter(prefix="/users", tags=["users"])
+REFRESH_PATH = "/api/v1/users"
+
+
+def private_view(rt: Runtime, user: User) -> dict[str, Any]:
+    return UserPrivate(
+        id=user.id,
+        username=user.username,
+        fullname=user.fullname,
+        avatar=service.avatar_url(rt, user.avatar_key),
+        email=user.email,
+        role=user.role,
+        createdAt=user.created_at,
+        updatedAt=user.updated_at,
+    ).model_dump(mode="json", by_alias=True)
+
+
+def public_view(rt: Runtime, user: User) -> dict[str, Any]:
+    return UserPublic(
+        id=user.id,
+        username=user.username,
+        fullname=user.fullname,
+        avatar=service.avatar_url(rt, user.avatar_key),
+    ).model_dump(mode="json", by_alias=True)
+
+
+def _set_session_cookies(rt: Runtime, response: JSONResponse, tokens: service.IssuedTokens) -> None:
+    s = rt.settings
+    set_cookie(response, s, ACCESS_COOKIE, tokens.access, s.access_token_ttl_s)
+    set_cookie(response, s, REFRESH_COOKIE, tokens.refresh, s.refresh_token_ttl_s, REFRESH_PATH)
+
+
+def _signup_handle(rt: Runtime, request: Request, given: uuid.UUID | None) -> uuid.UUID:
+    """The sign-up a code is for: ``registrationId`` in the body, or the signed cookie."""
+    if given is not None:
+        return given
+    cookie = request.cookies.get(SIGNUP_COOKIE)
+    if cookie:
+        try:
+            return uuid.UUID(rt.signer.read(cookie, "signup").sub)
+        except (InvalidToken, ValueError) as exc:
+            raise BadRequest("The sign-up cookie is not valid. Register again.") from exc
+    raise BadRequest(
+        "Which sign-up? Send registrationId, or keep the emailForOTP cookie.",
+        errors=[{"field": "registrationId", "message": "This field is required."}],
+    )
+
+
+@router.post(
+    "/register",
+    response_model=Envelope[SignupStarted],
+    dependencies=[MULTIPART_BODY],
+    summary="Start a sign-up; emails a 6-digit code",
+)
+async def register(
+    rt: RuntimeDep,
+    session: SessionDep,
+    client: ClientDep,
+    form: Annotated[RegisterForm, Form()],
+    avatar: Annotated[UploadFile, File()],
+) -> JSONResponse:
+    signup = await service.register(rt, session, form, await avatar.read(), client)
+    data = SignupStarted(
+        registrationId=signup.id, email=signup.email, expiresIn=rt.settings.otp_ttl_s
+    ).model_dump(mode="json")
+    response = envelope(data, "OTP sent to your email.")
+    handle = rt.signer.issue("signup", str(signup.id), rt.settings.signup_ttl_s)
+    set_cookie(response, rt.settings, SIGNUP_COOKIE, handle, rt.settings.signup_ttl_s)
+    return response
+
+
+@router.post(
+    "/resend-otp",
+    response_model=Envelope[SignupStarted],
+    dependencies=[JSON_BODY],
+    summary="Email a fresh code for a pending sign-up",
+)
+async def resend_otp(
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    client: ClientDep,
+    body: Annotated[ResendOtpIn | None, Body()] = None,
+) -> JSONResponse:
+    signup_id = _signup_handle(rt, request, body.registrationId if body else None)
+    signup = await service.resend_code(rt, session, signup_id, client)
+    data = SignupStarted(
+        registrationId=signup.id, email=signup.email, expiresIn=rt.settings.otp_ttl_s
+    ).model_dump(mode="json")
+    return envelope(data, "A new OTP was sent to your email.")
+
+
+@router.post(
+    "/verify-otp",
+    response_model=Envelope[UserPrivate],
+    status_code=201,
+    dependencies=[JSON_BODY],
+    summary="Finish a sign-up with the emailed code",
+)
+async def verify_otp(
+    request: Request, rt: RuntimeDep, session: SessionDep, client: ClientDep, body: VerifyOtpIn
+) -> JSONResponse:
+    signup_id = _signup_handle(rt, request, body.registrationId)
+    user = await service.verify_code(rt, session, signup_id, body.otp, client, body.email)
+    response = envelope(private_view(rt, user), "User registered successfully.", 201)
+    clear_cookie(response, rt.settings, SIGNUP_COOKIE)
+    return response
+
+
+@router.post(
+    "/login",
+    response_model=Envelope[LoginOut],
+    dependencies=[JSON_BODY],
+    summary="Log in with email or username",
+)
+async def login(
+    rt: RuntimeDep, session: SessionDep, client: ClientDep, body: LoginIn
+) -> JSONResponse:
+    user, tokens = await service.login(rt, session, body, client)
+    data = {
+        "user": private_view(rt, user),
+        "accessToken": tokens.access,
+        "refreshToken": tokens.refresh,
+    }
+    response = envelope(data, "User logged in successfully.")
+    _set_session_cookies(rt, response, tokens)
+    set_cookie(response, rt.settings, DEVICE_COOKIE, service.device_token(rt, user), 365 * 86400)
+    return response
+
+
+@router.post(
+    "/refresh-token",
+    response_model=Envelope[TokensOut],
+    dependencies=[JSON_BODY],
+    summary="Rotate the refresh token (cookie or body)",
+)
+async def refresh_token(
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    client: ClientDep,
+    body: Annotated[RefreshIn | None, Body()] = None,
+) -> JSONResponse:
+    token = (body.refreshToken if body else None) or request.cookies.get(REFRESH_COOKIE)
+    tokens = await service.refresh(rt, session, token, client)
+    response = envelope(
+        {"accessToken": tokens.access, "refreshToken": tokens.refresh}, "Access token refreshed."
+    )
+    _set_session_cookies(rt, response, tokens)
+    return response
+
+
+@router.post("/logout", response_model=Envelope[None], summary="End this login")
+async def logout(rt: RuntimeDep, session: SessionDep, auth: AuthDep) -> JSONResponse:
+    await service.logout(session, auth.session_id)
+    response = envelope(None, "User logged out.")
+    clear_cookie(response, rt.settings, ACCESS_COOKIE)
+    clear_cookie(response, rt.settings, REFRESH_COOKIE, REFRESH_PATH)
+    return response
+
+
+@router.get("/current-user", response_model=Envelope[UserPrivate], summary="Who am I")
+async def current_user(rt: RuntimeDep, user: CurrentUser) -> JSONResponse:
+    return envelope(private_view(rt, user), "Current user fetched.")
+
+
+@router.post(
+    "/change-password",
+    response_model=Envelope[None],
+    dependencies=[JSON_BODY],
+    summary="Change password; ends every other login",
+)
+async def change_password(
+    session: SessionDep, auth: AuthDep, body: ChangePasswordIn
+) -> JSONResponse:
+    await service.change_password(session, auth.user, auth.session_id, body)
+    return envelope(None, "Password changed successfully.")
+
+
+@router.patch(
+    "/update-account",
+    response_model=Envelope[UserPrivate],
+    dependencies=[JSON_BODY],
+    summary="Change fullname, email or username",
+)
+async def update_account(
+    rt: RuntimeDep, session: SessionDep, user: CurrentUser, body: UpdateAccountIn
+) -> JSONResponse:
+    user = await service.update_account(session, user, body)
+    return envelope(private_view(rt, user), "Account details updated.")
+
+
+@router.patch(
+    "/update-avatar",
+    response_model=Envelope[UserPrivate],
+    dependencies=[MULTIPART_BODY],
+    summary="Replace the avatar",
+)
+async def update_avatar(
+    rt: RuntimeDep, session: SessionDep, user: CurrentUser, avatar: Annotated[UploadFile, File()]
+) -> JSONResponse:
+    user = await service.update_avatar(rt, session, user, await avatar.read())
+    return envelope(private_view(rt, user), "Avatar updated.")
+
+
+@router.api_route(
+    "/watchHistory",
+    methods=["GET", "POST"],
+    response_model=Envelope[dict[str, Any]],
+    summary="Songs I played, newest first",
+)
+async def watch_history(_: CurrentUser, paging: Annotated[PageParams, Depends()]) -> JSONResponse:
+    # Plays arrive with the engagement issue; until then every history is empty.
+    return envelope(
+        page_of([], page=paging.page, limit=paging.limit, total=0), "Watch history fetched."
+    )
+
+
+@router.get("/get/{userId}", response_model=Envelope[ProfileOut], summary="A user's public profile")
+async def profile(
+    rt: RuntimeDep, session: SessionDep, _: CurrentUser, userId: uuid.UUID
+) -> JSONResponse:
+    user = await service.public_user(session, userId)
+    data = {
+        **public_view(rt, user),
+        "createdAt": user.created_at.isoformat(),
+        "songs": [],
+        "playlists": [],
+    }
+    return envelope(data, "User profile fetched.")
+
+
+@router.get(
+    "/{userId}/content",
+    response_model=Envelope[ContentOut],
+    summary="A user's songs and public playlists",
+)
+async def content(session: SessionDep, _: CurrentUser, userId: uuid.UUID) -> JSONResponse:
+    await service.public_user(session, userId)
+    return envelope({"songs": [], "playlists": []}, "User content fetched.")

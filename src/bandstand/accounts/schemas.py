@@ -1,0 +1,156 @@
+"""What the accounts API takes and gives. Inputs forbid unknown fields."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from bandstand.accounts.passwords import is_common
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,30}$")
+
+
+def _username(value: str) -> str:
+    if not USERNAME.fullmatch(value):
+        raise ValueError("Username must be 3–30 letters, digits, '_', '.' or '-'.")
+    return value
+
+
+def _password(value: str) -> str:
+    if is_common(value):
+        raise ValueError("This password is too common; choose another.")
+    return value
+
+
+def _email(value: str) -> str:
+    return value.lower()
+
+
+Email = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(_email)]
+Username = Annotated[str, StringConstraints(max_length=30), AfterValidator(_username)]
+Fullname = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Password = Annotated[
+    str, StringConstraints(min_length=8, max_length=128), AfterValidator(_password)
+]
+AnyPassword = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterForm(BaseModel):
+    # A form: the avatar file arrives beside these fields, and nothing else is read.
+    model_config = ConfigDict(extra="ignore")
+
+    fullname: Fullname
+    email: Email
+    username: Username
+    password: Password
+
+
+class VerifyOtpIn(Input):
+    otp: Code
+    registrationId: uuid.UUID | None = None
+    email: Email | None = None
+
+
+class ResendOtpIn(Input):
+    registrationId: uuid.UUID | None = None
+
+
+class LoginIn(Input):
+    email: Annotated[str, StringConstraints(min_length=1, max_length=254)] | None = None
+    username: Annotated[str, StringConstraints(min_length=1, max_length=254)] | None = None
+    password: AnyPassword
+
+    @model_validator(mode="after")
+    def _one_identifier(self) -> LoginIn:
+        if not (self.email or self.username):
+            raise ValueError("Give your email or username.")
+        return self
+
+    @property
+    def identifier(self) -> str:
+        return (self.email or self.username or "").strip().lower()
+
+
+class RefreshIn(Input):
+    refreshToken: Annotated[str, StringConstraints(max_length=2048)] | None = None
+
+
+class ChangePasswordIn(Input):
+    oldPassword: AnyPassword
+    newPassword: Password
+
+
+class UpdateAccountIn(Input):
+    fullname: Fullname | None = None
+    email: Email | None = None
+    username: Username | None = None
+    currentPassword: AnyPassword | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> UpdateAccountIn:
+        if self.fullname is None and self.email is None and self.username is None:
+            raise ValueError("Give at least one of fullname, email or username.")
+        return self
+
+
+class UserPublic(BaseModel):
+    """What anyone may see of a user."""
+
+    id: uuid.UUID = Field(serialization_alias="_id")
+    username: str
+    fullname: str
+    avatar: str | None
+
+
+class UserPrivate(UserPublic):
+    """What a user sees of themselves."""
+
+    email: str
+    role: str
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class SignupStarted(BaseModel):
+    registrationId: uuid.UUID
+    email: str
+    expiresIn: int
+
+
+class LoginOut(BaseModel):
+    user: UserPrivate
+    accessToken: str
+    refreshToken: str
+
+
+class TokensOut(BaseModel):
+    accessToken: str
+    refreshToken: str
+
+
+class ProfileOut(UserPublic):
+    createdAt: datetime
+    songs: list[dict[str, object]]
+    playlists: list[dict[str, object]]
+
+
+class ContentOut(BaseModel):
+    songs: list[dict[str, object]]
+    playlists: list[dict[str, object]]

@@ -1,0 +1,94 @@
+"""create_app(): middleware, routers and the lifespan that owns engines and clients."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import Scope
+
+from bandstand import __version__
+from bandstand.accounts.cookies import AUTH_COOKIES
+from bandstand.accounts.router import router as users_router
+from bandstand.config import Settings
+from bandstand.errors import install_error_handlers
+from bandstand.kit.envelope import envelope
+from bandstand.logging import configure_logging
+from bandstand.middleware import BodyLimitMiddleware, CrossSiteWriteMiddleware, RequestIdMiddleware
+from bandstand.migrations import upgrade
+from bandstand.runtime import Runtime
+from bandstand.system import mount_static
+from bandstand.system import router as system_router
+
+API_PREFIX = "/api/v1"
+
+
+def _limit_for(settings: Settings):
+    def limit(scope: Scope) -> int:
+        for name, value in scope.get("headers", []):
+            if name == b"content-type" and value.lower().startswith(b"multipart/"):
+                return settings.max_upload_bytes
+        return settings.max_json_bytes
+
+    return limit
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool | None = None) -> FastAPI:
+    """Build the application. ``migrate`` (default: on the embedded database) applies
+    migrations at start-up, so ``bandstand serve`` needs nothing run before it."""
+    settings = settings or Settings()
+    configure_logging(settings.log_json)
+    should_migrate = settings.is_embedded_database if migrate is None else migrate
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if should_migrate:
+            await asyncio.to_thread(upgrade, settings.effective_database_url)
+        runtime = Runtime.build(settings)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(
+        title="Bandstand",
+        version=__version__,
+        summary="A self-hostable music platform for independent artists.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(users_router)
+
+    @api.get("/ping", include_in_schema=False)
+    async def ping() -> JSONResponse:
+        return envelope({"pong": True}, "pong")
+
+    app.include_router(api)
+    app.include_router(system_router)
+    mount_static(app)
+
+    # Outermost last: request id wraps everything, so every fault gets one.
+    app.add_middleware(
+        CrossSiteWriteMiddleware, allowed_origins=settings.origins, cookie_names=AUTH_COOKIES
+    )
+    app.add_middleware(BodyLimitMiddleware, limit_for=_limit_for(settings))
+    if settings.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["authorization", "content-type"],
+        )
+    app.add_middleware(RequestIdMiddleware)
+    return app

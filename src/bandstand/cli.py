@@ -1,0 +1,100 @@
+"""``bandstand``: thin commands over the services."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bandstand.config import Settings
+
+app = typer.Typer(help="Bandstand: a self-hostable music platform.", no_args_is_help=True)
+admin = typer.Typer(help="Manage administrators.", no_args_is_help=True)
+app.add_typer(admin, name="admin")
+console = Console()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API (applies migrations first on the embedded database)."""
+    import uvicorn
+
+    settings = Settings()
+    if settings.is_embedded_database and workers > 1:
+        raise typer.BadParameter("the embedded SQLite database serves one worker process")
+    uvicorn.run(
+        "bandstand.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        server_header=False,
+        log_level="info",
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    from bandstand.migrations import upgrade
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+    console.print("[green]Database is up to date.[/green]")
+
+
+@app.command()
+def cleanup() -> None:
+    """Delete sign-ups nobody verified in time, with their avatars."""
+    from bandstand.accounts.service import purge_expired_signups
+    from bandstand.db import transaction
+    from bandstand.runtime import Runtime
+
+    async def run() -> int:
+        runtime = Runtime.build(Settings())
+        total = 0
+        try:
+            while True:
+                async for session in transaction(runtime.sessionmaker):
+                    removed = await purge_expired_signups(runtime, session, limit=500)
+                total += removed
+                if removed < 500:
+                    return total
+        finally:
+            await runtime.close()
+
+    console.print(f"Removed {asyncio.run(run())} expired sign-ups.")
+
+
+@admin.command("promote")
+def promote(login: Annotated[str, typer.Argument(help="Email or username.")]) -> None:
+    """Make an existing user an administrator."""
+    from bandstand.accounts import repository as repo
+    from bandstand.db import transaction
+    from bandstand.models import Role
+    from bandstand.runtime import Runtime
+
+    async def run() -> bool:
+        runtime = Runtime.build(Settings())
+        try:
+            async for session in transaction(runtime.sessionmaker):
+                user = await repo.user_by_login(session, login.strip().lower())
+                if user is None:
+                    return False
+                user.role = Role.ADMIN
+            return True
+        finally:
+            await runtime.close()
+
+    if not asyncio.run(run()):
+        console.print(f"[red]No user {login!r}.[/red]")
+        raise typer.Exit(1)
+    console.print(f"[green]{login} is now an administrator.[/green]")

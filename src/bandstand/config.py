@@ -1,0 +1,109 @@
+"""One typed settings object, read from ``BANDSTAND_*`` variables and ``.env``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-only-secret-change-me-in-production-0000"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BANDSTAND_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    # Prefix of every Redis key, so several deployments (or test runs) can share a server.
+    redis_namespace: str = "bandstand"
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    public_url: str = "http://127.0.0.1:8000"
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_json: bool = False
+
+    # request bodies
+    max_json_bytes: int = 64 * 1024
+    max_upload_bytes: int = 6 * 1024 * 1024
+    avatar_max_bytes: int = 5 * 1024 * 1024
+    avatar_size_px: int = 512
+
+    # tokens and sessions
+    access_token_ttl_s: int = 15 * 60
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+    refresh_reuse_grace_s: int = 10
+
+    # sign-up
+    otp_ttl_s: int = 5 * 60
+    otp_max_attempts: int = 5
+    signup_ttl_s: int = 60 * 60
+    otp_send_per_address: str = "3/10minutes"
+    otp_send_per_client: str = "20/hour"
+    otp_verify_per_client: str = "30/15minutes"
+
+    # login throttling (failed attempts only)
+    login_fail_per_pair: str = "5/10minutes"
+    login_fail_per_client: str = "30/10minutes"
+    login_fail_per_account: str = "100/10minutes"
+
+    # email
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Bandstand <no-reply@bandstand.local>"
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_ca_file: Path | None = None
+    smtp_timeout_s: float = 10.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_origins(cls, values: dict[str, object]) -> dict[str, object]:
+        origins = values.get("allowed_origins")
+        if isinstance(origins, str):
+            values["allowed_origins"] = [o.strip() for o in origins.split(",") if o.strip()]
+        return values
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> Settings:
+        if self.env == "production":
+            secret = self.secret_key.get_secret_value()
+            if secret == DEFAULT_SECRET or len(secret) < 32:
+                raise ValueError(
+                    "BANDSTAND_SECRET_KEY must be set to a random value of at least "
+                    "32 characters when BANDSTAND_ENV=production"
+                )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'bandstand.db').resolve()}"
+
+    @property
+    def is_embedded_database(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def origins(self) -> list[str]:
+        """The origins allowed to make cookie-authenticated writes: our own and the list."""
+        own = self.public_url.rstrip("/")
+        return [own, *(o.rstrip("/") for o in self.allowed_origins)]

@@ -1,0 +1,1 @@
+"""Checking and transforming media files (images now; audio with the songs issue)."""

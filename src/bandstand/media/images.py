@@ -1,0 +1,56 @@
+"""Images are judged by their bytes, never their names, and always re-encoded."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+MAX_PIXELS = 40_000_000
+
+
+class InvalidImage(ValueError):
+    """The bytes are not an image we accept."""
+
+
+def reencode_square(data: bytes, size: int) -> bytes:
+    """Decode ``data``, crop it square, scale to ``size`` and write a fresh WebP.
+
+    Re-encoding drops every byte of the original that is not pixels: EXIF (GPS
+    positions included), comments, and anything smuggled after the image data.
+    Blocking: run it in a thread.
+    """
+    if not data:
+        raise InvalidImage("The file is empty.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+            if probe.format not in ACCEPTED_FORMATS:
+                raise InvalidImage("Only JPEG, PNG, WebP and GIF images are accepted.")
+            width, height = probe.size
+            if width * height > MAX_PIXELS:
+                raise InvalidImage("The image has too many pixels.")
+            probe.verify()
+            image = Image.open(io.BytesIO(data))
+            image.load()
+    except InvalidImage:
+        raise
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ) as exc:
+        raise InvalidImage("The file is not a valid image.") from exc
+    image = ImageOps.exif_transpose(image)
+    has_alpha = image.mode in ("RGBA", "LA") or "transparency" in image.info
+    image = image.convert("RGBA" if has_alpha else "RGB")
+    image = ImageOps.fit(image, (size, size), method=Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, format="WEBP", quality=85, method=4)
+    return out.getvalue()

@@ -1,0 +1,8 @@
+"""Every ORM model, one file per table. Importing this package registers them all."""
+
+from bandstand.models.base import Base
+from bandstand.models.login_session import LoginSession, RefreshToken
+from bandstand.models.pending_signup import PendingSignup
+from bandstand.models.user import Role, User
+
+__all__ = ["Base", "LoginSession", "PendingSignup", "RefreshToken", "Role", "User"]

@@ -1,0 +1,51 @@
+"""The long-lived parts a running Bandstand shares: built once at start-up, closed at exit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bandstand.accounts.tokens import TokenSigner
+from bandstand.config import Settings
+from bandstand.db import create_engine, create_sessionmaker
+from bandstand.kit.ratelimit import RateLimiter
+from bandstand.mail import Mailer, build_mailer
+from bandstand.storage import Storage, build_storage
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    limiter: RateLimiter
+    mailer: Mailer
+    storage: Storage
+    signer: TokenSigner
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        engine = create_engine(settings.effective_database_url)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            limiter=RateLimiter(settings.redis_url, prefix=f"{settings.redis_namespace}:rl"),
+            mailer=build_mailer(settings),
+            storage=build_storage(settings),
+            signer=TokenSigner(settings.secret_key.get_secret_value()),
+        )
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]

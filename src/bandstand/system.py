@@ -1,0 +1,85 @@
+"""Operator routes: liveness, readiness, offline API docs, local media files."""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+from importlib import resources
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from bandstand.errors import NotFound
+from bandstand.kit.envelope import envelope
+from bandstand.runtime import RuntimeDep
+from bandstand.storage import InvalidKey
+from bandstand.storage.local import LocalStorage
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/healthz")
+async def healthz() -> JSONResponse:
+    return envelope({"status": "ok"}, "Alive.")
+
+
+@router.get("/readyz")
+async def readyz(rt: RuntimeDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        async with asyncio.timeout(3):
+            async with rt.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    if rt.settings.redis_url:
+        try:
+            async with asyncio.timeout(3):
+                checks["redis"] = "ok" if await rt.limiter.ping() else "unreachable"
+        except Exception as exc:
+            checks["redis"] = f"unreachable: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return envelope(checks, "Ready." if ready else "Not ready.", 200 if ready else 503)
+
+
+@router.get("/docs")
+async def docs(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Bandstand API",
+        swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+        swagger_css_url="/static/swagger-ui/swagger-ui.css",
+        swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+    )
+
+
+@router.get("/media/{key:path}")
+async def media(key: str, rt: RuntimeDep) -> FileResponse:
+    """Local storage's files. Keys are checked against what the server generates."""
+    storage = rt.storage
+    if not isinstance(storage, LocalStorage):
+        raise NotFound("Media not found.")
+    try:
+        path = storage.path(key)
+    except InvalidKey as exc:
+        raise NotFound("Media not found.") from exc
+    if not await asyncio.to_thread(path.is_file):
+        raise NotFound("Media not found.")
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return FileResponse(
+        path,
+        media_type=media_type,
+        headers={
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def mount_static(app: FastAPI) -> None:
+    directory = resources.files("bandstand").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(directory)), name="static")
