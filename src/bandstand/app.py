@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
@@ -27,7 +27,9 @@ from bandstand.system import router as system_router
 API_PREFIX = "/api/v1"
 
 
-def _limit_for(settings: Settings):
+def _limit_for(settings: Settings) -> Callable[[Scope], int]:
+    """Uploads may be larger than any JSON body."""
+
     def limit(scope: Scope) -> int:
         for name, value in scope.get("headers", []):
             if name == b"content-type" and value.lower().startswith(b"multipart/"):

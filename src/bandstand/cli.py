@@ -63,7 +63,7 @@ def cleanup() -> None:
         total = 0
         try:
             while True:
-                async for session in transaction(runtime.sessionmaker):
+                async with transaction(runtime.sessionmaker) as session:
                     removed = await purge_expired_signups(runtime, session, limit=500)
                 total += removed
                 if removed < 500:
@@ -85,7 +85,7 @@ def promote(login: Annotated[str, typer.Argument(help="Email or username.")]) ->
     async def run() -> bool:
         runtime = Runtime.build(Settings())
         try:
-            async for session in transaction(runtime.sessionmaker):
+            async with transaction(runtime.sessionmaker) as session:
                 user = await repo.user_by_login(session, login.strip().lower())
                 if user is None:
                     return False

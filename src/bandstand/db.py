@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import structlog
@@ -77,6 +78,7 @@ async def rollback(session: AsyncSession) -> None:
     await _run_hooks(session, "on_rollback")
 
 
+@asynccontextmanager
 async def transaction(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
@@ -94,7 +96,7 @@ async def transaction(
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async for session in transaction(request.app.state.runtime.sessionmaker):
+    async with transaction(request.app.state.runtime.sessionmaker) as session:
         yield session
 
 

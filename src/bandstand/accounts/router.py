@@ -248,11 +248,11 @@ async def update_avatar(
     return envelope(private_view(rt, user), "Avatar updated.")
 
 
-@router.api_route(
-    "/watchHistory",
-    methods=["GET", "POST"],
-    response_model=Envelope[dict[str, Any]],
-    summary="Songs I played, newest first",
+@router.get(
+    "/watchHistory", response_model=Envelope[dict[str, Any]], summary="My listening history"
+)
+@router.post(
+    "/watchHistory", response_model=Envelope[dict[str, Any]], summary="My listening history"
 )
 async def watch_history(_: CurrentUser, paging: Annotated[PageParams, Depends()]) -> JSONResponse:
     # Plays arrive with the engagement issue; until then every history is empty.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 from fastapi.responses import JSONResponse
@@ -28,7 +29,7 @@ def envelope(
     message: str = "OK",
     status_code: int = 200,
     errors: list[dict[str, str]] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = {
         "statusCode": status_code,

@@ -47,10 +47,13 @@ def reencode_square(data: bytes, size: int) -> bytes:
         ValueError,
     ) as exc:
         raise InvalidImage("The file is not a valid image.") from exc
-    image = ImageOps.exif_transpose(image)
-    has_alpha = image.mode in ("RGBA", "LA") or "transparency" in image.info
-    image = image.convert("RGBA" if has_alpha else "RGB")
-    image = ImageOps.fit(image, (size, size), method=Image.Resampling.LANCZOS)
+    upright = ImageOps.exif_transpose(image)
+    has_alpha = upright.mode in ("RGBA", "LA") or "transparency" in upright.info
+    square = ImageOps.fit(
+        upright.convert("RGBA" if has_alpha else "RGB"),
+        (size, size),
+        method=Image.Resampling.LANCZOS,
+    )
     out = io.BytesIO()
-    image.save(out, format="WEBP", quality=85, method=4)
+    square.save(out, format="WEBP", quality=85, method=4)
     return out.getvalue()
