@@ -80,6 +80,7 @@ async def test_docs_render_with_no_asset_from_the_internet(harness: Harness) -> 
     urls = re.findall(r"""(?:src|href)=["']([^"']+)""", page.text)
     assert urls and all(u.startswith("/") for u in urls), urls
     assert "cdn" not in page.text.lower() and "https://" not in page.text
+    assert '"validatorUrl": null' in page.text
     for url in urls:
         assert (await client.get(url)).status_code == 200, url
     spec = (await client.get("/openapi.json")).json()

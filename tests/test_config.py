@@ -17,6 +17,15 @@ def test_production_refuses_the_default_secret() -> None:
     assert ok.is_production
 
 
+def test_without_a_secret_the_data_dir_keeps_a_random_one(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    secret = settings.signing_secret()
+    assert len(secret) >= 32 and settings.signing_secret() == secret
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    other = Settings(_env_file=None, data_dir=tmp_path / "elsewhere")  # type: ignore[call-arg]
+    assert other.signing_secret() != secret
+
+
 def test_environment_and_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text(

@@ -23,8 +23,12 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Serve the API (applies migrations first on the embedded database)."""
+    import os
+
     import uvicorn
 
+    # Links the API hands out (media URLs) point at this server unless told otherwise.
+    os.environ.setdefault("BANDSTAND_PUBLIC_URL", f"http://{host}:{port}")
     settings = Settings()
     if settings.is_embedded_database and workers > 1:
         raise typer.BadParameter("the embedded SQLite database serves one worker process")

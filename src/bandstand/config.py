@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
-DEFAULT_SECRET = "dev-only-secret-change-me-in-production-0000"  # noqa: S105
 
 
 class Settings(BaseSettings):
@@ -22,7 +23,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # Prefix of every Redis key, so several deployments (or test runs) can share a server.
     redis_namespace: str = "bandstand"
-    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    # Unset outside production: a random key is made once and kept in the data dir.
+    secret_key: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8000"
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_json: bool = False
@@ -72,13 +74,26 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Settings:
         if self.env == "production":
-            secret = self.secret_key.get_secret_value()
-            if secret == DEFAULT_SECRET or len(secret) < 32:
+            secret = self.secret_key.get_secret_value() if self.secret_key else ""
+            if len(secret) < 32:
                 raise ValueError(
                     "BANDSTAND_SECRET_KEY must be set to a random value of at least "
                     "32 characters when BANDSTAND_ENV=production"
                 )
         return self
+
+    def signing_secret(self) -> str:
+        """The configured secret, or the data dir's own random one (made on first use)."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
 
     @property
     def is_production(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bandstand.accounts.principals import Principals, build_principals
 from bandstand.accounts.tokens import TokenSigner
 from bandstand.config import Settings
 from bandstand.db import create_engine, create_sessionmaker
@@ -20,6 +21,7 @@ from bandstand.storage import Storage, build_storage
 class Runtime:
     settings: Settings
     engine: AsyncEngine
+    principals: Principals
     sessionmaker: async_sessionmaker[AsyncSession]
     limiter: RateLimiter
     mailer: Mailer
@@ -32,18 +34,20 @@ class Runtime:
         return cls(
             settings=settings,
             engine=engine,
+            principals=build_principals(settings.effective_database_url),
             sessionmaker=create_sessionmaker(engine),
             limiter=RateLimiter(settings.redis_url, prefix=f"{settings.redis_namespace}:rl"),
             mailer=build_mailer(settings),
             storage=build_storage(settings),
-            signer=TokenSigner(settings.secret_key.get_secret_value()),
+            signer=TokenSigner(settings.signing_secret()),
         )
 
     async def close(self) -> None:
         await self.engine.dispose()
+        await self.principals.close()
 
 
-def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -54,6 +54,8 @@ async def docs(request: Request) -> HTMLResponse:
         swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
         swagger_css_url="/static/swagger-ui/swagger-ui.css",
         swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+        # Swagger UI would otherwise post the spec to validator.swagger.io.
+        swagger_ui_parameters={"validatorUrl": None},
     )
 
 

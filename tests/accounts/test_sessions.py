@@ -43,7 +43,7 @@ async def test_bad_access_tokens_are_refused(harness: Harness) -> None:
     claims = jwt.decode(good, options={"verify_signature": False})
     head, body, sig = good.split(".")
     tampered_claims = {**claims, "sub": "00000000-0000-0000-0000-000000000000"}
-    signer = TokenSigner(harness.settings.secret_key.get_secret_value())
+    signer = TokenSigner(harness.settings.signing_secret())
     expired = signer.issue("access", claims["sub"], -60, session_id=uuid.UUID(claims["sid"]))
     candidates = {
         "tampered": f"{head}.{_b64(tampered_claims)}.{sig}",

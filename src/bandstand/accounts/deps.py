@@ -8,18 +8,29 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from bandstand.accounts import repository as repo
 from bandstand.accounts.cookies import ACCESS_COOKIE, DEVICE_COOKIE
+from bandstand.accounts.principals import Account
 from bandstand.accounts.service import Client
 from bandstand.accounts.tokens import InvalidToken
 from bandstand.db import SessionDep
 from bandstand.errors import Unauthorized
 from bandstand.models import User
-from bandstand.runtime import RuntimeDep
+from bandstand.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A verified caller: their live login and a read-only view of their account."""
+
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    account: Account
 
 
 @dataclass(frozen=True)
 class Auth:
+    """A verified caller with their account loaded for change in the request's session."""
+
     user: User
     session_id: uuid.UUID
 
@@ -32,20 +43,32 @@ def bearer_or_cookie(request: Request) -> str | None:
     return request.cookies.get(ACCESS_COOKIE)
 
 
-async def _auth(request: Request, rt: RuntimeDep, session: SessionDep) -> Auth:
+async def _principal(request: Request) -> Principal:
+    # Kept free of other dependencies: it runs on every authenticated request.
+    runtime: Runtime = request.app.state.runtime
     token = bearer_or_cookie(request)
     if not token:
         raise Unauthorized("Authentication required.")
     try:
-        claims = rt.signer.read(token, "access")
+        claims = runtime.signer.read(token, "access")
         user_id = uuid.UUID(claims.sub)
         session_id = uuid.UUID(claims.sid or "")
     except (InvalidToken, ValueError) as exc:
         raise Unauthorized("Invalid or expired access token.") from exc
-    user = await repo.user_for_access(session, user_id, session_id)
+    account = await runtime.principals.account(user_id, session_id)
+    if account is None:
+        raise Unauthorized("Invalid or expired access token.")
+    return Principal(user_id=user_id, session_id=session_id, account=account)
+
+
+PrincipalDep = Annotated[Principal, Depends(_principal)]
+
+
+async def _auth(principal: PrincipalDep, session: SessionDep) -> Auth:
+    user = await session.get(User, principal.user_id)
     if user is None:
         raise Unauthorized("Invalid or expired access token.")
-    return Auth(user=user, session_id=session_id)
+    return Auth(user=user, session_id=principal.session_id)
 
 
 def _client(request: Request) -> Client:

@@ -16,23 +16,6 @@ async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
 
-async def user_for_access(
-    session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID
-) -> User | None:
-    """The user behind an access token, if the login is live and the user is not banned."""
-    stmt = (
-        select(User)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(
-            User.id == user_id,
-            LoginSession.id == session_id,
-            LoginSession.revoked_at.is_(None),
-            User.banned_at.is_(None),
-        )
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def user_by_login(session: AsyncSession, identifier: str) -> User | None:
     column = User.email if "@" in identifier else User.username_key
     return (await session.execute(select(User).where(column == identifier))).scalar_one_or_none()

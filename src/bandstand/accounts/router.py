@@ -17,7 +17,8 @@ from bandstand.accounts.cookies import (
     clear_cookie,
     set_cookie,
 )
-from bandstand.accounts.deps import AuthDep, ClientDep, CurrentUser
+from bandstand.accounts.deps import AuthDep, ClientDep, CurrentUser, PrincipalDep
+from bandstand.accounts.principals import Account
 from bandstand.accounts.schemas import (
     ChangePasswordIn,
     ContentOut,
@@ -47,7 +48,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 REFRESH_PATH = "/api/v1/users"
 
 
-def private_view(rt: Runtime, user: User) -> dict[str, Any]:
+def private_view(rt: Runtime, user: User | Account) -> dict[str, Any]:
     return UserPrivate(
         id=user.id,
         username=user.username,
@@ -205,8 +206,8 @@ async def logout(rt: RuntimeDep, session: SessionDep, auth: AuthDep) -> JSONResp
 
 
 @router.get("/current-user", response_model=Envelope[UserPrivate], summary="Who am I")
-async def current_user(rt: RuntimeDep, user: CurrentUser) -> JSONResponse:
-    return envelope(private_view(rt, user), "Current user fetched.")
+async def current_user(rt: RuntimeDep, principal: PrincipalDep) -> JSONResponse:
+    return envelope(private_view(rt, principal.account), "Current user fetched.")
 
 
 @router.post(

@@ -1,0 +1,126 @@
+"""Who is calling: the one read every authenticated request makes.
+
+It runs on every request, so it skips the ORM and talks to the driver: on the embedded
+SQLite database a read-only connection answers a primary-key join from the page cache in
+microseconds, faster than the thread hop aiosqlite would take; on PostgreSQL a small
+asyncpg pool answers a prepared statement. Both read only what has been committed, so a
+logout, a ban or a deletion takes effect on the very next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+_SQL = (
+    "SELECT u.id, u.username, u.fullname, u.email, u.avatar_key, u.role,"
+    " u.created_at, u.updated_at"
+    " FROM users u JOIN login_sessions s ON s.user_id = u.id"
+    " WHERE u.id = {0} AND s.id = {1} AND s.revoked_at IS NULL AND u.banned_at IS NULL"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A read-only view of the caller's account."""
+
+    id: uuid.UUID
+    username: str
+    fullname: str
+    email: str
+    avatar_key: str | None
+    role: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class Principals(Protocol):
+    async def account(self, user_id: uuid.UUID, session_id: uuid.UUID) -> Account | None:
+        """The account behind a live login of a user who is not banned, else None."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class SqlitePrincipals:
+    _sql = _SQL.format("?", "?")
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._connection: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self._path, timeout=5, check_same_thread=False)
+        connection.execute("PRAGMA query_only = ON")
+        return connection
+
+    async def account(self, user_id: uuid.UUID, session_id: uuid.UUID) -> Account | None:
+        if self._connection is None:
+            self._connection = self._connect()
+        # SQLAlchemy's Uuid is 32 hex characters and DateTime naive UTC text on SQLite.
+        row = self._connection.execute(self._sql, (user_id.hex, session_id.hex)).fetchone()
+        if row is None:
+            return None
+        user, username, fullname, email, avatar_key, role, created, updated = row
+        return Account(
+            id=uuid.UUID(user),
+            username=username,
+            fullname=fullname,
+            email=email,
+            avatar_key=avatar_key,
+            role=role,
+            created_at=datetime.fromisoformat(created).replace(tzinfo=UTC),
+            updated_at=datetime.fromisoformat(updated).replace(tzinfo=UTC),
+        )
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class PostgresPrincipals:
+    _sql = _SQL.format("$1", "$2")
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self._pool: asyncpg.Pool[Any] | None = None
+        self._lock = asyncio.Lock()
+
+    async def _ready_pool(self) -> asyncpg.Pool[Any]:
+        async with self._lock:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn, min_size=2, max_size=20, reset=_keep_session_state
+                )
+        return self._pool
+
+    async def account(self, user_id: uuid.UUID, session_id: uuid.UUID) -> Account | None:
+        pool = self._pool or await self._ready_pool()
+        row = await pool.fetchrow(self._sql, user_id, session_id)
+        return None if row is None else Account(*row.values())
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+async def _keep_session_state(connection: asyncpg.Connection[Any]) -> None:
+    """Nothing to reset: this pool only runs one read-only statement. Skipping asyncpg's
+    default RESET ALL saves a round trip on every request."""
+
+
+def build_principals(database_url: str) -> Principals:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return SqlitePrincipals(url.database or ":memory:")
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return PostgresPrincipals(dsn)
