@@ -71,7 +71,7 @@ async def _auth(principal: PrincipalDep, session: SessionDep) -> Auth:
     return Auth(user=user, session_id=principal.session_id)
 
 
-def _client(request: Request) -> Client:
+async def _client(request: Request) -> Client:
     return Client(
         address=request.client.host if request.client else "unknown",
         user_agent=request.headers.get("user-agent"),

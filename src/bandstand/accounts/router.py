@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Body, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from bandstand.accounts import service
@@ -40,7 +40,7 @@ from bandstand.db import SessionDep
 from bandstand.errors import BadRequest
 from bandstand.kit.envelope import Envelope, envelope
 from bandstand.kit.http import JSON_BODY, MULTIPART_BODY
-from bandstand.kit.pagination import PageParams, page_of
+from bandstand.kit.pagination import PagingDep, page_of
 from bandstand.models import User
 from bandstand.runtime import Runtime, RuntimeDep
 
@@ -255,7 +255,7 @@ async def update_avatar(
 @router.post(
     "/watchHistory", response_model=Envelope[dict[str, Any]], summary="My listening history"
 )
-async def watch_history(_: CurrentUser, paging: Annotated[PageParams, Depends()]) -> JSONResponse:
+async def watch_history(_: PrincipalDep, paging: PagingDep) -> JSONResponse:
     # Plays arrive with the engagement issue; until then every history is empty.
     return envelope(
         page_of([], page=paging.page, limit=paging.limit, total=0), "Watch history fetched."

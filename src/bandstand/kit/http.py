@@ -1,4 +1,4 @@
-"""Request-shape guards shared by routers."""
+"""Request-shape guards shared by routers (async: FastAPI runs sync dependencies in threads)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-def _require_json(request: Request) -> None:
+async def _require_json(request: Request) -> None:
     if _has_body(request) and _media_type(request) != "application/json":
         raise UnsupportedMediaType("Send the body as application/json.")
 
 
-def _require_multipart(request: Request) -> None:
+async def _require_multipart(request: Request) -> None:
     if _media_type(request) != "multipart/form-data":
         raise UnsupportedMediaType("Send the body as multipart/form-data.")
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends
+
+from bandstand.errors import BadRequest
+
+MAX_LIMIT = 100
 
 
 def page_of(
@@ -21,19 +28,22 @@ def page_of(
     }
 
 
-class PageParams:
+@dataclass(frozen=True)
+class Paging:
+    page: int
+    limit: int
+
+
+async def paging(page: int = 1, limit: int = 10) -> Paging:
     """``page`` (from 1) and ``limit`` (1..100; larger is clamped) from the query."""
+    errors = [
+        {"field": name, "message": "Must be 1 or more."}
+        for name, value in (("page", page), ("limit", limit))
+        if value < 1
+    ]
+    if errors:
+        raise BadRequest("Invalid input.", errors=errors)
+    return Paging(page=page, limit=min(limit, MAX_LIMIT))
 
-    def __init__(self, page: int = 1, limit: int = 10) -> None:
-        from bandstand.errors import BadRequest
 
-        if page < 1:
-            raise BadRequest(
-                "Invalid input.", errors=[{"field": "page", "message": "Must be 1 or more."}]
-            )
-        if limit < 1:
-            raise BadRequest(
-                "Invalid input.", errors=[{"field": "limit", "message": "Must be 1 or more."}]
-            )
-        self.page = page
-        self.limit = min(limit, 100)
+PagingDep = Annotated[Paging, Depends(paging)]
