@@ -32,8 +32,22 @@ class Settings(BaseSettings):
     # request bodies
     max_json_bytes: int = 64 * 1024
     max_upload_bytes: int = 6 * 1024 * 1024
-    avatar_max_bytes: int = 5 * 1024 * 1024
+    image_max_bytes: int = 5 * 1024 * 1024
+    audio_max_bytes: int = 200 * 1024 * 1024
     avatar_size_px: int = 512
+    cover_size_px: int = 640
+
+    # media storage: a local folder unless BANDSTAND_STORAGE_URL=s3://bucket/prefix
+    storage_url: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    # Production: bytes skip Python. Local files answer with X-Accel-Redirect to this
+    # internal location of the proxy; S3 objects with a redirect to a presigned URL.
+    media_offload: bool = False
+    accel_redirect_prefix: str = "/_protected/"
+    stream_url_ttl_s: int = 6 * 3600
 
     # tokens and sessions
     access_token_ttl_s: int = 15 * 60

@@ -81,9 +81,9 @@ def _conflict(taken: set[str]) -> Conflict:
 
 async def store_avatar(rt: Runtime, session: AsyncSession, data: bytes) -> str:
     """Check, re-encode and store an avatar; the file goes away again if the request fails."""
-    if len(data) > rt.settings.avatar_max_bytes:
+    if len(data) > rt.settings.image_max_bytes:
         raise PayloadTooLarge(
-            f"The avatar is larger than {rt.settings.avatar_max_bytes // (1024 * 1024)} MB.",
+            f"The avatar is larger than {rt.settings.image_max_bytes // (1024 * 1024)} MB.",
             errors=[_avatar_error("File too large.")],
         )
     if not data:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Protocol
 
 from bandstand.config import Settings
@@ -15,8 +16,11 @@ class InvalidKey(ValueError):
     pass
 
 
-def new_key(prefix: str, extension: str) -> str:
-    key = f"{prefix}/{new_hex()}.{extension}"
+def new_key(prefix: str, extension: str, name: str | None = None) -> str:
+    """``prefix/<id>.ext``, or ``prefix/<id>/name.ext`` for a family of files."""
+    key = (
+        f"{prefix}/{new_hex()}/{name}.{extension}" if name else f"{prefix}/{new_hex()}.{extension}"
+    )
     check_key(key)
     return key
 
@@ -31,14 +35,37 @@ def check_key(key: str) -> str:
 class Storage(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
+    async def put_file(self, key: str, path: Path, content_type: str) -> None:
+        """Store the file at ``path`` (which the caller still owns and removes)."""
+        ...
+
     async def delete(self, key: str) -> None: ...
 
     async def exists(self, key: str) -> bool: ...
 
-    def url(self, key: str) -> str: ...
+    async def keys(self, prefix: str = "") -> list[str]:
+        """Every stored key under ``prefix``, for audits and tests."""
+        ...
+
+    def url(self, key: str) -> str:
+        """The public URL of a media file (served by ``/media``)."""
+        ...
+
+    def local_path(self, key: str) -> Path | None:
+        """Where the bytes are on this machine, if they are on this machine."""
+        ...
+
+    async def presigned_url(self, key: str, ttl_s: int, content_type: str) -> str | None:
+        """A time-limited URL the object store serves itself, if it can."""
+        ...
 
 
 def build_storage(settings: Settings) -> Storage:
+    media_url = f"{settings.public_url.rstrip('/')}/media"
+    if settings.storage_url and settings.storage_url.startswith("s3://"):
+        from bandstand.storage.s3 import S3Storage
+
+        return S3Storage.from_settings(settings, media_url)
     from bandstand.storage.local import LocalStorage
 
-    return LocalStorage(settings.media_dir, f"{settings.public_url.rstrip('/')}/media")
+    return LocalStorage(settings.media_dir, media_url)
