@@ -69,3 +69,7 @@ def build_storage(settings: Settings) -> Storage:
     from bandstand.storage.local import LocalStorage
 
     return LocalStorage(settings.media_dir, media_url)
+
+
+class StorageError(Exception):
+    """The store could not do what was asked (network, permissions, a full disk ...)."""

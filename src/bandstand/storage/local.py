@@ -43,6 +43,7 @@ class LocalStorage:
         return self.path(key)
 
     async def presigned_url(self, key: str, ttl_s: int, content_type: str) -> str | None:
+        check_key(key)
         return None
 
     def _keys(self, prefix: str) -> list[str]:

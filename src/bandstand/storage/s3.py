@@ -1,0 +1,157 @@
+"""Media in an S3-compatible object store: AWS S3, MinIO, Ceph, Garage ..."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import boto3
+from boto3.exceptions import Boto3Error
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bandstand.config import Settings
+from bandstand.storage import StorageError, check_key
+
+T = TypeVar("T")
+
+_MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix`` → ``("bucket", "some/prefix")``; the prefix may be empty."""
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"not an s3://bucket/prefix URL: {url!r}")
+    prefix = parts.path.strip("/")
+    if prefix and any(part in {"", ".", ".."} for part in prefix.split("/")):
+        raise ValueError(f"bad prefix in storage URL: {url!r}")
+    return parts.netloc, prefix
+
+
+class S3Storage:
+    """Objects in one bucket under an optional prefix; the boto3 client runs in threads."""
+
+    def __init__(self, client: Any, bucket: str, prefix: str, base_url: str) -> None:
+        self._client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.base_url = base_url.rstrip("/")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, media_url: str) -> S3Storage:
+        if not settings.storage_url:
+            raise ValueError("BANDSTAND_STORAGE_URL is not set")
+        bucket, prefix = split_url(settings.storage_url)
+        if (settings.s3_access_key is None) != (settings.s3_secret_key is None):
+            raise ValueError(
+                "set both BANDSTAND_S3_ACCESS_KEY and BANDSTAND_S3_SECRET_KEY, or neither"
+            )
+        custom_endpoint = settings.s3_endpoint_url is not None
+        config = Config(
+            signature_version="s3v4",
+            connect_timeout=5,
+            read_timeout=60,
+            retries={"mode": "standard", "max_attempts": 4},
+            # MinIO, moto and most self-hosted stores don't resolve bucket subdomains.
+            s3={"addressing_style": "path" if custom_endpoint else "auto"},
+            # Several S3-compatible stores refuse the CRC checksums boto3 adds by default.
+            request_checksum_calculation="when_required" if custom_endpoint else "when_supported",
+            response_checksum_validation="when_required" if custom_endpoint else "when_supported",
+        )
+        secret = settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None
+        # Without keys, boto3's own chain applies (instance role, web identity ...).
+        client = boto3.session.Session().client(
+            "s3",
+            endpoint_url=settings.s3_endpoint_url,
+            region_name=settings.s3_region,
+            aws_access_key_id=settings.s3_access_key,
+            aws_secret_access_key=secret,
+            config=config,
+        )
+        return cls(client, bucket, prefix, media_url)
+
+    def _name(self, key: str) -> str:
+        check_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    async def _run(self, action: str, key: str, call: Callable[[], T]) -> T:
+        try:
+            return await asyncio.to_thread(call)
+        except (BotoCoreError, ClientError, Boto3Error) as exc:
+            raise StorageError(f"{action} s3://{self.bucket}/{key} failed: {exc}") from exc
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        name = self._name(key)
+        await self._run(
+            "put",
+            name,
+            lambda: self._client.put_object(
+                Bucket=self.bucket, Key=name, Body=data, ContentType=content_type
+            ),
+        )
+
+    async def put_file(self, key: str, path: Path, content_type: str) -> None:
+        name = self._name(key)
+        await self._run(
+            "put",
+            name,
+            lambda: self._client.upload_file(
+                str(path), self.bucket, name, ExtraArgs={"ContentType": content_type}
+            ),
+        )
+
+    async def delete(self, key: str) -> None:
+        # S3 answers 204 for a key that is not there, which is what we want.
+        name = self._name(key)
+        await self._run(
+            "delete", name, lambda: self._client.delete_object(Bucket=self.bucket, Key=name)
+        )
+
+    async def exists(self, key: str) -> bool:
+        name = self._name(key)
+        return await self._run("head", name, lambda: self._head(name))
+
+    async def keys(self, prefix: str = "") -> list[str]:
+        root = f"{self.prefix}/" if self.prefix else ""
+        return await self._run("list", root + prefix, lambda: self._list(root, prefix))
+
+    def url(self, key: str) -> str:
+        return f"{self.base_url}/{check_key(key)}"
+
+    def local_path(self, key: str) -> Path | None:
+        check_key(key)
+        return None
+
+    async def presigned_url(self, key: str, ttl_s: int, content_type: str) -> str | None:
+        name = self._name(key)
+        params = {"Bucket": self.bucket, "Key": name, "ResponseContentType": content_type}
+        url: str = await self._run(
+            "sign",
+            name,
+            lambda: self._client.generate_presigned_url(
+                "get_object", Params=params, ExpiresIn=ttl_s
+            ),
+        )
+        return url
+
+    def _head(self, name: str) -> bool:
+        try:
+            self._client.head_object(Bucket=self.bucket, Key=name)
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in _MISSING:
+                return False
+            raise
+        return True
+
+    def _list(self, root: str, prefix: str) -> list[str]:
+        found: list[str] = []
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=root + prefix
+        )
+        for page in pages:
+            found.extend(item["Key"][len(root) :] for item in page.get("Contents", []))
+        return sorted(found)
