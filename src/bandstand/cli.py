@@ -30,8 +30,9 @@ def serve(
     # Links the API hands out (media URLs) point at this server unless told otherwise.
     os.environ.setdefault("BANDSTAND_PUBLIC_URL", f"http://{host}:{port}")
     settings = Settings()
-    if settings.is_embedded_database and workers > 1:
-        raise typer.BadParameter("the embedded SQLite database serves one worker process")
+    if workers > 1 and (settings.is_embedded_database or not settings.redis_url):
+        # Each process would keep its own rate limits, multiplying every one by N.
+        raise typer.BadParameter("several workers need PostgreSQL and BANDSTAND_REDIS_URL")
     uvicorn.run(
         "bandstand.app:create_app",
         factory=True,

@@ -31,7 +31,6 @@ class Settings(BaseSettings):
 
     # request bodies
     max_json_bytes: int = 64 * 1024
-    max_upload_bytes: int = 6 * 1024 * 1024
     image_max_bytes: int = 5 * 1024 * 1024
     audio_max_bytes: int = 200 * 1024 * 1024
     avatar_size_px: int = 512
@@ -58,14 +57,17 @@ class Settings(BaseSettings):
     otp_ttl_s: int = 5 * 60
     otp_max_attempts: int = 5
     signup_ttl_s: int = 60 * 60
-    otp_send_per_address: str = "3/10minutes"
+    # Every limit is spent before the work it guards, so parallel requests cannot slip past.
+    otp_send_per_address_client: str = "3/10minutes"
+    otp_send_per_address: str = "10/hour"
     otp_send_per_client: str = "20/hour"
     otp_verify_per_client: str = "30/15minutes"
 
-    # login throttling (failed attempts only)
-    login_fail_per_pair: str = "5/10minutes"
-    login_fail_per_client: str = "30/10minutes"
-    login_fail_per_account: str = "100/10minutes"
+    # password attempts (login, change-password, email change); a success clears the
+    # attempts of that account from that client
+    login_per_pair: str = "5/10minutes"
+    login_per_client: str = "50/10minutes"
+    login_per_account: str = "100/10minutes"
 
     # email
     smtp_host: str | None = None

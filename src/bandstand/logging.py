@@ -16,7 +16,10 @@ def configure_logging(json_lines: bool = False, level: int = logging.INFO) -> No
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if json_lines
-        else structlog.dev.ConsoleRenderer(colors=False)
+        # Plain tracebacks: the default rich ones print local variables, passwords included.
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     if json_lines:
         processors.append(structlog.processors.format_exc_info)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from http.cookies import SimpleCookie
 
 import structlog
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger(__name__)
@@ -87,7 +87,7 @@ class BodyLimitMiddleware:
         limit = self.limit_for(scope)
         declared = Headers(scope=scope).get("content-length")
         if declared is not None:
-            if not declared.isdigit():
+            if not (declared.isascii() and declared.isdigit()):
                 await send_envelope(send, 400, "Invalid Content-Length header.")
                 return
             if int(declared) > limit:
@@ -131,11 +131,8 @@ class CrossSiteWriteMiddleware:
         raw = headers.get("cookie")
         if not raw:
             return False
-        jar = SimpleCookie()
-        try:
-            jar.load(raw)
-        except Exception:
-            return True
+        # The parser the app authenticates with, so both agree on what was sent.
+        jar = cookie_parser(raw)
         return any(name in jar for name in self.cookie_names)
 
     def _refuse(self, headers: Headers) -> bool:

@@ -13,6 +13,7 @@ from bandstand.accounts.tokens import TokenSigner
 from bandstand.config import Settings
 from bandstand.db import create_engine, create_sessionmaker
 from bandstand.kit.ratelimit import RateLimiter
+from bandstand.kit.signing import UrlSigner
 from bandstand.mail import Mailer, build_mailer
 from bandstand.storage import Storage, build_storage
 
@@ -27,10 +28,12 @@ class Runtime:
     mailer: Mailer
     storage: Storage
     signer: TokenSigner
+    url_signer: UrlSigner
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         engine = create_engine(settings.effective_database_url)
+        signer = TokenSigner(settings.signing_secret())
         return cls(
             settings=settings,
             engine=engine,
@@ -39,7 +42,8 @@ class Runtime:
             limiter=RateLimiter(settings.redis_url, prefix=f"{settings.redis_namespace}:rl"),
             mailer=build_mailer(settings),
             storage=build_storage(settings),
-            signer=TokenSigner(settings.signing_secret()),
+            signer=signer,
+            url_signer=UrlSigner(signer.key("media-url")),
         )
 
     async def close(self) -> None:

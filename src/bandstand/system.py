@@ -8,20 +8,21 @@ from importlib import resources
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.responses import Response
 
 from bandstand.errors import NotFound
 from bandstand.kit.envelope import envelope
+from bandstand.media.delivery import deliver
 from bandstand.runtime import RuntimeDep
-from bandstand.storage import InvalidKey
-from bandstand.storage.local import LocalStorage
+from bandstand.storage import InvalidKey, check_key
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/healthz")
+@router.api_route("/healthz", methods=["GET", "HEAD"])
 async def healthz() -> JSONResponse:
     return envelope({"status": "ok"}, "Alive.")
 
@@ -60,25 +61,15 @@ async def docs(request: Request) -> HTMLResponse:
 
 
 @router.get("/media/{key:path}")
-async def media(key: str, rt: RuntimeDep) -> FileResponse:
-    """Local storage's files. Keys are checked against what the server generates."""
-    storage = rt.storage
-    if not isinstance(storage, LocalStorage):
-        raise NotFound("Media not found.")
+async def media(key: str, request: Request, rt: RuntimeDep) -> Response:
+    """Public media (avatars, covers). Keys are checked against what the server generates."""
     try:
-        path = storage.path(key)
+        check_key(key)
     except InvalidKey as exc:
         raise NotFound("Media not found.") from exc
-    if not await asyncio.to_thread(path.is_file):
-        raise NotFound("Media not found.")
-    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return FileResponse(
-        path,
-        media_type=media_type,
-        headers={
-            "Cache-Control": "public, max-age=31536000, immutable",
-            "X-Content-Type-Options": "nosniff",
-        },
+    media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    return await deliver(
+        rt, key, media_type, request.headers, "public, max-age=31536000, immutable"
     )
 
 

@@ -57,9 +57,9 @@ async def test_unknown_user_and_wrong_password_look_the_same(harness: Harness) -
 
 async def test_unknown_user_costs_about_as_much_as_a_wrong_password(make_harness) -> None:  # type: ignore[no-untyped-def]
     harness: Harness = await make_harness(
-        login_fail_per_pair="1000/minute",
-        login_fail_per_client="1000/minute",
-        login_fail_per_account="1000/minute",
+        login_per_pair="1000/minute",
+        login_per_client="1000/minute",
+        login_per_account="1000/minute",
     )
     await harness.sign_up()
     client = harness.client()
@@ -95,7 +95,7 @@ async def test_failed_logins_are_throttled_per_account_and_client(harness: Harne
 
 
 async def test_failures_from_one_client_across_accounts_are_throttled(make_harness) -> None:  # type: ignore[no-untyped-def]
-    harness: Harness = await make_harness(login_fail_per_client="3/10minutes")
+    harness: Harness = await make_harness(login_per_client="3/10minutes")
     sprayer = harness.client("203.0.113.9")
     statuses = [
         (
@@ -107,7 +107,7 @@ async def test_failures_from_one_client_across_accounts_are_throttled(make_harne
 
 
 async def test_distributed_attack_cannot_lock_out_a_known_device(make_harness) -> None:  # type: ignore[no-untyped-def]
-    harness: Harness = await make_harness(login_fail_per_account="3/10minutes")
+    harness: Harness = await make_harness(login_per_account="3/10minutes")
     await harness.sign_up()
     phone = harness.client("192.0.2.10")
     await harness.log_in(phone)  # the phone now carries a device cookie

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -122,14 +123,39 @@ async def test_resending_is_throttled_per_address(harness: Harness) -> None:
     client = harness.client()
     await harness.register(client)
     statuses = [(await client.post("/api/v1/users/resend-otp")).status_code for _ in range(3)]
-    assert statuses[:2] == [200, 200]
-    assert statuses[2] == 429
+    assert statuses == [200, 200, 429]
     response = await client.post("/api/v1/users/resend-otp")
     assert response.status_code == 429
     assert int(response.headers["retry-after"]) > 0
-    # Another client cannot get round it for the same address.
-    other = await harness.register(harness.client("10.9.9.9"), username="someone")
-    assert other.status_code == 429
+    assert len(harness.messages()) == 3
+
+
+async def test_a_stranger_cannot_block_someone_elses_sign_up(harness: Harness) -> None:
+    for _ in range(3):
+        await harness.register(harness.client("203.0.113.66"), username="squatter")
+    blocked = await harness.register(harness.client("203.0.113.66"), username="squatter")
+    assert blocked.status_code == 429
+    mine = await harness.register(harness.client("198.51.100.1"))
+    assert mine.status_code == 200
+
+
+async def test_an_inbox_cannot_be_flooded_from_many_clients(make_harness) -> None:  # type: ignore[no-untyped-def]
+    harness: Harness = await make_harness(otp_send_per_address="4/hour")
+    statuses = [
+        (await harness.register(harness.client(f"203.0.113.{i}"), username=f"user{i}")).status_code
+        for i in range(6)
+    ]
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    assert len(harness.messages()) == 4
+
+
+async def test_parallel_sign_ups_cannot_slip_past_the_limit(harness: Harness) -> None:
+    client = harness.client()
+    responses = await asyncio.gather(
+        *(harness.register(client, username=f"racer{i}") for i in range(12))
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(200) == 3 and statuses.count(429) == 9
     assert len(harness.messages()) == 3
 
 

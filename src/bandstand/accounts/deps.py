@@ -61,7 +61,15 @@ async def _principal(request: Request) -> Principal:
     return Principal(user_id=user_id, session_id=session_id, account=account)
 
 
+async def _principal_if_any(request: Request) -> Principal | None:
+    try:
+        return await _principal(request)
+    except Unauthorized:
+        return None
+
+
 PrincipalDep = Annotated[Principal, Depends(_principal)]
+MaybePrincipalDep = Annotated[Principal | None, Depends(_principal_if_any)]
 
 
 async def _auth(principal: PrincipalDep, session: SessionDep) -> Auth:

@@ -14,7 +14,7 @@ _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 @cache
-def _dummy_hash() -> str:
+def dummy_hash() -> str:
     return _hasher.hash("bandstand-timing-equaliser")
 
 
@@ -32,7 +32,7 @@ def _verify(password_hash: str, password: str) -> bool:
 async def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; with no hash (unknown user) spend the same time and say no."""
     if password_hash is None:
-        await asyncio.to_thread(_verify, _dummy_hash(), password)
+        await asyncio.to_thread(_verify, dummy_hash(), password)
         return False
     return await asyncio.to_thread(_verify, password_hash, password)
 

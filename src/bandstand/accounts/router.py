@@ -17,8 +17,13 @@ from bandstand.accounts.cookies import (
     clear_cookie,
     set_cookie,
 )
-from bandstand.accounts.deps import AuthDep, ClientDep, CurrentUser, PrincipalDep
-from bandstand.accounts.principals import Account
+from bandstand.accounts.deps import (
+    AuthDep,
+    ClientDep,
+    CurrentUser,
+    MaybePrincipalDep,
+    PrincipalDep,
+)
 from bandstand.accounts.schemas import (
     ChangePasswordIn,
     ContentOut,
@@ -32,42 +37,19 @@ from bandstand.accounts.schemas import (
     TokensOut,
     UpdateAccountIn,
     UserPrivate,
-    UserPublic,
     VerifyOtpIn,
 )
 from bandstand.accounts.tokens import InvalidToken
+from bandstand.accounts.views import private_view, public_view
 from bandstand.db import SessionDep
 from bandstand.errors import BadRequest
 from bandstand.kit.envelope import Envelope, envelope
 from bandstand.kit.http import JSON_BODY, MULTIPART_BODY
 from bandstand.kit.pagination import PagingDep, page_of
-from bandstand.models import User
 from bandstand.runtime import Runtime, RuntimeDep
 
 router = APIRouter(prefix="/users", tags=["users"])
 REFRESH_PATH = "/api/v1/users"
-
-
-def private_view(rt: Runtime, user: User | Account) -> dict[str, Any]:
-    return UserPrivate(
-        id=user.id,
-        username=user.username,
-        fullname=user.fullname,
-        avatar=service.avatar_url(rt, user.avatar_key),
-        email=user.email,
-        role=user.role,
-        createdAt=user.created_at,
-        updatedAt=user.updated_at,
-    ).model_dump(mode="json", by_alias=True)
-
-
-def public_view(rt: Runtime, user: User) -> dict[str, Any]:
-    return UserPublic(
-        id=user.id,
-        username=user.username,
-        fullname=user.fullname,
-        avatar=service.avatar_url(rt, user.avatar_key),
-    ).model_dump(mode="json", by_alias=True)
 
 
 def _set_session_cookies(rt: Runtime, response: JSONResponse, tokens: service.IssuedTokens) -> None:
@@ -196,9 +178,24 @@ async def refresh_token(
     return response
 
 
-@router.post("/logout", response_model=Envelope[None], summary="End this login")
-async def logout(rt: RuntimeDep, session: SessionDep, auth: AuthDep) -> JSONResponse:
-    await service.logout(session, auth.session_id)
+@router.post(
+    "/logout",
+    response_model=Envelope[None],
+    dependencies=[JSON_BODY],
+    summary="End this login (by access token, or by refresh token once that has expired)",
+)
+async def logout(
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    principal: MaybePrincipalDep,
+    body: Annotated[RefreshIn | None, Body()] = None,
+) -> JSONResponse:
+    if principal is not None:
+        await service.logout(session, principal.session_id)
+    else:
+        token = (body.refreshToken if body else None) or request.cookies.get(REFRESH_COOKIE)
+        await service.logout_by_refresh(rt, session, token)
     response = envelope(None, "User logged out.")
     clear_cookie(response, rt.settings, ACCESS_COOKIE)
     clear_cookie(response, rt.settings, REFRESH_COOKIE, REFRESH_PATH)
@@ -217,9 +214,9 @@ async def current_user(rt: RuntimeDep, principal: PrincipalDep) -> JSONResponse:
     summary="Change password; ends every other login",
 )
 async def change_password(
-    session: SessionDep, auth: AuthDep, body: ChangePasswordIn
+    rt: RuntimeDep, session: SessionDep, auth: AuthDep, client: ClientDep, body: ChangePasswordIn
 ) -> JSONResponse:
-    await service.change_password(session, auth.user, auth.session_id, body)
+    await service.change_password(rt, session, auth.user, auth.session_id, body, client)
     return envelope(None, "Password changed successfully.")
 
 
@@ -230,9 +227,9 @@ async def change_password(
     summary="Change fullname, email or username",
 )
 async def update_account(
-    rt: RuntimeDep, session: SessionDep, user: CurrentUser, body: UpdateAccountIn
+    rt: RuntimeDep, session: SessionDep, user: CurrentUser, client: ClientDep, body: UpdateAccountIn
 ) -> JSONResponse:
-    user = await service.update_account(session, user, body)
+    user = await service.update_account(rt, session, user, body, client)
     return envelope(private_view(rt, user), "Account details updated.")
 
 

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from bandstand.accounts.passwords import is_common
+from bandstand.kit.text import plain
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,30}$")
 
@@ -38,13 +39,23 @@ def _email(value: str) -> str:
     return value.lower()
 
 
-Email = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(_email)]
-Username = Annotated[str, StringConstraints(max_length=30), AfterValidator(_username)]
-Fullname = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Password = Annotated[
-    str, StringConstraints(min_length=8, max_length=128), AfterValidator(_password)
+Email = Annotated[
+    EmailStr, StringConstraints(max_length=254), AfterValidator(plain), AfterValidator(_email)
 ]
-AnyPassword = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Username = Annotated[str, StringConstraints(max_length=30), AfterValidator(_username)]
+Fullname = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(plain),
+]
+Password = Annotated[
+    str,
+    StringConstraints(min_length=8, max_length=128),
+    AfterValidator(plain),
+    AfterValidator(_password),
+]
+AnyPassword = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(plain)]
+Login = Annotated[str, StringConstraints(min_length=1, max_length=254), AfterValidator(plain)]
 Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 
 
@@ -73,8 +84,8 @@ class ResendOtpIn(Input):
 
 
 class LoginIn(Input):
-    email: Annotated[str, StringConstraints(min_length=1, max_length=254)] | None = None
-    username: Annotated[str, StringConstraints(min_length=1, max_length=254)] | None = None
+    email: Login | None = None
+    username: Login | None = None
     password: AnyPassword
 
     @model_validator(mode="after")

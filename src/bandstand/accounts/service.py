@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from bandstand.errors import (
 from bandstand.kit.ids import new_id
 from bandstand.kit.time import utcnow
 from bandstand.mail import MailDeliveryError, compose
-from bandstand.media.images import InvalidImage, reencode_square
+from bandstand.media.images import InvalidImage, square_webp
 from bandstand.models import LoginSession, PendingSignup, RefreshToken, User
 from bandstand.runtime import Runtime
 from bandstand.storage import new_key
@@ -89,7 +88,7 @@ async def store_avatar(rt: Runtime, session: AsyncSession, data: bytes) -> str:
     if not data:
         raise BadRequest("The avatar file is empty.", errors=[_avatar_error("The file is empty.")])
     try:
-        encoded = await asyncio.to_thread(reencode_square, data, rt.settings.avatar_size_px)
+        encoded = await square_webp(data, rt.settings.avatar_size_px)
     except InvalidImage as exc:
         raise UnsupportedMediaType(str(exc), errors=[_avatar_error(str(exc))]) from exc
     key = new_key("avatars", "webp")
@@ -102,28 +101,24 @@ def _avatar_error(message: str) -> dict[str, str]:
     return {"field": "avatar", "message": message}
 
 
-def avatar_url(rt: Runtime, key: str | None) -> str | None:
-    return rt.storage.url(key) if key else None
-
-
 # --- sign-up -------------------------------------------------------------------------
 
 
-async def _throttle_code_email(rt: Runtime, email: str, client: Client) -> None:
+async def _spend_code_email(rt: Runtime, email: str, client: Client) -> None:
+    """Spend one emailed code from every budget it counts against, before sending it.
+
+    Per address and client, so a stranger cannot block someone's sign-up; per address in
+    all, so a crowd cannot flood an inbox; per client, so one client cannot spray many."""
     s = rt.settings
-    for limit, key in (
+    budgets = (
+        (s.otp_send_per_address_client, f"pair:{email}:{client.address}"),
         (s.otp_send_per_address, f"addr:{email}"),
         (s.otp_send_per_client, f"client:{client.address}"),
-    ):
-        verdict = await rt.limiter.check(limit, "otp-send", key)
+    )
+    for limit, key in budgets:
+        verdict = await rt.limiter.hit(limit, "otp-send", key)
         if not verdict.allowed:
             raise TooManyRequests(verdict.retry_after, "Too many codes requested. Try again later.")
-
-
-async def _spend_code_email(rt: Runtime, email: str, client: Client) -> None:
-    s = rt.settings
-    await rt.limiter.hit(s.otp_send_per_address, "otp-send", f"addr:{email}")
-    await rt.limiter.hit(s.otp_send_per_client, "otp-send", f"client:{client.address}")
 
 
 async def _email_code(rt: Runtime, signup: PendingSignup, code: str) -> None:
@@ -154,11 +149,11 @@ async def register(
 ) -> PendingSignup:
     """Hold a sign-up server-side and email it a code. Nothing becomes a user yet."""
     await purge_expired_signups(rt, session)
-    await _throttle_code_email(rt, form.email, client)
     username_key = form.username.lower()
     taken = await repo.taken_fields(session, email=form.email, username_key=username_key)
     if taken:
         raise _conflict(taken)
+    await _spend_code_email(rt, form.email, client)
     avatar_key = await store_avatar(rt, session, avatar)
     now = utcnow()
     signup = PendingSignup(
@@ -176,7 +171,6 @@ async def register(
     session.add(signup)
     await session.flush()
     await _email_code(rt, signup, code)
-    await _spend_code_email(rt, form.email, client)
     log.info("signup_started", signup_id=str(signup.id))
     return signup
 
@@ -188,11 +182,10 @@ async def resend_code(
     signup = await repo.live_signup(session, signup_id, utcnow())
     if signup is None:
         raise BadRequest("Sign-up not found or expired. Register again.")
-    await _throttle_code_email(rt, signup.email, client)
+    await _spend_code_email(rt, signup.email, client)
     code = _set_code(rt, signup)
     await session.flush()
     await _email_code(rt, signup, code)
-    await _spend_code_email(rt, signup.email, client)
     return signup
 
 
@@ -265,25 +258,41 @@ async def purge_expired_signups(rt: Runtime, session: AsyncSession, limit: int =
 # --- login and tokens ----------------------------------------------------------------
 
 
-async def _login_verdict(rt: Runtime, identifier: str, client: Client, trusted: bool) -> None:
+def _account_key(identifier: str, user: User | None) -> str:
+    # By account where there is one, so its email and its username share one budget.
+    return f"user:{user.id}" if user is not None else f"login:{identifier}"
+
+
+async def _spend_password_attempt(
+    rt: Runtime, account: str, client: Client, *, trusted: bool = False
+) -> None:
+    """Spend a password attempt before checking it: per account from this client, per
+    client, and per account from anywhere (which a known device of the account skips)."""
     s = rt.settings
-    checks = [
-        (s.login_fail_per_pair, f"pair:{identifier}:{client.address}"),
-        (s.login_fail_per_client, f"client:{client.address}"),
-    ]
+    budgets = [(s.login_per_pair, f"pair:{account}:{client.address}")]
+    budgets.append((s.login_per_client, f"client:{client.address}"))
     if not trusted:
-        checks.append((s.login_fail_per_account, f"account:{identifier}"))
-    for limit, key in checks:
-        verdict = await rt.limiter.check(limit, "login-fail", key)
+        budgets.append((s.login_per_account, f"account:{account}"))
+    for limit, key in budgets:
+        verdict = await rt.limiter.hit(limit, "password", key)
         if not verdict.allowed:
-            raise TooManyRequests(verdict.retry_after, "Too many failed logins. Try again later.")
+            raise TooManyRequests(verdict.retry_after, "Too many password attempts. Try later.")
 
 
-async def _record_login_failure(rt: Runtime, identifier: str, client: Client) -> None:
-    s = rt.settings
-    await rt.limiter.hit(s.login_fail_per_pair, "login-fail", f"pair:{identifier}:{client.address}")
-    await rt.limiter.hit(s.login_fail_per_client, "login-fail", f"client:{client.address}")
-    await rt.limiter.hit(s.login_fail_per_account, "login-fail", f"account:{identifier}")
+async def _password_succeeded(rt: Runtime, account: str, client: Client) -> None:
+    await rt.limiter.clear(
+        rt.settings.login_per_pair, "password", f"pair:{account}:{client.address}"
+    )
+
+
+async def check_password(rt: Runtime, user: User, password: str, client: Client) -> bool:
+    """A password check on a logged-in account spends the same budget a login does."""
+    account = _account_key(user.email, user)
+    await _spend_password_attempt(rt, account, client)
+    ok = await passwords.verify_password(user.password_hash, password)
+    if ok:
+        await _password_succeeded(rt, account, client)
+    return ok
 
 
 def _trusted_device(rt: Runtime, client: Client, user_hint: User | None) -> bool:
@@ -331,14 +340,13 @@ async def login(
     """Check credentials; unknown user and wrong password look the same from outside."""
     identifier = data.identifier
     user = await repo.user_by_login(session, identifier)
-    await _login_verdict(rt, identifier, client, _trusted_device(rt, client, user))
+    account = _account_key(identifier, user)
+    trusted = _trusted_device(rt, client, user)
+    await _spend_password_attempt(rt, account, client, trusted=trusted)
     ok = await passwords.verify_password(user.password_hash if user else None, data.password)
     if user is None or not ok or user.banned_at is not None:
-        await _record_login_failure(rt, identifier, client)
         raise Unauthorized("Invalid credentials.")
-    await rt.limiter.clear(
-        rt.settings.login_fail_per_pair, "login-fail", f"pair:{identifier}:{client.address}"
-    )
+    await _password_succeeded(rt, account, client)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(data.password)
     tokens = await issue_tokens(rt, session, user, None, client)
@@ -388,11 +396,28 @@ async def logout(session: AsyncSession, session_id: uuid.UUID) -> None:
     await repo.revoke_sessions(session, utcnow(), session_id=session_id)
 
 
+async def logout_by_refresh(rt: Runtime, session: AsyncSession, token: str | None) -> None:
+    """End the login a refresh token belongs to — for a client whose access token ran out."""
+    try:
+        rt.signer.read(token or "", "refresh")
+    except InvalidToken as exc:
+        raise Unauthorized("Authentication required.") from exc
+    stored = await repo.refresh_token_by_hash(session, token_hash(token or ""))
+    if stored is None:
+        raise Unauthorized("Authentication required.")
+    await logout(session, stored.session_id)
+
+
 async def change_password(
-    session: AsyncSession, user: User, session_id: uuid.UUID, data: ChangePasswordIn
+    rt: Runtime,
+    session: AsyncSession,
+    user: User,
+    session_id: uuid.UUID,
+    data: ChangePasswordIn,
+    client: Client,
 ) -> None:
     """Set a new password and end every other login of this user."""
-    if not await passwords.verify_password(user.password_hash, data.oldPassword):
+    if not await check_password(rt, user, data.oldPassword, client):
         raise BadRequest(
             "The old password is not correct.",
             errors=[{"field": "oldPassword", "message": "Incorrect password."}],
@@ -402,7 +427,9 @@ async def change_password(
     await session.flush()
 
 
-async def update_account(session: AsyncSession, user: User, data: UpdateAccountIn) -> User:
+async def update_account(
+    rt: Runtime, session: AsyncSession, user: User, data: UpdateAccountIn, client: Client
+) -> User:
     """Change fullname, email or username; a new email needs the current password."""
     new_email = data.email if data.email is not None and data.email != user.email else None
     new_key = data.username.lower() if data.username is not None else None
@@ -414,7 +441,7 @@ async def update_account(session: AsyncSession, user: User, data: UpdateAccountI
                 "Changing your email needs your current password.",
                 errors=[{"field": "currentPassword", "message": "This field is required."}],
             )
-        if not await passwords.verify_password(user.password_hash, data.currentPassword):
+        if not await check_password(rt, user, data.currentPassword, client):
             raise BadRequest(
                 "The current password is not correct.",
                 errors=[{"field": "currentPassword", "message": "Incorrect password."}],

@@ -22,6 +22,14 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     return False
 
 
+def _include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Search indexes are per-dialect (pg_trgm GIN, SQLite FTS5 tables): the migrations
+    own them and the models do not describe them."""
+    return not (name or "").startswith("search_")
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -29,6 +37,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,36 @@
+"""How accounts appear in answers: to their owner, and to everyone else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bandstand.accounts.principals import Account
+from bandstand.accounts.schemas import UserPrivate, UserPublic
+from bandstand.models import User
+from bandstand.runtime import Runtime
+
+
+def avatar_url(rt: Runtime, key: str | None) -> str | None:
+    return rt.storage.url(key) if key else None
+
+
+def private_view(rt: Runtime, user: User | Account) -> dict[str, Any]:
+    return UserPrivate(
+        id=user.id,
+        username=user.username,
+        fullname=user.fullname,
+        avatar=avatar_url(rt, user.avatar_key),
+        email=user.email,
+        role=user.role,
+        createdAt=user.created_at,
+        updatedAt=user.updated_at,
+    ).model_dump(mode="json", by_alias=True)
+
+
+def public_view(rt: Runtime, user: User) -> dict[str, Any]:
+    return UserPublic(
+        id=user.id,
+        username=user.username,
+        fullname=user.fullname,
+        avatar=avatar_url(rt, user.avatar_key),
+    ).model_dump(mode="json", by_alias=True)

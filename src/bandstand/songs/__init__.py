@@ -1,0 +1,1 @@
+"""Songs: verified upload, storage, seekable streaming and the catalogue."""

@@ -1,0 +1,58 @@
+"""Every songs query."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from bandstand.models import Counter, Song
+
+CATALOGUE = "songs"
+
+
+async def song(session: AsyncSession, song_id: uuid.UUID) -> Song | None:
+    stmt = select(Song).options(joinedload(Song.owner)).where(Song.id == song_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def newest(
+    session: AsyncSession,
+    *,
+    limit: int,
+    offset: int = 0,
+    before: uuid.UUID | None = None,
+    owner_id: uuid.UUID | None = None,
+) -> Sequence[Song]:
+    """Newest first. Ids are time-ordered, so ``before`` is a keyset cursor whose cost does
+    not grow with depth; ``offset`` serves page numbers."""
+    stmt = select(Song).options(joinedload(Song.owner)).order_by(Song.id.desc()).limit(limit)
+    if owner_id is not None:
+        stmt = stmt.where(Song.owner_id == owner_id)
+    if before is not None:
+        stmt = stmt.where(Song.id < before)
+    elif offset:
+        stmt = stmt.offset(offset)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def count_owned(session: AsyncSession, owner_id: uuid.UUID) -> int:
+    stmt = select(func.count()).select_from(Song).where(Song.owner_id == owner_id)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def catalogue_size(session: AsyncSession) -> int:
+    stmt = select(Counter.value).where(Counter.name == CATALOGUE)
+    return int((await session.execute(stmt)).scalar_one_or_none() or 0)
+
+
+async def add_to_catalogue(session: AsyncSession, delta: int) -> None:
+    stmt = update(Counter).where(Counter.name == CATALOGUE).values(value=Counter.value + delta)
+    await session.execute(stmt.execution_options(synchronize_session=False))
+
+
+async def delete_song(session: AsyncSession, song_id: uuid.UUID) -> None:
+    await session.execute(delete(Song).where(Song.id == song_id))

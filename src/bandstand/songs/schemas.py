@@ -1,0 +1,70 @@
+"""What the songs API takes and gives."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from bandstand.accounts.schemas import UserPublic
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+Genre = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+
+
+class SongUpdate(BaseModel):
+    """Only these three fields can change; anything else in the body is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    description: Description | None = None
+    genre: Genre | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> SongUpdate:
+        if self.title is None and self.description is None and self.genre is None:
+            raise ValueError("Give at least one of title, description or genre.")
+        return self
+
+
+class SongRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    songId: uuid.UUID
+
+
+class SongRead(BaseModel):
+    id: uuid.UUID = Field(serialization_alias="_id")
+    title: str
+    description: str
+    genre: str | None
+    artist: str | None
+    duration: float
+    codec: str
+    sampleRate: int
+    channels: int
+    bitrate: int
+    songFile: str
+    thumbnail: str
+    owner: UserPublic
+    views: int
+    likeCount: int
+    commentCount: int
+    status: str
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class SongPage(BaseModel):
+    docs: list[SongRead]
+    page: int
+    limit: int
+    totalDocs: int
+    totalPages: int
+    hasNextPage: bool
+    hasPrevPage: bool
+    nextCursor: str | None

@@ -1,0 +1,247 @@
+"""Song rules: what an upload must be, who may change what, and what a delete removes."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.db import after_commit, on_rollback
+from bandstand.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from bandstand.kit.ids import new_hex, new_id
+from bandstand.kit.time import utcnow
+from bandstand.media.audio import AudioInfo, AudioTags, InvalidAudio, UnsupportedAudio, read_tags
+from bandstand.media.audio import probe as probe_audio
+from bandstand.media.images import InvalidImage, square_webp
+from bandstand.models import Song, SongStatus, User
+from bandstand.runtime import Runtime
+from bandstand.songs import repository as repo
+from bandstand.songs.schemas import SongUpdate
+from bandstand.storage import new_key
+
+log = structlog.get_logger(__name__)
+MAX_TITLE, MAX_DESCRIPTION, MAX_GENRE = 200, 5000, 100
+
+
+@dataclass(frozen=True)
+class UploadForm:
+    title: str | None
+    description: str | None
+    genre: str | None
+
+
+@dataclass(frozen=True)
+class Page:
+    songs: Sequence[Song]
+    total: int
+    next_cursor: str | None
+
+
+def _field_error(field: str, message: str) -> dict[str, str]:
+    return {"field": field, "message": message}
+
+
+def _spool(source: BinaryIO, target: Path, limit: int) -> int:
+    """Copy an upload to a file of our own, refusing it once it passes ``limit`` bytes."""
+    written = 0
+    with target.open("wb") as out:
+        while chunk := source.read(1024 * 1024):
+            written += len(chunk)
+            if written > limit:
+                raise PayloadTooLarge(
+                    f"The audio file is larger than {limit // (1024 * 1024)} MB.",
+                    errors=[_field_error("songFile", "File too large.")],
+                )
+            out.write(chunk)
+    return written
+
+
+def _examine(path: Path) -> tuple[AudioInfo, AudioTags]:
+    return probe_audio(path), read_tags(path)
+
+
+def _clean(value: str | None, limit: int, field: str) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        raise BadRequest(
+            "Invalid input.", errors=[_field_error(field, f"At most {limit} characters.")]
+        )
+    return value or None
+
+
+async def store_cover(rt: Runtime, session: AsyncSession, data: bytes) -> str:
+    """Check, re-encode and store cover art; removed again if the request fails."""
+    if len(data) > rt.settings.image_max_bytes:
+        raise PayloadTooLarge(
+            f"The thumbnail is larger than {rt.settings.image_max_bytes // (1024 * 1024)} MB.",
+            errors=[_field_error("thumbnail", "File too large.")],
+        )
+    if not data:
+        raise BadRequest("The thumbnail is empty.", errors=[_field_error("thumbnail", "Empty.")])
+    try:
+        encoded = await square_webp(data, rt.settings.cover_size_px)
+    except InvalidImage as exc:
+        raise UnsupportedMediaType(str(exc), errors=[_field_error("thumbnail", str(exc))]) from exc
+    key = new_key("covers", "webp")
+    await rt.storage.put(key, encoded, "image/webp")
+    on_rollback(session, lambda: rt.storage.delete(key))
+    return key
+
+
+async def upload(
+    rt: Runtime,
+    session: AsyncSession,
+    owner: User,
+    form: UploadForm,
+    audio: BinaryIO,
+    cover: bytes,
+) -> Song:
+    """Accept a song only if its bytes are audio FFmpeg decodes whole; describe it from
+    FFmpeg and its tags; store the original and the cover under generated names."""
+    title = _clean(form.title, MAX_TITLE, "title")
+    description = _clean(form.description, MAX_DESCRIPTION, "description") or ""
+    genre = _clean(form.genre, MAX_GENRE, "genre")
+    scratch = rt.settings.data_dir / "tmp"
+    await asyncio.to_thread(scratch.mkdir, parents=True, exist_ok=True)
+    spooled = scratch / f"{new_hex()}.upload"
+    try:
+        size = await asyncio.to_thread(_spool, audio, spooled, rt.settings.audio_max_bytes)
+        if size == 0:
+            raise BadRequest(
+                "The audio file is empty.", errors=[_field_error("songFile", "Empty.")]
+            )
+        try:
+            info, tags = await asyncio.to_thread(_examine, spooled)
+        except UnsupportedAudio as exc:
+            raise UnsupportedMediaType(
+                str(exc), errors=[_field_error("songFile", str(exc))]
+            ) from exc
+        except InvalidAudio as exc:
+            raise BadRequest(str(exc), errors=[_field_error("songFile", str(exc))]) from exc
+        title = title or _clean(tags.title, MAX_TITLE, "title")
+        if not title:
+            raise BadRequest(
+                "Invalid input.", errors=[_field_error("title", "This field is required.")]
+            )
+        cover_key = await store_cover(rt, session, cover)
+        audio_key = new_key("songs", info.extension, "original")
+        await rt.storage.put_file(audio_key, spooled, info.content_type)
+        on_rollback(session, lambda: rt.storage.delete(audio_key))
+    finally:
+        await asyncio.to_thread(_unlink, spooled)
+
+    song = Song(
+        id=new_id(),
+        owner_id=owner.id,
+        title=title,
+        description=description,
+        genre=genre or _clean(tags.genre, MAX_GENRE, "genre"),
+        artist=_clean(tags.artist, MAX_TITLE, "artist") or owner.fullname,
+        duration=info.duration,
+        codec=info.codec,
+        sample_rate=info.sample_rate,
+        channels=info.channels,
+        bitrate=info.bitrate,
+        audio_key=audio_key,
+        audio_format=info.format,
+        audio_size=size,
+        thumbnail_key=cover_key,
+        status=SongStatus.READY,
+        views=0,
+        like_count=0,
+        comment_count=0,
+    )
+    song.owner = owner
+    session.add(song)
+    await repo.add_to_catalogue(session, 1)
+    await session.flush()
+    log.info("song_uploaded", song_id=str(song.id), format=info.format, duration=info.duration)
+    return song
+
+
+def _unlink(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+async def update(session: AsyncSession, song: Song, data: SongUpdate) -> Song:
+    """Change title, description or genre — nothing else can be written here."""
+    if data.title is not None:
+        song.title = data.title
+    if data.description is not None:
+        song.description = data.description
+    if data.genre is not None:
+        song.genre = data.genre or None
+    song.updated_at = utcnow()
+    await session.flush()
+    return song
+
+
+async def replace_cover(rt: Runtime, session: AsyncSession, song: Song, data: bytes) -> Song:
+    """New cover art; the old file goes once the change commits."""
+    old = song.thumbnail_key
+    song.thumbnail_key = await store_cover(rt, session, data)
+    song.updated_at = utcnow()
+    await session.flush()
+    after_commit(session, lambda: rt.storage.delete(old))
+    return song
+
+
+async def remove(rt: Runtime, session: AsyncSession, song: Song) -> None:
+    """Delete the song's rows in this transaction; its files only after it commits, so a
+    failed delete never leaves rows pointing at missing files."""
+    keys = [song.audio_key, song.thumbnail_key]
+    await repo.delete_song(session, song.id)
+    await repo.add_to_catalogue(session, -1)
+
+    async def delete_files() -> None:
+        for key in keys:
+            await rt.storage.delete(key)
+
+    after_commit(session, delete_files)
+    log.info("song_deleted", song_id=str(song.id))
+
+
+def encode_cursor(song_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(song_id.bytes).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str) -> uuid.UUID:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return uuid.UUID(bytes=raw)
+    except (binascii.Error, ValueError) as exc:
+        raise BadRequest(
+            "Invalid input.", errors=[_field_error("cursor", "Not a cursor this API gave.")]
+        ) from exc
+
+
+async def newest_page(
+    session: AsyncSession,
+    *,
+    page: int,
+    limit: int,
+    cursor: str | None,
+    owner_id: uuid.UUID | None = None,
+) -> Page:
+    """A page of songs, newest first, by page number or by ``cursor``."""
+    before = decode_cursor(cursor) if cursor else None
+    songs = await repo.newest(
+        session, limit=limit, offset=(page - 1) * limit, before=before, owner_id=owner_id
+    )
+    total = (
+        await repo.count_owned(session, owner_id)
+        if owner_id is not None
+        else await repo.catalogue_size(session)
+    )
+    next_cursor = encode_cursor(songs[-1].id) if len(songs) == limit else None
+    return Page(songs=songs, total=total, next_cursor=next_cursor)
