@@ -23,6 +23,7 @@ from bandstand.logging import configure_logging
 from bandstand.middleware import BodyLimitMiddleware, CrossSiteWriteMiddleware, RequestIdMiddleware
 from bandstand.migrations import upgrade
 from bandstand.runtime import Runtime
+from bandstand.search.router import router as search_router
 from bandstand.songs.router import router as songs_router
 from bandstand.system import mount_static
 from bandstand.system import router as system_router
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(users_router)
+    api.include_router(search_router)  # before songs: /songs/search is not a song id
     api.include_router(songs_router)
 
     @api.get("/ping", include_in_schema=False)

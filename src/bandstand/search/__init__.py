@@ -1,0 +1,1 @@
+"""Typo-tolerant search over songs, people and public playlists."""

@@ -1,0 +1,49 @@
+"""What a search looks for, and what it refuses to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.errors import BadRequest
+from bandstand.kit.text import has_control_characters
+from bandstand.search import repository as repo
+from bandstand.search.repository import Hits
+
+MAX_QUERY = 100
+
+
+@dataclass(frozen=True)
+class Results:
+    songs: Hits
+    users: Hits
+    playlists: Hits
+
+
+def clean_query(raw: str | None) -> str:
+    query = (raw or "").strip()
+    problem = None
+    if not query:
+        problem = "Give something to search for."
+    elif len(query) > MAX_QUERY:
+        problem = f"At most {MAX_QUERY} characters."
+    elif has_control_characters(query):
+        problem = "Control characters are not allowed."
+    if problem:
+        raise BadRequest("Invalid input.", errors=[{"field": "q", "message": problem}])
+    return query
+
+
+async def search(session: AsyncSession, raw: str | None, page: int, limit: int) -> Results:
+    """Songs by title and genre, people by username and full name, ranked by similarity;
+    one or two characters match as a prefix. Each kind is paginated on its own."""
+    query = clean_query(raw)
+    offset = (page - 1) * limit
+    await repo.use_threshold(session)
+    return Results(
+        songs=await repo.songs(session, query, limit, offset),
+        users=await repo.users(session, query, limit, offset),
+        # Playlists arrive with the engagement issue; none is public until then.
+        playlists=Hits(items=[], total=0),
+    )
