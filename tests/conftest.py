@@ -22,6 +22,7 @@ from bandstand.migrations import upgrade
 from bandstand.models import Base
 from tests import services
 from tests.images import png_bytes
+from tests.s3standin import moto_s3_standin, s3_admin  # noqa: F401  (fixtures)
 
 PASSWORD = "a-long-and-unusual-passphrase"
 

@@ -5,16 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 
@@ -22,79 +15,10 @@ from bandstand.config import Settings
 from bandstand.storage import InvalidKey, Storage, StorageError, build_storage, new_key
 from bandstand.storage.local import LocalStorage
 from bandstand.storage.s3 import S3Storage, split_url
+from tests.s3standin import ACCESS_KEY, SECRET_KEY, new_bucket
 
 PUBLIC_URL = "http://testserver"
-ACCESS_KEY, SECRET_KEY = "standin-access-key", "standin-secret-key"
 HEX = "0123456789abcdef0123456789abcdef"
-MOTO_SERVER = Path(sys.executable).with_name("moto_server")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], endpoint: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"moto_server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{endpoint}/moto-api/", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"moto_server did not answer on {endpoint} within 30 s:\n{log.read_text()}")
-
-
-@pytest.fixture(scope="module")
-def moto_s3_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An S3-compatible server in a process of its own, for the module.
-
-    moto stands in for a real object store (AWS S3, MinIO, Ceph ...): the backend talks to
-    it over HTTP exactly as it would in production. Returns the endpoint URL.
-    """
-    port = _free_port()
-    log = tmp_path_factory.mktemp("moto") / "server.log"
-    endpoint = f"http://127.0.0.1:{port}"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_until_up(process, endpoint, log)
-            yield endpoint
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-@pytest.fixture(scope="module")
-def s3_admin(moto_s3_standin: str) -> Iterator[Any]:
-    """A plain boto3 client on the stand-in, to make buckets and look behind the backend."""
-    client = boto3.client(
-        "s3",
-        endpoint_url=moto_s3_standin,
-        region_name="us-east-1",
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-    )
-    yield client
-    client.close()
-
-
-def _new_bucket(admin: Any) -> str:
-    name = f"bandstand-{uuid.uuid4().hex[:12]}"
-    admin.create_bucket(Bucket=name)
-    return name
 
 
 def _s3_settings(tmp_path: Path, endpoint: str, storage_url: str, **extra: Any) -> Settings:
@@ -119,7 +43,7 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
         assert isinstance(built, LocalStorage)
         return built
     endpoint: str = request.getfixturevalue("moto_s3_standin")
-    bucket = _new_bucket(request.getfixturevalue("s3_admin"))
+    bucket = new_bucket(request.getfixturevalue("s3_admin"))
     built = build_storage(_s3_settings(tmp_path, endpoint, f"s3://{bucket}/media"))
     assert isinstance(built, S3Storage)
     return built
@@ -127,7 +51,7 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
 
 @pytest.fixture
 async def s3_storage(moto_s3_standin: str, s3_admin: Any, tmp_path: Path) -> S3Storage:
-    bucket = _new_bucket(s3_admin)
+    bucket = new_bucket(s3_admin)
     built = build_storage(_s3_settings(tmp_path, moto_s3_standin, f"s3://{bucket}/media"))
     assert isinstance(built, S3Storage)
     return built
@@ -307,7 +231,7 @@ async def test_s3_presigned_url_with_a_tampered_signature_is_refused(
 async def test_build_storage_puts_keys_under_the_configured_prefix(
     moto_s3_standin: str, s3_admin: Any, tmp_path: Path
 ) -> None:
-    bucket = _new_bucket(s3_admin)
+    bucket = new_bucket(s3_admin)
     storage = build_storage(_s3_settings(tmp_path, moto_s3_standin, f"s3://{bucket}/some/prefix"))
     neighbour = build_storage(
         _s3_settings(tmp_path, moto_s3_standin, f"s3://{bucket}/some/prefix-other")
