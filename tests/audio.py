@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 from fractions import Fraction
+from typing import Any
 
 import av
 import numpy as np
@@ -17,6 +18,7 @@ FORMATS = {
     "ogg": ("ogg", "libvorbis", "fltp"),
     "opus": ("ogg", "libopus", "flt"),
     "m4a": ("ipod", "aac", "fltp"),
+    "aac": ("adts", "aac", "fltp"),  # raw AAC in ADTS frames, no container
 }
 
 
@@ -29,11 +31,13 @@ def tone(
     frequency: float = 440.0,
     tags: dict[str, str] | None = None,
 ) -> bytes:
+    """A sine tone encoded by FFmpeg in ``fmt``, with ``tags`` written as its metadata."""
     container_name, codec, sample_format = FORMATS[fmt]
     if codec == "libopus":
         rate = 48_000
     if codec == "libvorbis" and codec not in av.codecs_available:
         codec = "vorbis"
+    layout = "stereo" if channels == 2 else "mono"
     out = io.BytesIO()
     with av.open(out, "w", format=container_name) as container:
         for key, value in (tags or {}).items():
@@ -41,24 +45,13 @@ def tone(
         # FFmpeg's own Vorbis encoder counts as experimental.
         options = {"strict": "experimental"} if codec == "vorbis" else {}
         stream = container.add_stream(codec, rate=rate, options=options)
-        stream.layout = "stereo" if channels == 2 else "mono"
+        assert isinstance(stream, av.AudioStream)
+        stream.layout = layout
         total = int(seconds * rate)
-        frame_size = 1024
-        for start in range(0, total, frame_size):
-            count = min(frame_size, total - start)
-            t = (np.arange(start, start + count) / rate).astype(np.float32)
-            wave = (0.3 * np.sin(2 * math.pi * frequency * t)).astype(np.float32)
-            planar = sample_format.endswith("p")
-            if sample_format.startswith("s16"):
-                samples = (wave * 32767).astype(np.int16)
-            else:
-                samples = wave
-            if planar:
-                array = np.tile(samples, (channels, 1))
-            else:
-                array = np.repeat(samples, channels).reshape(1, -1)
+        for start in range(0, total, FRAME_SIZE):
+            samples = _sine(start, min(FRAME_SIZE, total - start), rate, frequency, sample_format)
             frame = av.AudioFrame.from_ndarray(
-                array, format=sample_format, layout="stereo" if channels == 2 else "mono"
+                _interleave(samples, channels, sample_format), format=sample_format, layout=layout
             )
             frame.sample_rate = rate
             frame.pts = start
@@ -68,3 +61,19 @@ def tone(
         for packet in stream.encode(None):
             container.mux(packet)
     return out.getvalue()
+
+
+FRAME_SIZE = 1024
+
+
+def _sine(start: int, count: int, rate: int, frequency: float, sample_format: str) -> Any:
+    t = (np.arange(start, start + count) / rate).astype(np.float32)
+    wave = (0.3 * np.sin(2 * math.pi * frequency * t)).astype(np.float32)
+    return (wave * 32767).astype(np.int16) if sample_format.startswith("s16") else wave
+
+
+def _interleave(samples: Any, channels: int, sample_format: str) -> Any:
+    """One row per channel for planar formats, one interleaved row otherwise."""
+    if sample_format.endswith("p"):
+        return np.tile(samples, (channels, 1))
+    return np.repeat(samples, channels).reshape(1, -1)

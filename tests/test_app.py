@@ -141,3 +141,35 @@ async def test_cookie_writes_from_a_foreign_origin_are_refused(harness: Harness)
     assert (
         await client.get("/api/v1/users/current-user", headers={"origin": "https://evil.example"})
     ).status_code == 200
+
+
+async def test_media_route_serves_no_song_audio(harness: Harness) -> None:
+    from tests.audio import tone
+    from tests.images import png_bytes
+
+    await harness.sign_up()
+    client = harness.client()
+    auth = bearer((await harness.log_in(client))["accessToken"])
+    uploaded = await client.post(
+        "/api/v1/songs/upload",
+        data={"title": "Private bytes"},
+        files={
+            "songFile": ("a.mp3", tone("mp3", 1.0), "audio/mpeg"),
+            "thumbnail": ("c.png", png_bytes(), "image/png"),
+        },
+        headers=auth,
+    )
+    assert uploaded.status_code == 201
+    [original] = [p for p in harness.media_files() if p.parent.parent.name == "songs"]
+    key = original.relative_to(harness.settings.media_dir).as_posix()
+    assert (await client.get(f"/media/{key}")).status_code == 404
+    assert (await client.get(uploaded.json()["data"]["thumbnail"])).status_code == 200
+
+
+async def test_page_numbers_are_capped(harness: Harness) -> None:
+    await harness.sign_up()
+    client = harness.client()
+    auth = bearer((await harness.log_in(client))["accessToken"])
+    response = await client.get("/api/v1/songs/home?page=100001", headers=auth)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "page"

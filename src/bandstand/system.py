@@ -20,6 +20,7 @@ from bandstand.runtime import RuntimeDep
 from bandstand.storage import InvalidKey, check_key
 
 router = APIRouter(include_in_schema=False)
+PUBLIC_PREFIXES = {"avatars", "covers"}
 
 
 @router.api_route("/healthz", methods=["GET", "HEAD"])
@@ -62,11 +63,14 @@ async def docs(request: Request) -> HTMLResponse:
 
 @router.get("/media/{key:path}")
 async def media(key: str, request: Request, rt: RuntimeDep) -> Response:
-    """Public media (avatars, covers). Keys are checked against what the server generates."""
+    """Public media: avatars and covers, nothing else (songs stream by signed URL only).
+    Keys are checked against what the server generates."""
     try:
         check_key(key)
     except InvalidKey as exc:
         raise NotFound("Media not found.") from exc
+    if key.split("/", 1)[0] not in PUBLIC_PREFIXES:
+        raise NotFound("Media not found.")
     media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
     return await deliver(
         rt, key, media_type, request.headers, "public, max-age=31536000, immutable"

@@ -21,6 +21,7 @@ FILENAMES = {
     "ogg": ("song.ogg", "audio/ogg"),
     "opus": ("song.opus", "audio/ogg"),
     "m4a": ("song.m4a", "audio/mp4"),
+    "aac": ("song.aac", "audio/aac"),
 }
 
 
@@ -52,13 +53,17 @@ async def upload(
     fmt: str = "mp3",
     thumbnail: bytes | None = None,
     files: dict[str, Any] | None = None,
-    **fields: str,
+    **fields: str | None,
 ) -> httpx.Response:
     """POST an upload; a short mp3 and a PNG cover unless told otherwise."""
     filename, content_type = FILENAMES[fmt]
     parts = files or {
         "songFile": (filename, audio if audio is not None else tone(fmt, 0.5), content_type),
-        "thumbnail": ("cover.png", thumbnail if thumbnail is not None else png_bytes(), "image/png"),
+        "thumbnail": (
+            "cover.png",
+            thumbnail if thumbnail is not None else png_bytes(),
+            "image/png",
+        ),
     }
     data = {"title": "A song", **fields}
     return await who.client.post(
@@ -77,7 +82,7 @@ async def uploaded(who: Artist, audio: bytes | None = None, **fields: Any) -> di
 def assert_error(response: httpx.Response, status: int | tuple[int, ...]) -> dict[str, Any]:
     """A refusal in the envelope: right status, no data, never a stack trace."""
     statuses = status if isinstance(status, tuple) else (status,)
-    assert response.status_code in statuses, (response.status_code, response.text)
+    assert response.status_code in statuses, (response.status_code, response.text[:500])
     body: dict[str, Any] = response.json()
     assert set(body) == {"statusCode", "data", "message", "success", "errors"}
     assert body["statusCode"] == response.status_code

@@ -10,6 +10,8 @@ from fastapi import Depends
 from bandstand.errors import BadRequest
 
 MAX_LIMIT = 100
+# Deeper than this, a page number is a mistake or an attack; cursors go anywhere.
+MAX_PAGE = 100_000
 
 
 def page_of(
@@ -41,6 +43,8 @@ async def paging(page: int = 1, limit: int = 10) -> Paging:
         for name, value in (("page", page), ("limit", limit))
         if value < 1
     ]
+    if page > MAX_PAGE:
+        errors.append({"field": "page", "message": f"At most {MAX_PAGE}; use the cursor."})
     if errors:
         raise BadRequest("Invalid input.", errors=errors)
     return Paging(page=page, limit=min(limit, MAX_LIMIT))

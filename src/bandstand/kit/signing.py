@@ -5,7 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
+
+# Expiry as the signer writes it: ASCII digits, no sign, no leading zero, no more than a
+# timestamp needs. Anything else is refused before any arithmetic.
+_EXPIRES = re.compile(r"[1-9][0-9]{0,11}")
 
 
 class UrlSigner:
@@ -23,9 +28,13 @@ class UrlSigner:
         expires = (int(now + ttl_s) // 3600 + 1) * 3600
         return f"exp={expires}&sig={self._mac(path, expires)}"
 
-    def valid(self, path: str, expires: str | None, signature: str | None) -> bool:
-        if not expires or not signature or not expires.isdigit() or len(expires) > 12:
+    def valid(
+        self, path: str, expires: str | None, signature: str | None, now: float | None = None
+    ) -> bool:
+        """Whether ``exp`` and ``sig`` are exactly what :meth:`query` gave for ``path`` and
+        the expiry has not passed."""
+        if not expires or not signature or not _EXPIRES.fullmatch(expires):
             return False
-        if int(expires) < time.time():
+        if int(expires) < (time.time() if now is None else now):
             return False
-        return hmac.compare_digest(self._mac(path, int(expires)), signature)
+        return hmac.compare_digest(self._mac(path, int(expires)).encode(), signature.encode())

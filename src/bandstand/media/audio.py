@@ -10,18 +10,40 @@ from pathlib import Path
 
 import av
 import mutagen
+from av.audio.stream import AudioStream
+from av.container import InputContainer
 
-# format → (file extension, Content-Type)
+
+@dataclass(frozen=True)
+class Format:
+    extension: str
+    content_type: str
+    # FFmpeg is told which demuxer to use rather than left to guess: a guess can land on
+    # one that opens other files or URLs (an HLS playlist hidden behind an ID3 header).
+    demuxer: str
+    # Whether the container states its length, so that decoding less means the file is cut.
+    # ADTS AAC states nothing; FFmpeg's figure for it is an estimate from the bitrate.
+    states_length: bool = True
+
+
 FORMATS = {
-    "mp3": ("mp3", "audio/mpeg"),
-    "wav": ("wav", "audio/wav"),
-    "flac": ("flac", "audio/flac"),
-    "ogg": ("ogg", "audio/ogg"),
-    "m4a": ("m4a", "audio/mp4"),
-    "aac": ("aac", "audio/aac"),
+    "mp3": Format("mp3", "audio/mpeg", "mp3"),
+    "wav": Format("wav", "audio/wav", "wav"),
+    "flac": Format("flac", "audio/flac", "flac"),
+    "ogg": Format("ogg", "audio/ogg", "ogg"),
+    "m4a": Format("m4a", "audio/mp4", "mp4"),
+    "aac": Format("aac", "audio/aac", "aac", states_length=False),
 }
-# A file that decodes to less than this share of the length it declares is truncated.
-COMPLETE_SHARE = 0.9
+# Decoders legitimately stop a little short of the stated length (encoder delay, a
+# length estimated from the bitrate); more missing than this means the file was cut.
+MISSING_TOLERANCE_S = 0.1
+MISSING_TOLERANCE_SHARE = 0.01
+FORGIVEN_BAD_PACKETS = 2
+FORGIVEN_BAD_SHARE = 0.01
+# The largest an Ogg page can be: 27-byte header, 255 lacing values, 255 × 255 of data.
+OGG_MAX_PAGE = 27 + 255 + 255 * 255
+# What PyAV raises on hostile input besides its own errors (bad metadata, odd layouts).
+_DECODE_ERRORS = (av.FFmpegError, ValueError, IndexError, EOFError, OverflowError)
 
 
 class UnsupportedAudio(ValueError):
@@ -43,11 +65,11 @@ class AudioInfo:
 
     @property
     def extension(self) -> str:
-        return FORMATS[self.format][0]
+        return FORMATS[self.format].extension
 
     @property
     def content_type(self) -> str:
-        return FORMATS[self.format][1]
+        return FORMATS[self.format].content_type
 
 
 @dataclass(frozen=True)
@@ -75,33 +97,136 @@ def sniff(head: bytes) -> str:
     raise UnsupportedAudio("The file is not MP3, WAV, FLAC, Ogg (Vorbis/Opus) or AAC/M4A audio.")
 
 
+def _sniff_file(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(16)
+        if not (head.startswith(b"ID3") and len(head) >= 10):
+            return sniff(head)
+        # Taggers put ID3v2 before FLAC and ADTS AAC too, and FFmpeg skips it: look past it.
+        # Its size is "syncsafe", seven bits a byte; a footer adds ten more bytes.
+        size = int.from_bytes(bytes(b & 0x7F for b in head[6:10]), "big")
+        handle.seek(10 + size + (10 if head[5] & 0x10 else 0))
+        try:
+            return sniff(handle.read(16))
+        except UnsupportedAudio:
+            return "mp3"
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    samples: int
+    stated: float
+    sample_rate: int
+    codec: str
+    channels: int
+    bitrate: int
+
+
+def _decode(path: Path, kind: str) -> _Decoded:
+    with av.open(str(path), format=FORMATS[kind].demuxer, metadata_errors="ignore") as container:
+        if not container.streams.audio:
+            raise InvalidAudio("The file has no audio stream.")
+        stream = container.streams.audio[0]
+        samples = _decode_samples(container, stream)
+        context = stream.codec_context
+        return _Decoded(
+            samples=samples,
+            stated=(container.duration or 0) / av.time_base,
+            sample_rate=context.sample_rate or stream.sample_rate or 0,
+            # The codec's own name ("mp3"), not the decoder FFmpeg picked ("mp3float").
+            codec=context.codec.canonical_name,
+            channels=context.channels,
+            bitrate=container.bit_rate or stream.bit_rate or 0,
+        )
+
+
+def _decode_samples(container: InputContainer, stream: AudioStream) -> int:
+    """Samples decoded. A packet or two that will not decode (junk after the last frame,
+    which players skip) is forgiven; whether the file is whole is judged by its length."""
+    samples = packets = bad = 0
+    for packet in container.demux(stream):
+        packets += 1
+        try:
+            samples += sum(frame.samples for frame in packet.decode())
+        except av.FFmpegError:
+            bad += 1
+    if bad > max(FORGIVEN_BAD_PACKETS, FORGIVEN_BAD_SHARE * packets):
+        raise InvalidAudio("FFmpeg could not decode the file.")
+    return samples
+
+
 def probe(path: Path) -> AudioInfo:
     """Decode the whole file with FFmpeg and describe it, or refuse it."""
-    with path.open("rb") as handle:
-        kind = sniff(handle.read(16))
+    kind = _sniff_file(path)
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            if not container.streams.audio:
-                raise InvalidAudio("The file has no audio stream.")
-            stream = container.streams.audio[0]
-            samples = 0
-            for frame in container.decode(stream):
-                samples += frame.samples
-            declared = (container.duration or 0) / av.time_base
-            sample_rate = stream.codec_context.sample_rate or stream.sample_rate or 0
-            codec = stream.codec_context.name
-            channels = stream.codec_context.channels
-            bitrate = container.bit_rate or stream.bit_rate or 0
-    except av.FFmpegError as exc:
+        found = _decode(path, kind)
+    except _DECODE_ERRORS as exc:
         raise InvalidAudio("FFmpeg could not decode the file.") from exc
-    if samples == 0 or sample_rate == 0:
+    if found.samples == 0 or found.sample_rate == 0:
         raise InvalidAudio("The file holds no decodable audio.")
-    duration = samples / sample_rate
-    if declared and duration < COMPLETE_SHARE * declared:
+    decoded = found.samples / found.sample_rate
+    if _cut_short(kind, decoded, found.stated) or not _ends_whole(kind, path):
         raise InvalidAudio("The file is truncated.")
-    if not bitrate:
-        bitrate = int(path.stat().st_size * 8 / duration)
-    return AudioInfo(kind, round(duration, 3), codec, sample_rate, channels, bitrate)
+    duration = decoded
+    if FORMATS[kind].states_length and found.stated:
+        # The stated length leaves out encoder priming and padding that decoding counts.
+        duration = min(decoded, found.stated)
+    bitrate = found.bitrate or int(path.stat().st_size * 8 / duration)
+    return AudioInfo(
+        kind, round(duration, 3), found.codec, found.sample_rate, found.channels, bitrate
+    )
+
+
+def _cut_short(kind: str, decoded: float, stated: float) -> bool:
+    if not FORMATS[kind].states_length or not stated:
+        return False
+    return stated - decoded > max(MISSING_TOLERANCE_S, MISSING_TOLERANCE_SHARE * stated)
+
+
+def _ends_whole(kind: str, path: Path) -> bool:
+    """Formats whose stated length FFmpeg takes from what is there need their own check."""
+    if kind == "wav":
+        return _wav_data_whole(path)
+    if kind == "ogg":
+        return _ogg_ends_with_last_page(path)
+    return True
+
+
+def _wav_data_whole(path: Path) -> bool:
+    """The data chunk holds as many bytes as its header says."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        handle.seek(12)
+        while len(header := handle.read(8)) == 8:
+            length = int.from_bytes(header[4:], "little")
+            if header[:4] == b"data":
+                # Writers that could not seek back to fill in the length leave 0 or ~0.
+                return length in (0, 0xFFFFFFFF) or handle.tell() + length <= size
+            handle.seek(length + (length & 1), 1)
+    return False
+
+
+def _ogg_ends_with_last_page(path: Path) -> bool:
+    """The last complete page is marked end-of-stream: Ogg states no length, and FFmpeg
+    reads it off the last page there is, so a cut file would otherwise pass."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        handle.seek(max(0, size - OGG_MAX_PAGE))
+        tail = handle.read()
+    at = tail.rfind(b"OggS")
+    while at != -1:
+        if _whole_page_at(tail, at):
+            return bool(tail[at + 5] & 0x04)
+        at = tail.rfind(b"OggS", 0, at)
+    return False
+
+
+def _whole_page_at(tail: bytes, at: int) -> bool:
+    header = tail[at : at + 27]
+    if len(header) < 27 or header[4] != 0:
+        return False
+    lacing = tail[at + 27 : at + 27 + header[26]]
+    return len(lacing) == header[26] and at + 27 + len(lacing) + sum(lacing) <= len(tail)
 
 
 def read_tags(path: Path) -> AudioTags:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.datastructures import Headers
 from starlette.responses import (
     FileResponse,
@@ -23,14 +25,26 @@ class RangeNotSatisfiableError(AppError):
         super().__init__(headers={"Content-Range": f"bytes */{size}"})
 
 
-def _check_range(headers: Headers, size: int) -> None:
-    """Answer a bad Range in the envelope; FileResponse serves every good one (single,
-    several as multipart/byteranges, If-Range with ETag)."""
-    header = headers.get("range")
-    if header is None or "if-range" in headers:
+def _range_applies(headers: Headers, response: FileResponse) -> bool:
+    """Whether FileResponse will act on the Range header: there is one, and any If-Range
+    names this very file (the rule FileResponse applies: a strong ETag or the exact date)."""
+    if "range" not in headers:
+        return False
+    if_range = headers.get("if-range")
+    if if_range is None:
+        return True
+    current = (response.headers["etag"], response.headers["last-modified"])
+    return not if_range.startswith("W/") and if_range in current
+
+
+def _check_range(headers: Headers, response: FileResponse, size: int) -> None:
+    """Answer a bad Range in the envelope, as every error is; FileResponse serves every
+    good one (single, several as multipart/byteranges) but would answer bad ones in
+    plain text."""
+    if not _range_applies(headers, response):
         return
     try:
-        FileResponse._parse_range_header(header, size)
+        FileResponse._parse_range_header(headers["range"], size)
     except MalformedRangeHeader as exc:
         raise BadRequest("Malformed Range header.") from exc
     except RangeNotSatisfiable as exc:
@@ -40,6 +54,8 @@ def _check_range(headers: Headers, size: int) -> None:
 async def deliver(
     rt: Runtime, key: str, content_type: str, headers: Headers, cache: str
 ) -> Response:
+    """Serve a stored file: a presigned redirect from an object store, an
+    ``X-Accel-Redirect`` for the proxy when offloading, else the bytes with Range support."""
     path = rt.storage.local_path(key)
     if path is None:
         url = await rt.storage.presigned_url(key, rt.settings.stream_url_ttl_s, content_type)
@@ -49,15 +65,21 @@ async def deliver(
     if rt.settings.media_offload:
         prefix = rt.settings.accel_redirect_prefix.rstrip("/")
         return Response(
-            headers={"X-Accel-Redirect": f"{prefix}/{key}", "Content-Type": content_type}
+            headers={
+                "X-Accel-Redirect": f"{prefix}/{key}",
+                "Content-Type": content_type,
+                "Cache-Control": cache,
+            }
         )
     try:
-        size = path.stat().st_size
+        stat = await asyncio.to_thread(path.stat)
     except FileNotFoundError as exc:
         raise NotFound("Media not found.") from exc
-    _check_range(headers, size)
-    return FileResponse(
+    response = FileResponse(
         path,
         media_type=content_type,
         headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
+        stat_result=stat,
     )
+    _check_range(headers, response, stat.st_size)
+    return response

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, literal, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Select, func, literal, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import QueryableAttribute, joinedload
+from sqlalchemy.orm import InstrumentedAttribute, QueryableAttribute, joinedload
+from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.sql.elements import ColumnClause
 
 from bandstand.models import Song, User
@@ -36,20 +37,22 @@ def fts_match(query: str) -> str:
     return " OR ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
 
 
-def _ranked(
-    session: AsyncSession,
-    stmt: Select[Any],
-    table: str,
-    query: str,
-    columns: Sequence[QueryableAttribute[Any]],
-) -> Select[Any]:
+@dataclass(frozen=True)
+class _Match:
+    conditions: list[ColumnElement[bool]]
+    # Similarity to rank by, best first; None for prefix matches, which rank newest first.
+    score: ColumnElement[float] | None
+
+
+def _match(
+    session: AsyncSession, table: str, query: str, columns: Sequence[QueryableAttribute[Any]]
+) -> _Match:
     if len(query) <= 2:
         pattern = like_prefix(query)
-        return stmt.where(or_(*(c.ilike(pattern, escape="\\") for c in columns)))
+        return _Match([or_(*(c.ilike(pattern, escape="\\") for c in columns))], None)
     if session.get_bind().dialect.name == "postgresql":
         score = func.greatest(*(func.word_similarity(query, func.coalesce(c, "")) for c in columns))
-        matched = or_(*(literal(query).op("<%")(c) for c in columns))
-        return stmt.where(matched).order_by(score.desc())
+        return _Match([or_(*(literal(query).op("<%")(c) for c in columns))], score)
     score = func.max(*(func.bandstand_word_similarity(query, c) for c in columns))
     candidates: Select[Any] = (
         select(literal_column("rowid"))
@@ -57,14 +60,48 @@ def _ranked(
         .where(text(f"search_{table} MATCH :match").bindparams(match=fts_match(query)))
     )
     rowid: ColumnClause[Any] = literal_column(f"{table}.rowid")
-    return stmt.where(rowid.in_(candidates), score >= THRESHOLD).order_by(score.desc())
+    return _Match([rowid.in_(candidates), score >= THRESHOLD], score)
 
 
-async def _page(session: AsyncSession, stmt: Select[Any], limit: int, offset: int) -> Hits:
-    counted = select(func.count()).select_from(stmt.order_by(None).subquery())
-    total = (await session.execute(counted)).scalar_one()
-    rows = (await session.execute(stmt.limit(limit).offset(offset))).scalars().unique().all()
-    return Hits(items=rows, total=int(total))
+async def _search(
+    session: AsyncSession,
+    model: type[Song] | type[User],
+    match: _Match,
+    limit: int,
+    offset: int,
+    *,
+    where: Sequence[ColumnElement[bool]] = (),
+    options: Sequence[ORMOption] = (),
+) -> Hits:
+    """One page of ``model`` rows, best first, and how many match in all — from one pass
+    over the matches: their ids, scores and count first, then the page's rows by id."""
+    ident: InstrumentedAttribute[Any] = model.id
+    conditions = [*where, *match.conditions]
+    columns: list[ColumnElement[Any]] = [ident.label("id"), func.count().over().label("total")]
+    order: list[ColumnElement[Any]] = [ident.desc()]
+    if match.score is not None:
+        columns.append(match.score.label("score"))
+        order.insert(0, match.score.desc())
+    ranked = (
+        select(*columns).where(*conditions).order_by(*order).limit(limit).offset(offset)
+    ).subquery("ranked")
+    ranked_order = [ranked.c.id.desc()]
+    if match.score is not None:
+        ranked_order.insert(0, ranked.c.score.desc())
+    stmt = (
+        select(model, ranked.c.total)
+        .join(ranked, ident == ranked.c.id)
+        .options(*options)
+        .order_by(*ranked_order)
+    )
+    rows = (await session.execute(stmt)).all()
+    if rows:
+        return Hits(items=[row[0] for row in rows], total=int(rows[0][1]))
+    if not offset:
+        return Hits(items=[], total=0)
+    # Past the last page: nothing to rank, but the total is still wanted.
+    counted = select(func.count()).select_from(model).where(*conditions)
+    return Hits(items=[], total=int((await session.execute(counted)).scalar_one()))
 
 
 async def use_threshold(session: AsyncSession) -> None:
@@ -74,12 +111,10 @@ async def use_threshold(session: AsyncSession) -> None:
 
 
 async def songs(session: AsyncSession, query: str, limit: int, offset: int) -> Hits:
-    base = select(Song).options(joinedload(Song.owner))
-    stmt = _ranked(session, base, "songs", query, [Song.title, Song.genre])
-    return await _page(session, stmt.order_by(Song.id.desc()), limit, offset)
+    match = _match(session, "songs", query, [Song.title, Song.genre])
+    return await _search(session, Song, match, limit, offset, options=[joinedload(Song.owner)])
 
 
 async def users(session: AsyncSession, query: str, limit: int, offset: int) -> Hits:
-    base = select(User).where(User.banned_at.is_(None))
-    stmt = _ranked(session, base, "users", query, [User.username, User.fullname])
-    return await _page(session, stmt.order_by(User.id.desc()), limit, offset)
+    match = _match(session, "users", query, [User.username, User.fullname])
+    return await _search(session, User, match, limit, offset, where=[User.banned_at.is_(None)])

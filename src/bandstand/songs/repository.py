@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,5 +55,21 @@ async def add_to_catalogue(session: AsyncSession, delta: int) -> None:
     await session.execute(stmt.execution_options(synchronize_session=False))
 
 
-async def delete_song(session: AsyncSession, song_id: uuid.UUID) -> None:
-    await session.execute(delete(Song).where(Song.id == song_id))
+async def delete_song(session: AsyncSession, song_id: uuid.UUID) -> list[str] | None:
+    """Delete the row; the file keys it held at that moment, or None if it was gone."""
+    stmt = delete(Song).where(Song.id == song_id).returning(Song.audio_key, Song.thumbnail_key)
+    row = (await session.execute(stmt)).one_or_none()
+    return None if row is None else [row.audio_key, row.thumbnail_key]
+
+
+async def swap_cover(
+    session: AsyncSession, song_id: uuid.UUID, old: str, new: str, now: datetime
+) -> bool:
+    """Point the song at a new cover if it still has ``old``; False if it changed."""
+    stmt = (
+        update(Song)
+        .where(Song.id == song_id, Song.thumbnail_key == old)
+        .values(thumbnail_key=new, updated_at=now)
+        .returning(Song.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None

@@ -10,7 +10,6 @@ from starlette.responses import Response
 
 from bandstand.accounts.deps import CurrentUser, PrincipalDep
 from bandstand.db import SessionDep
-from bandstand.errors import Forbidden
 from bandstand.kit.envelope import Envelope, envelope
 from bandstand.kit.http import JSON_BODY, MULTIPART_BODY
 from bandstand.kit.pagination import PagingDep
@@ -18,9 +17,9 @@ from bandstand.media.audio import FORMATS
 from bandstand.media.delivery import deliver
 from bandstand.runtime import RuntimeDep
 from bandstand.songs import service
-from bandstand.songs.deps import ExistingSong, OwnedSong, OwnedSongInBody
+from bandstand.songs.deps import ExistingSong, OwnedSong, OwnedSongInBody, SignedSong
 from bandstand.songs.schemas import SongPage, SongRead, SongUpdate
-from bandstand.songs.views import page_view, song_view, stream_path
+from bandstand.songs.views import page_view, song_view
 
 router = APIRouter(prefix="/songs", tags=["songs"])
 Text = Annotated[str | None, Form()]
@@ -126,11 +125,8 @@ async def replace_thumbnail(
     summary="The song's audio (signed URL from songFile; honours Range)",
     responses={200: {"content": {"audio/mpeg": {}}}, 206: {"description": "Partial content"}},
 )
-async def stream(request: Request, rt: RuntimeDep, song: ExistingSong) -> Response:
-    query = request.query_params
-    if not rt.url_signer.valid(stream_path(song), query.get("exp"), query.get("sig")):
-        raise Forbidden("This link is invalid or has expired.")
-    content_type = FORMATS[song.audio_format][1]
+async def stream(request: Request, rt: RuntimeDep, song: SignedSong) -> Response:
+    content_type = FORMATS[song.audio_format].content_type
     return await deliver(rt, song.audio_key, content_type, request.headers, "private, max-age=3600")
 
 

@@ -2,17 +2,51 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from bandstand.accounts.schemas import UserPublic
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
-Genre = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+# Control characters have no place in text people read, and PostgreSQL cannot store NUL
+# at all; a description may still break lines.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def one_line(value: str) -> str:
+    if CONTROL.search(value):
+        raise ValueError("Control characters and line breaks are not allowed.")
+    return value
+
+
+def lines(value: str) -> str:
+    if CONTROL_BUT_LINE_BREAKS.search(value):
+        raise ValueError("Control characters are not allowed.")
+    return value
+
+
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(one_line),
+]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(lines)
+]
+Genre = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=100), AfterValidator(one_line)
+]
 
 
 class SongUpdate(BaseModel):

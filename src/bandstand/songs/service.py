@@ -6,7 +6,8 @@ import asyncio
 import base64
 import binascii
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -15,7 +16,13 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.db import after_commit, on_rollback
-from bandstand.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from bandstand.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from bandstand.kit.ids import new_hex, new_id
 from bandstand.kit.time import utcnow
 from bandstand.media.audio import AudioInfo, AudioTags, InvalidAudio, UnsupportedAudio, read_tags
@@ -24,11 +31,11 @@ from bandstand.media.images import InvalidImage, square_webp
 from bandstand.models import Song, SongStatus, User
 from bandstand.runtime import Runtime
 from bandstand.songs import repository as repo
-from bandstand.songs.schemas import SongUpdate
+from bandstand.songs.schemas import CONTROL, SongUpdate, lines, one_line
 from bandstand.storage import new_key
 
 log = structlog.get_logger(__name__)
-MAX_TITLE, MAX_DESCRIPTION, MAX_GENRE = 200, 5000, 100
+MAX_TITLE, MAX_DESCRIPTION, MAX_GENRE, MAX_ARTIST = 200, 5000, 100, 200
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class Page:
     songs: Sequence[Song]
     total: int
     next_cursor: str | None
+    by_cursor: bool
 
 
 def _field_error(field: str, message: str) -> dict[str, str]:
@@ -64,19 +72,61 @@ def _spool(source: BinaryIO, target: Path, limit: int) -> int:
     return written
 
 
-def _examine(path: Path) -> tuple[AudioInfo, AudioTags]:
+@asynccontextmanager
+async def _spooled(rt: Runtime, source: BinaryIO) -> AsyncIterator[tuple[Path, int]]:
+    """The upload as a scratch file of our own, with its size; gone afterwards, whatever
+    happened."""
+    scratch = rt.settings.data_dir / "tmp"
+    await asyncio.to_thread(scratch.mkdir, parents=True, exist_ok=True)
+    path = scratch / f"{new_hex()}.upload"
+    try:
+        size = await asyncio.to_thread(_spool, source, path, rt.settings.audio_max_bytes)
+        if size == 0:
+            raise BadRequest(
+                "The audio file is empty.", errors=[_field_error("songFile", "Empty.")]
+            )
+        yield path, size
+    finally:
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+
+
+def _describe(path: Path) -> tuple[AudioInfo, AudioTags]:
     return probe_audio(path), read_tags(path)
 
 
-def _clean(value: str | None, limit: int, field: str) -> str | None:
+async def _examine(path: Path) -> tuple[AudioInfo, AudioTags]:
+    """What FFmpeg and the tags say of the file; 415 if it is not audio we take, 400 if
+    it does not decode whole."""
+    try:
+        return await asyncio.to_thread(_describe, path)
+    except UnsupportedAudio as exc:
+        raise UnsupportedMediaType(str(exc), errors=[_field_error("songFile", str(exc))]) from exc
+    except InvalidAudio as exc:
+        raise BadRequest(str(exc), errors=[_field_error("songFile", str(exc))]) from exc
+
+
+def _clean(
+    value: str | None, limit: int, field: str, check: Callable[[str], str] = one_line
+) -> str | None:
+    """A form field as typed, stripped; blank means not given."""
     if value is None:
         return None
     value = value.strip()
-    if len(value) > limit:
-        raise BadRequest(
-            "Invalid input.", errors=[_field_error(field, f"At most {limit} characters.")]
-        )
+    problem = f"At most {limit} characters." if len(value) > limit else None
+    try:
+        check(value)
+    except ValueError as exc:
+        problem = str(exc)
+    if problem:
+        raise BadRequest("Invalid input.", errors=[_field_error(field, problem)])
     return value or None
+
+
+def _from_tag(value: str | None, limit: int) -> str | None:
+    # Nobody typed a tag, so an odd one is tidied rather than refused: control characters
+    # (tags use NUL between values) become spaces, and an overlong one is cut.
+    tidy = CONTROL.sub(" ", value or "").strip()[:limit].strip()
+    return tidy or None
 
 
 async def store_cover(rt: Runtime, session: AsyncSession, data: bytes) -> str:
@@ -109,26 +159,11 @@ async def upload(
     """Accept a song only if its bytes are audio FFmpeg decodes whole; describe it from
     FFmpeg and its tags; store the original and the cover under generated names."""
     title = _clean(form.title, MAX_TITLE, "title")
-    description = _clean(form.description, MAX_DESCRIPTION, "description") or ""
+    description = _clean(form.description, MAX_DESCRIPTION, "description", lines) or ""
     genre = _clean(form.genre, MAX_GENRE, "genre")
-    scratch = rt.settings.data_dir / "tmp"
-    await asyncio.to_thread(scratch.mkdir, parents=True, exist_ok=True)
-    spooled = scratch / f"{new_hex()}.upload"
-    try:
-        size = await asyncio.to_thread(_spool, audio, spooled, rt.settings.audio_max_bytes)
-        if size == 0:
-            raise BadRequest(
-                "The audio file is empty.", errors=[_field_error("songFile", "Empty.")]
-            )
-        try:
-            info, tags = await asyncio.to_thread(_examine, spooled)
-        except UnsupportedAudio as exc:
-            raise UnsupportedMediaType(
-                str(exc), errors=[_field_error("songFile", str(exc))]
-            ) from exc
-        except InvalidAudio as exc:
-            raise BadRequest(str(exc), errors=[_field_error("songFile", str(exc))]) from exc
-        title = title or _clean(tags.title, MAX_TITLE, "title")
+    async with _spooled(rt, audio) as (spooled, size):
+        info, tags = await _examine(spooled)
+        title = title or _from_tag(tags.title, MAX_TITLE)
         if not title:
             raise BadRequest(
                 "Invalid input.", errors=[_field_error("title", "This field is required.")]
@@ -137,16 +172,14 @@ async def upload(
         audio_key = new_key("songs", info.extension, "original")
         await rt.storage.put_file(audio_key, spooled, info.content_type)
         on_rollback(session, lambda: rt.storage.delete(audio_key))
-    finally:
-        await asyncio.to_thread(_unlink, spooled)
 
     song = Song(
         id=new_id(),
         owner_id=owner.id,
         title=title,
         description=description,
-        genre=genre or _clean(tags.genre, MAX_GENRE, "genre"),
-        artist=_clean(tags.artist, MAX_TITLE, "artist") or owner.fullname,
+        genre=genre or _from_tag(tags.genre, MAX_GENRE),
+        artist=_from_tag(tags.artist, MAX_ARTIST) or owner.fullname,
         duration=info.duration,
         codec=info.codec,
         sample_rate=info.sample_rate,
@@ -169,10 +202,6 @@ async def upload(
     return song
 
 
-def _unlink(path: Path) -> None:
-    path.unlink(missing_ok=True)
-
-
 async def update(session: AsyncSession, song: Song, data: SongUpdate) -> Song:
     """Change title, description or genre — nothing else can be written here."""
     if data.title is not None:
@@ -187,11 +216,12 @@ async def update(session: AsyncSession, song: Song, data: SongUpdate) -> Song:
 
 
 async def replace_cover(rt: Runtime, session: AsyncSession, song: Song, data: bytes) -> Song:
-    """New cover art; the old file goes once the change commits."""
+    """New cover art; the old file goes once the change commits. If another change got
+    there first, this one is refused and its new file removed, so none is orphaned."""
     old = song.thumbnail_key
-    song.thumbnail_key = await store_cover(rt, session, data)
-    song.updated_at = utcnow()
-    await session.flush()
+    new = await store_cover(rt, session, data)
+    if not await repo.swap_cover(session, song.id, old, new, utcnow()):
+        raise Conflict("The song changed meanwhile; try again.")
     after_commit(session, lambda: rt.storage.delete(old))
     return song
 
@@ -199,8 +229,11 @@ async def replace_cover(rt: Runtime, session: AsyncSession, song: Song, data: by
 async def remove(rt: Runtime, session: AsyncSession, song: Song) -> None:
     """Delete the song's rows in this transaction; its files only after it commits, so a
     failed delete never leaves rows pointing at missing files."""
-    keys = [song.audio_key, song.thumbnail_key]
-    await repo.delete_song(session, song.id)
+    # The keys the row holds as it goes, not as it was read: a cover replaced meanwhile
+    # is deleted too, and a song someone else deleted first is not counted twice.
+    keys = await repo.delete_song(session, song.id)
+    if keys is None:
+        raise NotFound("Song not found.")
     await repo.add_to_catalogue(session, -1)
 
     async def delete_files() -> None:
@@ -217,7 +250,8 @@ def encode_cursor(song_id: uuid.UUID) -> str:
 
 def decode_cursor(cursor: str) -> uuid.UUID:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
         return uuid.UUID(bytes=raw)
     except (binascii.Error, ValueError) as exc:
         raise BadRequest(
@@ -233,15 +267,22 @@ async def newest_page(
     cursor: str | None,
     owner_id: uuid.UUID | None = None,
 ) -> Page:
-    """A page of songs, newest first, by page number or by ``cursor``."""
+    """A page of songs, newest first, by page number or, when given, by ``cursor`` (then
+    the page number is ignored and the cost does not grow with depth)."""
     before = decode_cursor(cursor) if cursor else None
-    songs = await repo.newest(
-        session, limit=limit, offset=(page - 1) * limit, before=before, owner_id=owner_id
-    )
     total = (
         await repo.count_owned(session, owner_id)
         if owner_id is not None
         else await repo.catalogue_size(session)
     )
-    next_cursor = encode_cursor(songs[-1].id) if len(songs) == limit else None
-    return Page(songs=songs, total=total, next_cursor=next_cursor)
+    offset = 0 if before else (page - 1) * limit
+    if offset and offset >= total:
+        # Past the end: nothing to fetch, and no absurd OFFSET for the database to refuse.
+        return Page(songs=[], total=total, next_cursor=None, by_cursor=False)
+    # One more than asked for says whether there is a next page.
+    rows = await repo.newest(
+        session, limit=limit + 1, offset=offset, before=before, owner_id=owner_id
+    )
+    songs = rows[:limit]
+    next_cursor = encode_cursor(songs[-1].id) if len(rows) > limit else None
+    return Page(songs=songs, total=total, next_cursor=next_cursor, by_cursor=before is not None)

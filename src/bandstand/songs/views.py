@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,12 +13,13 @@ from bandstand.runtime import Runtime
 from bandstand.songs.service import Page
 
 
-def stream_path(song: Song) -> str:
-    return f"/api/v1/songs/{song.id}/stream"
+def stream_path(song_id: uuid.UUID) -> str:
+    """The path a stream URL signs: always the canonical form of the id."""
+    return f"/api/v1/songs/{song_id}/stream"
 
 
 def song_view(rt: Runtime, song: Song) -> dict[str, Any]:
-    path = stream_path(song)
+    path = stream_path(song.id)
     signed = rt.url_signer.query(path, rt.settings.stream_url_ttl_s)
     return {
         "_id": str(song.id),
@@ -44,6 +46,11 @@ def song_view(rt: Runtime, song: Song) -> dict[str, Any]:
 
 def page_view(rt: Runtime, page: Page, number: int, limit: int) -> dict[str, Any]:
     docs: Sequence[dict[str, Any]] = [song_view(rt, song) for song in page.songs]
-    return page_of(
+    shaped = page_of(
         list(docs), page=number, limit=limit, total=page.total, next_cursor=page.next_cursor
     )
+    # What the rows show, not arithmetic on a page number a cursor walk does not have.
+    shaped["hasNextPage"] = page.next_cursor is not None
+    if page.by_cursor:
+        shaped["hasPrevPage"] = True
+    return shaped
