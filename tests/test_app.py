@@ -173,3 +173,27 @@ async def test_page_numbers_are_capped(harness: Harness) -> None:
     response = await client.get("/api/v1/songs/home?page=100001", headers=auth)
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "page"
+
+
+async def test_an_anonymous_upload_is_refused_before_its_body_is_read(harness: Harness) -> None:
+    sent = 0
+
+    async def body():  # type: ignore[no-untyped-def]
+        nonlocal sent
+        for _ in range(50):
+            sent += 1
+            yield b"x" * 65536
+
+    for token in (None, "forged.token.value"):
+        headers = {"content-type": "multipart/form-data; boundary=x"}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        response = await harness.client().post(
+            "/api/v1/songs/upload", content=body(), headers=headers
+        )
+        assert response.status_code == 401
+        assert response.json()["success"] is False
+    assert sent <= 2  # httpx may have produced the first chunk; the app read none of it
+    assert not (harness.settings.data_dir / "tmp").exists() or not any(
+        (harness.settings.data_dir / "tmp").iterdir()
+    )

@@ -14,13 +14,19 @@ from starlette.types import Scope
 
 from bandstand import __version__
 from bandstand.accounts.cookies import AUTH_COOKIES
+from bandstand.accounts.deps import carries_access_token
 from bandstand.accounts.passwords import dummy_hash
 from bandstand.accounts.router import router as users_router
 from bandstand.config import Settings
 from bandstand.errors import install_error_handlers
 from bandstand.kit.envelope import envelope
 from bandstand.logging import configure_logging
-from bandstand.middleware import BodyLimitMiddleware, CrossSiteWriteMiddleware, RequestIdMiddleware
+from bandstand.middleware import (
+    BodyLimitMiddleware,
+    CrossSiteWriteMiddleware,
+    RequestIdMiddleware,
+    UploadAuthMiddleware,
+)
 from bandstand.migrations import upgrade
 from bandstand.runtime import Runtime
 from bandstand.search.router import router as search_router
@@ -100,6 +106,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     # Outermost last: request id wraps everything, so every fault gets one.
     app.add_middleware(
         CrossSiteWriteMiddleware, allowed_origins=settings.origins, cookie_names=AUTH_COOKIES
+    )
+    app.add_middleware(
+        UploadAuthMiddleware,
+        paths=re.compile(
+            rf"^{API_PREFIX}/(songs/upload|songs/[^/]+/thumbnail|users/update-avatar)$"
+        ),
+        authenticated=carries_access_token,
     )
     app.add_middleware(BodyLimitMiddleware, limit_for=_limit_for(settings))
     if settings.allowed_origins:

@@ -152,3 +152,27 @@ class CrossSiteWriteMiddleware:
             await send_envelope(send, 403, "Cross-site request refused.")
             return
         await self.app(scope, receive, send)
+
+
+class UploadAuthMiddleware:
+    """Refuses an upload whose request carries no valid access token before its body is
+    read: otherwise an anonymous client could make the server spool hundreds of megabytes
+    to disk just to be told 401. (The route still checks the login in full.)"""
+
+    def __init__(
+        self, app: ASGIApp, paths: re.Pattern[str], authenticated: Callable[[Scope], bool]
+    ) -> None:
+        self.app = app
+        self.paths = paths
+        self.authenticated = authenticated
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in UNSAFE_METHODS
+            and self.paths.match(scope["path"])
+            and not self.authenticated(scope)
+        ):
+            await send_envelope(send, 401, "Authentication required.", {"connection": "close"})
+            return
+        await self.app(scope, receive, send)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.types import Scope
 
 from bandstand.accounts.cookies import ACCESS_COOKIE, DEVICE_COOKIE
 from bandstand.accounts.principals import Account
@@ -41,6 +42,21 @@ def bearer_or_cookie(request: Request) -> str | None:
         scheme, _, value = header.partition(" ")
         return value.strip() if scheme.lower() == "bearer" and value.strip() else None
     return request.cookies.get(ACCESS_COOKIE)
+
+
+def carries_access_token(scope: Scope) -> bool:
+    """Whether the request carries a correctly signed, unexpired access token (no
+    database look-up: a cheap first gate, not the authentication)."""
+    request = Request(scope)
+    token = bearer_or_cookie(request)
+    if not token:
+        return False
+    runtime: Runtime = request.app.state.runtime
+    try:
+        runtime.signer.read(token, "access")
+    except InvalidToken:
+        return False
+    return True
 
 
 async def _principal(request: Request) -> Principal:
