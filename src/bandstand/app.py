@@ -19,7 +19,7 @@ from bandstand.accounts.passwords import dummy_hash
 from bandstand.accounts.router import router as users_router
 from bandstand.config import Settings
 from bandstand.errors import install_error_handlers
-from bandstand.kit.envelope import envelope
+from bandstand.kit.envelope import ERRORS, envelope
 from bandstand.logging import configure_logging
 from bandstand.middleware import (
     BodyLimitMiddleware,
@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     )
     install_error_handlers(app)
 
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, responses=ERRORS)
     api.include_router(users_router)
     api.include_router(search_router)  # before songs: /songs/search is not a song id
     api.include_router(songs_router)

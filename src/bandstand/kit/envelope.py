@@ -39,3 +39,19 @@ def envelope(
         "errors": errors or [],
     }
     return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Envelope[None], "description": description}
+    for status, description in (
+        (400, "Invalid input: `errors` lists each field's problem"),
+        (401, "Not authenticated"),
+        (403, "Not allowed"),
+        (404, "Not found (also what a private resource looks like to others)"),
+        (409, "Conflict"),
+        (413, "Body too large"),
+        (415, "Unsupported media type"),
+        (429, "Rate limited; see `Retry-After`"),
+        (500, "Fault; the message names the request id"),
+    )
+}
