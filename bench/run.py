@@ -1,35 +1,50 @@
-"""Throughput of a constant route and an authenticated one, measured with wrk against a
-real ``bandstand serve`` (one uvicorn worker), on SQLite and on PostgreSQL + Redis.
+"""Load tests of a real ``bandstand serve`` (one uvicorn worker) with wrk, in two sections.
+
+- accounts: throughput of a constant route and an authenticated one, on SQLite and on
+  PostgreSQL + Redis;
+- songs: the catalogue at scale on PostgreSQL + Redis (``bandstand seed`` loads 100 000
+  users and 1 000 000 songs): the home page first and 5 000 pages deep, search, and Range
+  requests on a 10 MB upload against nginx serving the same file.
 
 Run from the repository root with the project's venv:
-``.venv/bin/python bench/run.py [--duration 15] [--connections 32] [--backend all]``.
-Writes ``bench/RESULTS.md``; server logs go to ``bench/out/``.
+``.venv/bin/python bench/run.py [--only accounts|songs] [--quick] [--duration 15]``.
+Writes ``bench/RESULTS.md`` (``--quick``: ``bench/out/RESULTS-quick.md``); logs, Lua
+scripts and nginx configurations go to ``bench/out/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import array
+import base64
 import contextlib
 import io
+import math
 import os
 import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import default as email_policy
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import redis
 from PIL import Image
+
+from bandstand.seed import SEED_PASSWORD
 
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
@@ -49,6 +64,29 @@ PG_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DATABASE}"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 REDIS_NAMESPACE = "bandstand-bench"
 BACKENDS = ("sqlite", "postgresql")
+ACCOUNTS, SONGS = "accounts", "songs"
+SECTIONS = (ACCOUNTS, SONGS)
+
+# songs section
+FULL_USERS, FULL_SONGS = 100_000, 1_000_000
+QUICK_USERS, QUICK_SONGS = 2_000, 20_000
+HOME = "/api/v1/songs/home"
+SEARCH = "/api/v1/songs/search"
+UPLOAD = "/api/v1/songs/upload"
+PAGE_LIMIT = 20
+DEEP_PAGE = 5_000
+# What listeners type: whole words, two words, a typo, a genre, a place.
+SEARCH_QUERIES = ("midnight", "neon dreams", "midnigth train", "deep house", "tokyo")
+WAV_SECONDS = 57  # 44.1 kHz stereo 16-bit: about 10 MB
+RANGE_BYTES = 256 * 1024
+NGINX = "/usr/sbin/nginx"
+HOME_P99_MS = 50
+SEARCH_P95_MS = 50
+RANGE_RATIO = 0.5
+# Slow routes are measured, not counted as errors at wrk's default of 2 s.
+WRK_TIMEOUT_S = 60
+UNLOADED_HOME = 20  # sequential requests per catalogue route
+UNLOADED_SEARCH = 5  # sequential requests per search query
 PSQL = ["psql", "-h", HOST, "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-qc"]
 
 _OTP = re.compile(r"verification code is (\d{6})")
@@ -335,6 +373,469 @@ def bench_backend(backend: str, args: argparse.Namespace) -> BackendResult:
     return BackendResult(backend, ping, current_user)
 
 
+# --- songs at scale: seeding, the catalogue, search ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Load:
+    """What one wrk run measured, read from the Lua ``done()`` every songs run uses."""
+
+    label: str
+    requests_per_s: float
+    mb_per_s: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+    socket_errors: int
+    bytes_per_response: float
+
+    @property
+    def errors(self) -> int:
+        return self.non_2xx + self.socket_errors
+
+
+@dataclass(frozen=True)
+class SongsResult:
+    users: int
+    songs: int
+    seed_s: float
+    database_size: str
+    deep_page: int
+    search_hits: dict[str, int]
+    # One request at a time: the median time of each route, no queue in front of it.
+    unloaded: list[tuple[str, float, int]]
+    file_size: int
+    nginx_version: str
+    home: Load
+    deep_cursor: Load
+    search: Load
+    range_nginx: Load
+    range_bandstand: Load
+    range_offload: Load
+
+    @property
+    def loads(self) -> list[Load]:
+        return [self.home, self.deep_cursor, self.search]
+
+    @property
+    def ranges(self) -> list[Load]:
+        return [self.range_nginx, self.range_bandstand, self.range_offload]
+
+
+# Lua for wrk: percentiles (p95 among them) and byte counts, printed after the run.
+LUA_DONE = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("bench requests %d\\n", summary.requests))
+  io.write(string.format("bench duration_us %d\\n", summary.duration))
+  io.write(string.format("bench bytes %d\\n", summary.bytes))
+  io.write(string.format("bench non_2xx %d\\n", e.status))
+  io.write(string.format("bench socket_errors %d\\n", e.connect + e.read + e.write + e.timeout))
+  for _, p in ipairs({50, 95, 99}) do
+    io.write(string.format("bench p%d_us %d\\n", p, latency:percentile(p)))
+  end
+end
+"""
+_LUA_LINE = re.compile(r"^bench (\w+) (\d+)$", re.MULTILINE)
+
+
+def lua_script(name: str, body: str = "") -> Path:
+    path = OUT_DIR / f"{name}.lua"
+    path.write_text(body + LUA_DONE)
+    return path
+
+
+def rotating_paths_lua(paths: list[str]) -> str:
+    """Each request takes the next path; the -H headers (the token) go with every one."""
+    quoted = ", ".join(f'"{path}"' for path in paths)
+    return (
+        f"local paths = {{{quoted}}}\n"
+        "local i = 0\n"
+        "request = function()\n"
+        "  i = i % #paths + 1\n"
+        "  return wrk.format(nil, paths[i])\n"
+        "end\n"
+    )
+
+
+def random_ranges_lua(size: int, chunk: int) -> str:
+    """Ranges of ``chunk`` bytes at random offsets; the same sequence for every server."""
+    return (
+        f"local size, chunk = {size}, {chunk}\n"
+        "math.randomseed(42)\n"
+        "request = function()\n"
+        "  local first = math.random(0, size - chunk)\n"
+        '  local range = "bytes=" .. first .. "-" .. (first + chunk - 1)\n'
+        '  return wrk.format(nil, nil, {["Range"] = range})\n'
+        "end\n"
+    )
+
+
+def parse_lua(label: str, output: str) -> Load:
+    values = {key: int(value) for key, value in _LUA_LINE.findall(output)}
+    needed = {"requests", "duration_us", "bytes", "non_2xx", "socket_errors"}
+    if not needed | {"p50_us", "p95_us", "p99_us"} <= set(values) or not values["requests"]:
+        raise BenchError(f"could not read wrk's output for {label}:\n{output}")
+    seconds = values["duration_us"] / 1e6
+    return Load(
+        label=label,
+        requests_per_s=values["requests"] / seconds,
+        mb_per_s=values["bytes"] / seconds / 1e6,
+        p50_ms=values["p50_us"] / 1000,
+        p95_ms=values["p95_us"] / 1000,
+        p99_ms=values["p99_us"] / 1000,
+        requests=values["requests"],
+        non_2xx=values["non_2xx"],
+        socket_errors=values["socket_errors"],
+        bytes_per_response=values["bytes"] / values["requests"],
+    )
+
+
+def measure_lua(
+    label: str, url: str, script: Path, args: argparse.Namespace, headers: list[str]
+) -> Load:
+    header_args = [arg for header in headers for arg in ("-H", header)]
+    base = ["wrk", "-t1", f"-c{args.connections}", f"--timeout={WRK_TIMEOUT_S}s", "--latency"]
+    base += ["-s", str(script), *header_args]
+    run_checked([*base, f"-d{WARMUP_S}s", url])
+    load = parse_lua(label, run_checked([*base, f"-d{args.duration}s", url]))
+    print(
+        f"  {label}: {load.requests_per_s:,.0f} req/s, {load.mb_per_s:,.1f} MB/s, "
+        f"p50 {load.p50_ms:.1f} ms, p95 {load.p95_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, "
+        f"errors {load.errors}",
+        flush=True,
+    )
+    return load
+
+
+def bench_psql(sql: str) -> str:
+    """One value from the bench database."""
+    command = ["psql", "-h", HOST, "-U", "postgres", "-d", PG_DATABASE, "-v", "ON_ERROR_STOP=1"]
+    return run_checked([*command, "-Atqc", sql]).strip()
+
+
+def seed(env: dict[str, str], cwd: Path, users: int, songs: int) -> float:
+    """``bandstand seed``, its progress bar on this terminal; returns the wall time."""
+    started = time.monotonic()
+    command = [str(BANDSTAND), "seed", "--users", str(users), "--songs", str(songs)]
+    if subprocess.run(command, env=env, cwd=cwd, check=False).returncode != 0:
+        raise BenchError(f"`{' '.join(command)}` failed (its output is above)")
+    return time.monotonic() - started
+
+
+def encode_cursor(song_id: str) -> str:
+    """What the API hands out as ``nextCursor``: the id's 16 bytes, urlsafe base64."""
+    return base64.urlsafe_b64encode(uuid.UUID(song_id).bytes).rstrip(b"=").decode()
+
+
+def deep_cursor(page: int) -> str:
+    """The ``nextCursor`` of page ``page - 1``: the id of that page's last song."""
+    offset = (page - 1) * PAGE_LIMIT - 1
+    return encode_cursor(
+        bench_psql(f"SELECT id FROM songs ORDER BY id DESC OFFSET {offset} LIMIT 1")
+    )
+
+
+def log_in_seeded(base_url: str) -> str:
+    email = bench_psql("SELECT email FROM users ORDER BY id LIMIT 1")
+    with httpx.Client(base_url=f"{base_url}/api/v1/users", timeout=30) as client:
+        login = {"email": email, "password": SEED_PASSWORD}
+        token: str = expect(client.post("/login", json=login), 200).json()["data"]["accessToken"]
+        return token
+
+
+def song_ids(client: httpx.Client, params: dict[str, str | int]) -> list[str]:
+    data = expect(client.get(HOME, params=params), 200).json()["data"]
+    return [doc["_id"] for doc in data["docs"]]
+
+
+def check_deep_page(client: httpx.Client, page: int, cursor: str) -> None:
+    """The cursor must land on the same songs as the page number does."""
+    by_cursor = song_ids(client, {"cursor": cursor, "limit": PAGE_LIMIT})
+    by_number = song_ids(client, {"page": page, "limit": PAGE_LIMIT})
+    if len(by_cursor) != PAGE_LIMIT or by_cursor != by_number:
+        raise BenchError(f"page {page} by cursor and by number differ: {by_cursor} {by_number}")
+
+
+def search_hits(client: httpx.Client) -> dict[str, int]:
+    hits = {}
+    for query in SEARCH_QUERIES:
+        data = expect(client.get(SEARCH, params={"q": query}), 200).json()["data"]
+        hits[query] = int(data["songs"]["totalDocs"])
+    return hits
+
+
+# --- songs at scale: Range requests on a 10 MB file, Bandstand and nginx ------------------
+
+
+def tone_wav(seconds: int) -> bytes:
+    """A 441 Hz sine (100 samples a period at 44.1 kHz), stereo 16-bit: ~10 MB a minute."""
+    rate, frequency = 44_100, 441
+    period = array.array("h")
+    for i in range(rate // frequency):
+        sample = int(12_000 * math.sin(2 * math.pi * i * frequency / rate))
+        period.extend((sample, sample))
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(period.tobytes() * (seconds * frequency))
+    return buffer.getvalue()
+
+
+def upload_song(base_url: str, token: str, audio: bytes) -> dict[str, str]:
+    files = {
+        "songFile": ("tone.wav", audio, "audio/wav"),
+        "thumbnail": ("cover.png", png_avatar(), "image/png"),
+    }
+    form = {"title": "Bench Tone", "description": "A 441 Hz sine.", "Genre": "Test"}
+    auth = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base_url, timeout=120) as client:
+        answer = expect(client.post(UPLOAD, data=form, files=files, headers=auth), 201)
+        song: dict[str, str] = answer.json()["data"]
+        return song
+
+
+def ensure_nginx() -> str:
+    """nginx from Debian (nginx-light), installed with apt-get if it is missing."""
+    found = shutil.which("nginx") or (NGINX if Path(NGINX).exists() else None)
+    if found:
+        return found
+    print("nginx not found; installing nginx-light with apt-get", flush=True)
+    install = ["apt-get", "install", "-y", "nginx-light"]
+    if subprocess.run(install, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update"], check=False)
+        subprocess.run(install, check=False)
+    if not Path(NGINX).exists():
+        raise BenchError("nginx is not installed and `apt-get install -y nginx-light` failed")
+    return NGINX
+
+
+def nginx_version(nginx: str) -> str:
+    done = subprocess.run([nginx, "-v"], capture_output=True, text=True, check=False)
+    return (done.stderr or done.stdout).strip().removeprefix("nginx version: ")
+
+
+def nginx_conf(prefix: Path, port: int, media_dir: Path, upstream_port: int | None) -> str:
+    """One worker (as Bandstand has one), sendfile, no access log. With ``upstream_port``,
+    the production layout: /api/ goes to Bandstand, which answers media requests with
+    X-Accel-Redirect to the internal /_protected/ location."""
+    if upstream_port is None:
+        locations = f"        root {media_dir};\n"
+    else:
+        locations = (
+            "        location /api/ {\n"
+            "            proxy_pass http://bandstand;\n"
+            "            proxy_http_version 1.1;\n"
+            '            proxy_set_header Connection "";\n'
+            "            proxy_set_header Host $http_host;\n"
+            "        }\n"
+            "        location /_protected/ {\n"
+            "            internal;\n"
+            f"            alias {media_dir}/;\n"
+            "        }\n"
+        )
+    upstream = (
+        f"    upstream bandstand {{ server {HOST}:{upstream_port}; keepalive 64; }}\n"
+        if upstream_port is not None
+        else ""
+    )
+    # The data dir is private to this user; as root, nginx's workers must stay root to read it.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    return (
+        f"{user}worker_processes 1;\n"
+        "daemon off;\n"
+        f"pid {prefix}/nginx.pid;\n"
+        f"error_log {prefix}/error.log warn;\n"
+        "events { worker_connections 1024; }\n"
+        "http {\n"
+        "    access_log off;\n"
+        "    sendfile on;\n"
+        "    tcp_nopush on;\n"
+        "    keepalive_requests 1000000;\n"
+        f"    client_body_temp_path {prefix}/client_body;\n"
+        f"    proxy_temp_path {prefix}/proxy;\n"
+        "    types { audio/wav wav; }\n"
+        "    default_type application/octet-stream;\n"
+        f"{upstream}"
+        "    server {\n"
+        f"        listen {HOST}:{port};\n"
+        f"{locations}"
+        "    }\n"
+        "}\n"
+    )
+
+
+@contextlib.contextmanager
+def running_nginx(
+    nginx: str, name: str, media_dir: Path, upstream_port: int | None = None
+) -> Iterator[str]:
+    """nginx in the foreground with a configuration of our own under bench/out/<name>/."""
+    prefix = OUT_DIR / name
+    shutil.rmtree(prefix, ignore_errors=True)
+    prefix.mkdir(parents=True)
+    port = free_port()
+    conf = prefix / "nginx.conf"
+    conf.write_text(nginx_conf(prefix, port, media_dir, upstream_port))
+    log = prefix / "nginx.out"
+    command = [nginx, "-c", str(conf), "-p", str(prefix), "-e", str(prefix / "error.log")]
+    with log.open("wb") as sink:
+        server = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            if server.poll() is not None:
+                raise BenchError(f"nginx exited with {server.returncode}:\n{log_tail(log)}")
+            with contextlib.suppress(OSError), socket.create_connection((HOST, port), 0.5):
+                break
+            if time.monotonic() > deadline:
+                raise BenchError(f"nginx did not listen on {port}:\n{log_tail(log)}")
+            time.sleep(0.1)
+        yield f"http://{HOST}:{port}"
+    finally:
+        stop(server)
+
+
+def check_range(url: str, content: bytes) -> None:
+    """A Range request answers 206 with exactly those bytes, before wrk relies on it."""
+    first, last = 1_000_003, 1_000_003 + RANGE_BYTES - 1
+    answer = httpx.get(url, headers={"Range": f"bytes={first}-{last}"}, timeout=30)
+    if answer.status_code != 206 or answer.content != content[first : last + 1]:
+        raise BenchError(f"GET {url} with a Range answered {answer.status_code}, not the bytes")
+
+
+def measure_ranges(
+    label: str, url: str, content: bytes, args: argparse.Namespace, script: Path
+) -> Load:
+    check_range(url, content)
+    return measure_lua(label, url, script, args, [])
+
+
+# --- songs at scale: the whole section ---------------------------------------------------
+
+
+def unloaded_ms(client: httpx.Client, path: str, count: int) -> float:
+    """The median time of ``count`` requests made one after another."""
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        expect(client.get(path), 200)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    loads: list[Load]
+    search_hits: dict[str, int]
+    unloaded: list[tuple[str, float, int]]
+
+
+def bench_catalogue(
+    base_url: str, token: str, deep_page: int, cursor: str, args: argparse.Namespace
+) -> Catalogue:
+    """The home page on top and deep by cursor, and search: one request at a time, then
+    under wrk. Page numbers that deep (OFFSET) only run one at a time, for contrast."""
+    home = f"{HOME}?limit={PAGE_LIMIT}"
+    deep = f"{home}&cursor={cursor}"
+    searches = [f"{SEARCH}?{urlencode({'q': q})}" for q in SEARCH_QUERIES]
+    auth = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base_url, headers=auth, timeout=WRK_TIMEOUT_S) as client:
+        check_deep_page(client, deep_page, cursor)
+        hits = search_hits(client)
+        unloaded = [
+            (label, unloaded_ms(client, path, UNLOADED_HOME), UNLOADED_HOME)
+            for label, path in (
+                ("home page 1", home),
+                (f"home page {deep_page:,} by cursor", deep),
+                (f"home page {deep_page:,} by page number (OFFSET)", f"{home}&page={deep_page}"),
+            )
+        ]
+        unloaded += [
+            (f"search `{q}`", unloaded_ms(client, path, UNLOADED_SEARCH), UNLOADED_SEARCH)
+            for q, path in zip(SEARCH_QUERIES, searches, strict=True)
+        ]
+    for label, ms, count in unloaded:
+        print(f"  {label}, one at a time: median {ms:.1f} ms of {count}", flush=True)
+    headers = [f"Authorization: Bearer {token}"]
+    plain = lua_script("stats")
+    rotate = lua_script("search", rotating_paths_lua(searches))
+    loads = [
+        measure_lua("home page 1", f"{base_url}{home}", plain, args, headers),
+        measure_lua(
+            f"home page {deep_page:,} by cursor", f"{base_url}{deep}", plain, args, headers
+        ),
+        measure_lua("search", f"{base_url}{SEARCH}", rotate, args, headers),
+    ]
+    return Catalogue(loads, hits, unloaded)
+
+
+def bench_songs(args: argparse.Namespace) -> SongsResult:
+    print(f"songs: {args.songs:,} songs and {args.users:,} users on PostgreSQL", flush=True)
+    nginx = ensure_nginx()
+    deep_page = min(DEEP_PAGE, args.songs // PAGE_LIMIT)
+    if deep_page < 2:
+        raise BenchError(f"--songs must be at least {2 * PAGE_LIMIT} for a deep page")
+    audio = tone_wav(WAV_SECONDS)
+    ranges = lua_script("ranges", random_ranges_lua(len(audio), RANGE_BYTES))
+    with tempfile.TemporaryDirectory(prefix="bandstand-bench-songs-") as tmp:
+        data_dir = Path(tmp)
+        media_dir = data_dir / "media"
+        with postgresql_env(data_dir) as env:
+            seed_s = seed(env, data_dir, args.users, args.songs)
+            size = bench_psql(f"SELECT pg_size_pretty(pg_database_size('{PG_DATABASE}'))")
+            cursor = deep_cursor(deep_page)
+            with running_server(env, data_dir, OUT_DIR / "server-songs.log") as base_url:
+                token = log_in_seeded(base_url)
+                catalogue = bench_catalogue(base_url, token, deep_page, cursor, args)
+                song = upload_song(base_url, token, audio)
+                audio_key = bench_psql(f"SELECT audio_key FROM songs WHERE id = '{song['_id']}'")
+                with running_nginx(nginx, "nginx-static", media_dir) as static_url:
+                    range_nginx = measure_ranges(
+                        "nginx", f"{static_url}/{audio_key}", audio, args, ranges
+                    )
+                range_bandstand = measure_ranges(
+                    "Bandstand, in-process Range responder", song["songFile"], audio, args, ranges
+                )
+            # Production: the same stream route behind nginx, answering with X-Accel-Redirect.
+            stream = urlsplit(song["songFile"])
+            offload_env = env | {"BANDSTAND_MEDIA_OFFLOAD": "true"}
+            offload_log = OUT_DIR / "server-songs-offload.log"
+            with (
+                running_server(offload_env, data_dir, offload_log) as offload_url,
+                running_nginx(
+                    nginx, "nginx-offload", media_dir, urlsplit(offload_url).port
+                ) as proxy_url,
+            ):
+                range_offload = measure_ranges(
+                    "Bandstand behind nginx, X-Accel-Redirect",
+                    f"{proxy_url}{stream.path}?{stream.query}",
+                    audio,
+                    args,
+                    ranges,
+                )
+    return SongsResult(
+        users=args.users,
+        songs=args.songs,
+        seed_s=seed_s,
+        database_size=size,
+        deep_page=deep_page,
+        search_hits=catalogue.search_hits,
+        unloaded=catalogue.unloaded,
+        file_size=len(audio),
+        nginx_version=nginx_version(nginx),
+        home=catalogue.loads[0],
+        deep_cursor=catalogue.loads[1],
+        search=catalogue.loads[2],
+        range_nginx=range_nginx,
+        range_bandstand=range_bandstand,
+        range_offload=range_offload,
+    )
+
+
 # --- report ------------------------------------------------------------------------------
 
 
@@ -352,11 +853,13 @@ def code_version() -> str:
     return f"{commit} + uncommitted changes in src/" if dirty else commit
 
 
-def reproduce_command(args: argparse.Namespace) -> str:
-    return (
-        f".venv/bin/python bench/run.py --duration {args.duration} "
-        f"--connections {args.connections} --backend {args.backend}"
-    )
+def reproduce_command(args: argparse.Namespace, section: str) -> str:
+    command = f".venv/bin/python bench/run.py --only {section}"
+    if section == ACCOUNTS:
+        command += f" --backend {args.backend}"
+    else:
+        command += f" --users {args.users} --songs {args.songs}"
+    return f"{command} --duration {args.duration} --connections {args.connections}"
 
 
 def wrk_version() -> str:
@@ -365,22 +868,35 @@ def wrk_version() -> str:
     return (done.stdout or done.stderr).split(" Copyright")[0].strip()
 
 
-def results_markdown(results: list[BackendResult], args: argparse.Namespace) -> str:
-    lines = [
-        "# Benchmark results",
-        "",
+def preamble(
+    args: argparse.Namespace, section: str, load: str, machine_load: float, more: list[str]
+) -> list[str]:
+    return [
         f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- Machine: nproc {len(os.sched_getaffinity(0))}, {cpu_model()}",
+        f"- Machine: nproc {len(os.sched_getaffinity(0))}, {cpu_model()}; load average "
+        f"{machine_load:.2f} when the section started",
         f"- Code: {code_version()}; Python {sys.version.split()[0]}, {wrk_version()}",
-        f"- Load: `wrk -t1 -c{args.connections} -d{args.duration}s --latency` per route, "
-        f"after a {WARMUP_S} s warm-up; `bandstand serve` with one uvicorn worker",
+        f"- Load: {load}",
+        *more,
         "",
         "Reproduce from the repository root:",
         "",
         "```sh",
-        reproduce_command(args),
+        reproduce_command(args, section),
         "```",
         "",
+    ]
+
+
+def accounts_markdown(
+    results: list[BackendResult], args: argparse.Namespace, machine_load: float
+) -> str:
+    load = (
+        f"`wrk -t1 -c{args.connections} -d{args.duration}s --latency` per route, "
+        f"after a {WARMUP_S} s warm-up; `bandstand serve` with one uvicorn worker"
+    )
+    lines = [
+        *preamble(args, ACCOUNTS, load, machine_load, []),
         "| backend | route | req/s | p50 ms | p99 ms | requests | non-2xx | socket errors |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -405,31 +921,180 @@ def results_markdown(results: list[BackendResult], args: argparse.Namespace) -> 
     return "\n".join(lines) + "\n"
 
 
+def met(load: Load, measured: float, limit: float) -> str:
+    """A latency target counts only if every request of the run answered in time."""
+    return "yes" if load.errors == 0 and load.requests and measured <= limit else "**no**"
+
+
+def songs_markdown(r: SongsResult, args: argparse.Namespace, machine_load: float) -> str:
+    load = (
+        f"`wrk -t1 -c{args.connections} -d{args.duration}s --timeout {WRK_TIMEOUT_S}s --latency "
+        f"-s <script>.lua` per row, after a {WARMUP_S} s warm-up; `bandstand serve` with one "
+        "uvicorn worker on PostgreSQL + Redis"
+    )
+    queries = ", ".join(f"`{q}` ({n:,} songs)" for q, n in r.search_hits.items())
+    more = [
+        f"- Data: {r.songs:,} songs and {r.users:,} users loaded by `bandstand seed` in "
+        f"{r.seed_s:.0f} s (database {r.database_size} after `VACUUM (ANALYZE)`)",
+        f"- Routes: `GET {HOME}?limit={PAGE_LIMIT}` on page 1 and on page {r.deep_page:,} by "
+        f"`cursor` (the `nextCursor` of page {r.deep_page - 1:,}); `GET {SEARCH}?q=` rotating "
+        f"over {queries}",
+    ]
+    lines = [
+        *preamble(args, SONGS, load, machine_load, more),
+        "One request at a time (median; what a request costs with no queue in front of it):",
+        "",
+        "| route | median ms | requests |",
+        "| --- | ---: | ---: |",
+    ]
+    lines += [f"| {label} | {ms:.1f} | {count} |" for label, ms, count in r.unloaded]
+    lines += [
+        "",
+        f"Under load, {args.connections} connections:",
+        "",
+        "| route | req/s | p50 ms | p95 ms | p99 ms | requests | non-2xx | socket errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {x.label} | {x.requests_per_s:,.0f} | {x.p50_ms:.1f} | {x.p95_ms:.1f} | "
+        f"{x.p99_ms:.1f} | {x.requests:,} | {x.non_2xx} | {x.socket_errors} |"
+        for x in r.loads
+    ]
+    lines += [
+        "",
+        f"Range requests of {RANGE_BYTES // 1024} KiB at random offsets of a "
+        f"{r.file_size / 1e6:.1f} MB WAV uploaded through `POST {UPLOAD}`: the same file and "
+        f"the same sequence of ranges for each server; {r.nginx_version} with one worker and "
+        "sendfile, alone and in front of Bandstand (`BANDSTAND_MEDIA_OFFLOAD=true`):",
+        "",
+        "| server | req/s | MB/s | p50 ms | p99 ms | bytes/response | non-2xx | socket errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {x.label} | {x.requests_per_s:,.0f} | {x.mb_per_s:,.1f} | {x.p50_ms:.1f} | "
+        f"{x.p99_ms:.1f} | {x.bytes_per_response:,.0f} | {x.non_2xx} | {x.socket_errors} |"
+        for x in r.ranges
+    ]
+    nginx_mb = r.range_nginx.mb_per_s
+    own, behind = r.range_bandstand, r.range_offload
+    limit = HOME_P99_MS
+    lines += [
+        "",
+        "| target | measured | met |",
+        "| --- | ---: | --- |",
+        f"| home page 1: p99 ≤ {limit} ms | {r.home.p99_ms:.1f} ms | "
+        f"{met(r.home, r.home.p99_ms, limit)} |",
+        f"| home page {r.deep_page:,} by cursor: p99 ≤ {limit} ms | "
+        f"{r.deep_cursor.p99_ms:.1f} ms | {met(r.deep_cursor, r.deep_cursor.p99_ms, limit)} |",
+        f"| search: p95 ≤ {SEARCH_P95_MS} ms | {r.search.p95_ms:.1f} ms | "
+        f"{met(r.search, r.search.p95_ms, SEARCH_P95_MS)} |",
+    ]
+    for label, x in (("Bandstand's own responder", own), ("Bandstand behind nginx", behind)):
+        ratio = x.mb_per_s / nginx_mb
+        ok = x.errors == 0 and r.range_nginx.errors == 0 and ratio >= RANGE_RATIO
+        lines.append(
+            f"| Range MB/s ≥ {RANGE_RATIO:.0%} of nginx's: {label} | {ratio:.1%} | "
+            f"{'yes' if ok else '**no**'} |"
+        )
+    lines += [
+        "",
+        f"wrk keeps {args.connections} requests in flight, so a route's mean latency is about "
+        f"{args.connections} ÷ its req/s: a p99 of {limit} ms takes well over "
+        f"{args.connections * 1000 // limit:,} req/s from the one worker.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+SECTION_TITLES = {
+    ACCOUNTS: "## Accounts: a constant route and an authenticated one",
+    SONGS: "## Songs at scale: the catalogue, search and Range requests on PostgreSQL",
+}
+RESULTS_HEADER = (
+    "# Benchmark results\n\n"
+    "Written by `bench/run.py` (see `bench/README.md`); each section says when and how it "
+    "was measured, and `--only <section>` re-runs one section and keeps the other.\n"
+)
+
+
+def merge_results(path: Path, fresh: dict[str, str]) -> str:
+    """The results file with the sections just measured replaced and the others kept."""
+    kept: dict[str, str] = {}
+    old = path.read_text() if path.exists() else ""
+    for chunk in re.split(r"^(?=## )", old, flags=re.MULTILINE)[1:]:
+        title, _, body = chunk.partition("\n")
+        section = next((k for k, t in SECTION_TITLES.items() if t == title.strip()), None)
+        if section is not None:
+            kept[section] = body.strip("\n") + "\n"
+    kept |= fresh
+    parts = [RESULTS_HEADER]
+    parts += [f"{SECTION_TITLES[s]}\n\n{kept[s]}" for s in SECTION_TITLES if s in kept]
+    return "\n".join(parts)
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--duration", type=int, default=15, help="seconds per route (15)")
+    parser.add_argument(
+        "--only", choices=SECTIONS, help="run one section and keep the other's results"
+    )
+    parser.add_argument("--duration", type=int, help="seconds per route (15; --quick: 5)")
     parser.add_argument("--connections", type=int, default=32, help="open connections (32)")
-    parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="all")
-    return parser.parse_args()
+    parser.add_argument(
+        "--backend",
+        choices=[*BACKENDS, "all"],
+        default="all",
+        help="accounts section: sqlite, postgresql or all (all)",
+    )
+    parser.add_argument("--users", type=int, help=f"songs section: users to seed ({FULL_USERS:,})")
+    parser.add_argument("--songs", type=int, help=f"songs section: songs to seed ({FULL_SONGS:,})")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"development run: {QUICK_SONGS:,} songs, {QUICK_USERS:,} users, 5 s per route, "
+        "results in bench/out/RESULTS-quick.md",
+    )
+    parser.add_argument("--output", type=Path, help="results file (bench/RESULTS.md)")
+    args = parser.parse_args()
+    args.duration = args.duration or (5 if args.quick else 15)
+    args.users = args.users if args.users is not None else QUICK_USERS if args.quick else FULL_USERS
+    args.songs = args.songs if args.songs is not None else QUICK_SONGS if args.quick else FULL_SONGS
+    args.output = args.output or (OUT_DIR / "RESULTS-quick.md" if args.quick else RESULTS_FILE)
+    return args
 
 
 def main() -> int:
     args = parse_args()
-    # Turn a plain `kill` into SystemExit, so the server and the database still go away.
+    # Turn a plain `kill` into SystemExit, so servers and the database still go away.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    sections = (args.only,) if args.only else SECTIONS
     backends = BACKENDS if args.backend == "all" else (args.backend,)
+    accounts: list[BackendResult] = []
+    songs: SongsResult | None = None
+    # This machine may be shared: say how busy it was when each section began.
+    machine_load: dict[str, float] = {}
     try:
         ensure_wrk()
         OUT_DIR.mkdir(exist_ok=True)
-        results = [bench_backend(backend, args) for backend in backends]
+        if ACCOUNTS in sections:
+            machine_load[ACCOUNTS] = os.getloadavg()[0]
+            accounts = [bench_backend(backend, args) for backend in backends]
+        if SONGS in sections:
+            machine_load[SONGS] = os.getloadavg()[0]
+            songs = bench_songs(args)
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    RESULTS_FILE.write_text(results_markdown(results, args))
-    for b in results:
+    fresh = {}
+    if accounts:
+        fresh[ACCOUNTS] = accounts_markdown(accounts, args, machine_load[ACCOUNTS])
+    if songs is not None:
+        fresh[SONGS] = songs_markdown(songs, args, machine_load[SONGS])
+    args.output.write_text(merge_results(args.output, fresh))
+    for b in accounts:
         print(f"{b.backend}: current-user ÷ ping = {b.ratio:.0%} (target ≥ {TARGET_RATIO:.0%})")
-    print(f"wrote {RESULTS_FILE.relative_to(BENCH_DIR.parent)}")
-    failed = [r.route for b in results for r in (b.ping, b.current_user) if r.errors]
+    print(f"wrote {args.output}")
+    failed = [r.route for b in accounts for r in (b.ping, b.current_user) if r.errors]
+    if songs is not None:
+        failed += [x.label for x in [*songs.loads, *songs.ranges] if x.errors]
     if failed:
         print(f"error: non-2xx or socket errors on {', '.join(failed)}", file=sys.stderr)
         return 1

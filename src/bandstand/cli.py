@@ -79,6 +79,43 @@ def cleanup() -> None:
     console.print(f"Removed {asyncio.run(run())} expired sign-ups.")
 
 
+@app.command()
+def seed(
+    users: Annotated[int, typer.Option(min=0, help="Fake users to add.")] = 1_000,
+    songs: Annotated[int, typer.Option(min=0, help="Fake songs to add.")] = 10_000,
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows per transaction.")] = 20_000,
+    random_seed: Annotated[int, typer.Option("--seed", help="Seed of the fake data.")] = 2026,
+) -> None:
+    """Fill the database with fake users and songs for load tests (no media files)."""
+    from bandstand import seed as seeding
+    from bandstand.migrations import upgrade
+
+    settings = Settings()
+    if settings.is_production:
+        # Every seeded account shares one published password.
+        raise typer.BadParameter("refusing to seed fake accounts when BANDSTAND_ENV=production")
+    if settings.is_embedded_database:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.effective_database_url)
+    with seeding.progress_bar(console) as progress:
+        result = asyncio.run(
+            seeding.seed(
+                settings.effective_database_url,
+                users=users,
+                songs=songs,
+                batch_size=batch_size,
+                random_seed=random_seed,
+                progress=progress,
+            )
+        )
+    console.print(
+        f"[green]Added {result.users:,} users and {result.songs:,} songs "
+        f"in {result.seconds:.1f} s.[/green]"
+    )
+    if result.sample_email:
+        console.print(f"Log in as {result.sample_email} with password {seeding.SEED_PASSWORD}")
+
+
 @admin.command("promote")
 def promote(login: Annotated[str, typer.Argument(help="Email or username.")]) -> None:
     """Make an existing user an administrator."""

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     max_json_bytes: int = 64 * 1024
     image_max_bytes: int = 5 * 1024 * 1024
     audio_max_bytes: int = 200 * 1024 * 1024
+    audio_max_duration_s: int = 3 * 3600
     avatar_size_px: int = 512
     cover_size_px: int = 640
 

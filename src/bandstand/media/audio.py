@@ -5,6 +5,8 @@ Blocking: decoding a long file takes a while; call these from a thread.
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,20 @@ FORMATS = {
     "m4a": Format("m4a", "audio/mp4", "mp4"),
     "aac": Format("aac", "audio/aac", "aac", states_length=False),
 }
+# The codecs each container may carry: what browsers' <audio> plays from that container.
+CODECS = {
+    "mp3": {"mp3"},
+    "wav": {"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u8"},
+    "flac": {"flac"},
+    "ogg": {"vorbis", "opus", "flac"},
+    "m4a": {"aac", "alac"},
+    "aac": {"aac"},
+}
+SAMPLE_RATES = range(8_000, 384_001)
+MAX_CHANNELS = 8
+MIN_DURATION_S = 0.1
+# Far above any real song's bitrate (8 channels of 384 kHz 32-bit PCM is 98 Mbit/s).
+MAX_BITRATE = 100_000_000
 # Decoders legitimately stop a little short of the stated length (encoder delay, a
 # length estimated from the bitrate); more missing than this means the file was cut.
 MISSING_TOLERANCE_S = 0.1
@@ -44,6 +60,11 @@ FORGIVEN_BAD_SHARE = 0.01
 OGG_MAX_PAGE = 27 + 255 + 255 * 255
 # What PyAV raises on hostile input besides its own errors (bad metadata, odd layouts).
 _DECODE_ERRORS = (av.FFmpegError, ValueError, IndexError, EOFError, OverflowError)
+
+
+# Decoding is the heaviest thing an upload asks for: it gets threads of its own, so a burst
+# of uploads queues here instead of starving password checks and file I/O in the default pool.
+_DECODERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="audio-probe")
 
 
 class UnsupportedAudio(ValueError):
@@ -122,27 +143,41 @@ class _Decoded:
     bitrate: int
 
 
-def _decode(path: Path, kind: str) -> _Decoded:
+def _decode(path: Path, kind: str, max_duration_s: float) -> _Decoded:
     with av.open(str(path), format=FORMATS[kind].demuxer, metadata_errors="ignore") as container:
         if not container.streams.audio:
             raise InvalidAudio("The file has no audio stream.")
+        if any(
+            not v.disposition & av.stream.Disposition.attached_pic for v in container.streams.video
+        ):
+            raise UnsupportedAudio("The file holds video; upload audio only.")
         stream = container.streams.audio[0]
-        samples = _decode_samples(container, stream)
         context = stream.codec_context
+        if context is None:  # FFmpeg has no decoder for what the file claims to hold
+            raise UnsupportedAudio("The file's audio codec is not one we accept.")
+        # The codec's own name ("mp3"), not the decoder FFmpeg picked ("mp3float").
+        codec = context.codec.canonical_name
+        if codec not in CODECS[kind]:
+            raise UnsupportedAudio(f"{codec} audio in a {kind} file is not accepted.")
+        sample_rate = context.sample_rate or stream.sample_rate or 0
+        if sample_rate not in SAMPLE_RATES or not 1 <= context.channels <= MAX_CHANNELS:
+            raise InvalidAudio("The file states an impossible sample rate or channel count.")
+        samples = _decode_samples(container, stream, int(max_duration_s * sample_rate))
         return _Decoded(
             samples=samples,
             stated=(container.duration or 0) / av.time_base,
-            sample_rate=context.sample_rate or stream.sample_rate or 0,
-            # The codec's own name ("mp3"), not the decoder FFmpeg picked ("mp3float").
-            codec=context.codec.canonical_name,
+            sample_rate=sample_rate,
+            codec=codec,
             channels=context.channels,
             bitrate=container.bit_rate or stream.bit_rate or 0,
         )
 
 
-def _decode_samples(container: InputContainer, stream: AudioStream) -> int:
+def _decode_samples(container: InputContainer, stream: AudioStream, max_samples: int) -> int:
     """Samples decoded. A packet or two that will not decode (junk after the last frame,
-    which players skip) is forgiven; whether the file is whole is judged by its length."""
+    which players skip) is forgiven; whether the file is whole is judged by its length.
+    Decoding stops as soon as the file proves longer than a song may be: a few kilobytes
+    can claim days of silence."""
     samples = packets = bad = 0
     for packet in container.demux(stream):
         packets += 1
@@ -150,21 +185,25 @@ def _decode_samples(container: InputContainer, stream: AudioStream) -> int:
             samples += sum(frame.samples for frame in packet.decode())
         except av.FFmpegError:
             bad += 1
+        if samples > max_samples:
+            raise InvalidAudio("The audio is longer than a song may be.")
     if bad > max(FORGIVEN_BAD_PACKETS, FORGIVEN_BAD_SHARE * packets):
         raise InvalidAudio("FFmpeg could not decode the file.")
     return samples
 
 
-def probe(path: Path) -> AudioInfo:
+def probe(path: Path, max_duration_s: float) -> AudioInfo:
     """Decode the whole file with FFmpeg and describe it, or refuse it."""
     kind = _sniff_file(path)
     try:
-        found = _decode(path, kind)
+        found = _decode(path, kind, max_duration_s)
+    except (InvalidAudio, UnsupportedAudio):
+        raise
     except _DECODE_ERRORS as exc:
         raise InvalidAudio("FFmpeg could not decode the file.") from exc
-    if found.samples == 0 or found.sample_rate == 0:
-        raise InvalidAudio("The file holds no decodable audio.")
     decoded = found.samples / found.sample_rate
+    if decoded < MIN_DURATION_S:
+        raise InvalidAudio("The file holds no decodable audio.")
     if _cut_short(kind, decoded, found.stated) or not _ends_whole(kind, path):
         raise InvalidAudio("The file is truncated.")
     duration = decoded
@@ -172,6 +211,8 @@ def probe(path: Path) -> AudioInfo:
         # The stated length leaves out encoder priming and padding that decoding counts.
         duration = min(decoded, found.stated)
     bitrate = found.bitrate or int(path.stat().st_size * 8 / duration)
+    if bitrate > MAX_BITRATE:
+        raise InvalidAudio("The file states an impossible bitrate.")
     return AudioInfo(
         kind, round(duration, 3), found.codec, found.sample_rate, found.channels, bitrate
     )
@@ -244,3 +285,13 @@ def read_tags(path: Path) -> AudioTags:
         return value or None
 
     return AudioTags(title=first("title"), artist=first("artist"), genre=first("genre"))
+
+
+def _examine(path: Path, max_duration_s: float) -> tuple[AudioInfo, AudioTags]:
+    return probe(path, max_duration_s), read_tags(path)
+
+
+async def examine(path: Path, max_duration_s: float) -> tuple[AudioInfo, AudioTags]:
+    """``probe`` and ``read_tags`` on the decoding threads."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_DECODERS, _examine, path, max_duration_s)

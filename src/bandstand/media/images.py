@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -29,22 +28,20 @@ def reencode_square(data: bytes, size: int) -> bytes:
     if not data:
         raise InvalidImage("The file is empty.")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            probe = Image.open(io.BytesIO(data))
-            if probe.format not in ACCEPTED_FORMATS:
-                raise InvalidImage("Only JPEG, PNG, WebP and GIF images are accepted.")
-            width, height = probe.size
-            if width * height > MAX_PIXELS:
-                raise InvalidImage("The image has too many pixels.")
-            probe.verify()
-            image: Image.Image = Image.open(io.BytesIO(data))
-            # JPEG can decode straight at a fraction of its size; others shrink right after.
-            image.draft("RGB", (size * 2, size * 2))
-            image.load()
-            factor = min(image.size) // (size * 2)
-            if factor > 1:
-                image = image.reduce(factor)
+        probe = Image.open(io.BytesIO(data))
+        if probe.format not in ACCEPTED_FORMATS:
+            raise InvalidImage("Only JPEG, PNG, WebP and GIF images are accepted.")
+        width, height = probe.size
+        if width * height > MAX_PIXELS:
+            raise InvalidImage("The image has too many pixels.")
+        probe.verify()
+        image: Image.Image = Image.open(io.BytesIO(data))
+        # JPEG can decode straight at a fraction of its size; others shrink right after.
+        image.draft("RGB", (size * 2, size * 2))
+        image.load()
+        factor = min(image.size) // (size * 2)
+        if factor > 1:
+            image = image.reduce(factor)
     except InvalidImage:
         raise
     except (

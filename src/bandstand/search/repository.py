@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, QueryableAttribute, joinedload
 from sqlalchemy.orm.interfaces import ORMOption
@@ -52,7 +52,9 @@ def _match(
         return _Match([or_(*(c.ilike(pattern, escape="\\") for c in columns))], None)
     if session.get_bind().dialect.name == "postgresql":
         score = func.greatest(*(func.word_similarity(query, func.coalesce(c, "")) for c in columns))
-        return _Match([or_(*(literal(query).op("<%")(c) for c in columns))], score)
+        # ``column %> query`` is ``query <% column`` with the indexed column first: the form
+        # the index condition takes, so PostgreSQL checks each row once instead of twice.
+        return _Match([or_(*(c.op("%>")(query) for c in columns))], score)
     score = func.max(*(func.bandstand_word_similarity(query, c) for c in columns))
     candidates: Select[Any] = (
         select(literal_column("rowid"))

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ScalarSelect, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -38,6 +38,36 @@ async def newest(
     elif offset:
         stmt = stmt.offset(offset)
     return (await session.execute(stmt)).scalars().all()
+
+
+def _total(owner_id: uuid.UUID | None) -> ScalarSelect[int]:
+    if owner_id is None:
+        return select(Counter.value).where(Counter.name == CATALOGUE).scalar_subquery()
+    return select(func.count()).select_from(Song).where(Song.owner_id == owner_id).scalar_subquery()
+
+
+async def newest_with_total(
+    session: AsyncSession,
+    *,
+    limit: int,
+    before: uuid.UUID | None = None,
+    owner_id: uuid.UUID | None = None,
+) -> tuple[Sequence[Song], int | None]:
+    """``newest`` from the top or from a cursor, with the total it is a page of (the
+    catalogue's counter, or the owner's count) read by the same query: one round trip
+    instead of two on the busiest route. The total is None when no song came back."""
+    stmt = (
+        select(Song, _total(owner_id))
+        .options(joinedload(Song.owner))
+        .order_by(Song.id.desc())
+        .limit(limit)
+    )
+    if owner_id is not None:
+        stmt = stmt.where(Song.owner_id == owner_id)
+    if before is not None:
+        stmt = stmt.where(Song.id < before)
+    rows = (await session.execute(stmt)).all()
+    return [row[0] for row in rows], (int(rows[0][1] or 0) if rows else None)
 
 
 async def count_owned(session: AsyncSession, owner_id: uuid.UUID) -> int:

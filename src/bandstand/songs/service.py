@@ -25,8 +25,8 @@ from bandstand.errors import (
 )
 from bandstand.kit.ids import new_hex, new_id
 from bandstand.kit.time import utcnow
-from bandstand.media.audio import AudioInfo, AudioTags, InvalidAudio, UnsupportedAudio, read_tags
-from bandstand.media.audio import probe as probe_audio
+from bandstand.media.audio import AudioInfo, AudioTags, InvalidAudio, UnsupportedAudio
+from bandstand.media.audio import examine as examine_audio
 from bandstand.media.images import InvalidImage, square_webp
 from bandstand.models import Song, SongStatus, User
 from bandstand.runtime import Runtime
@@ -90,15 +90,11 @@ async def _spooled(rt: Runtime, source: BinaryIO) -> AsyncIterator[tuple[Path, i
         await asyncio.to_thread(path.unlink, missing_ok=True)
 
 
-def _describe(path: Path) -> tuple[AudioInfo, AudioTags]:
-    return probe_audio(path), read_tags(path)
-
-
-async def _examine(path: Path) -> tuple[AudioInfo, AudioTags]:
+async def _examine(path: Path, max_duration_s: float) -> tuple[AudioInfo, AudioTags]:
     """What FFmpeg and the tags say of the file; 415 if it is not audio we take, 400 if
     it does not decode whole."""
     try:
-        return await asyncio.to_thread(_describe, path)
+        return await examine_audio(path, max_duration_s)
     except UnsupportedAudio as exc:
         raise UnsupportedMediaType(str(exc), errors=[_field_error("songFile", str(exc))]) from exc
     except InvalidAudio as exc:
@@ -162,7 +158,7 @@ async def upload(
     description = _clean(form.description, MAX_DESCRIPTION, "description", lines) or ""
     genre = _clean(form.genre, MAX_GENRE, "genre")
     async with _spooled(rt, audio) as (spooled, size):
-        info, tags = await _examine(spooled)
+        info, tags = await _examine(spooled, rt.settings.audio_max_duration_s)
         title = title or _from_tag(tags.title, MAX_TITLE)
         if not title:
             raise BadRequest(
@@ -259,6 +255,12 @@ def decode_cursor(cursor: str) -> uuid.UUID:
         ) from exc
 
 
+async def _total(session: AsyncSession, owner_id: uuid.UUID | None) -> int:
+    if owner_id is not None:
+        return await repo.count_owned(session, owner_id)
+    return await repo.catalogue_size(session)
+
+
 async def newest_page(
     session: AsyncSession,
     *,
@@ -270,19 +272,21 @@ async def newest_page(
     """A page of songs, newest first, by page number or, when given, by ``cursor`` (then
     the page number is ignored and the cost does not grow with depth)."""
     before = decode_cursor(cursor) if cursor else None
-    total = (
-        await repo.count_owned(session, owner_id)
-        if owner_id is not None
-        else await repo.catalogue_size(session)
-    )
     offset = 0 if before else (page - 1) * limit
-    if offset and offset >= total:
-        # Past the end: nothing to fetch, and no absurd OFFSET for the database to refuse.
-        return Page(songs=[], total=total, next_cursor=None, by_cursor=False)
     # One more than asked for says whether there is a next page.
-    rows = await repo.newest(
-        session, limit=limit + 1, offset=offset, before=before, owner_id=owner_id
-    )
+    if offset:
+        total = await _total(session, owner_id)
+        if offset >= total:
+            # Past the end: nothing to fetch, and no absurd OFFSET for the database to refuse.
+            return Page(songs=[], total=total, next_cursor=None, by_cursor=False)
+        rows = await repo.newest(session, limit=limit + 1, offset=offset, owner_id=owner_id)
+    else:
+        # The first page, or any page of a scroll by cursor: the songs and the total in one
+        # query.
+        rows, counted = await repo.newest_with_total(
+            session, limit=limit + 1, before=before, owner_id=owner_id
+        )
+        total = counted if counted is not None else await _total(session, owner_id)
     songs = rows[:limit]
     next_cursor = encode_cursor(songs[-1].id) if len(rows) > limit else None
     return Page(songs=songs, total=total, next_cursor=next_cursor, by_cursor=before is not None)
