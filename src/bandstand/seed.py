@@ -8,7 +8,7 @@ cover keys are well-formed names with no files behind them.
 
 Ids are UUIDv7 built from each row's ``created_at`` (strictly increasing milliseconds), so
 the newest-first order of ids and of timestamps agree. Every seeded user has the password
-``SEED_PASSWORD``; its argon2id hash is computed once, here, so seeding spends no time on it.
+``SEED_PASSWORD``, whose argon2id hash is a constant here: seeding spends no time hashing.
 """
 
 from __future__ import annotations
@@ -195,7 +195,10 @@ class SeedResult:
 class _Owner:
     id: uuid.UUID
     fullname: str
-    email: str = ""
+    email: str | None = None
+
+
+_LOW62 = (1 << 62) - 1
 
 
 class _Ids:
@@ -214,9 +217,6 @@ class _Ids:
         rand = self._rng.getrandbits(74)
         value = (ms << 80) | (0x7 << 76) | ((rand >> 62) << 64) | (0b10 << 62) | (rand & _LOW62)
         return uuid.UUID(int=value), EPOCH + timedelta(milliseconds=ms)
-
-
-_LOW62 = (1 << 62) - 1
 
 
 def _user_rows(
