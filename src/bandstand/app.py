@@ -20,7 +20,9 @@ from bandstand.accounts.router import router as users_router
 from bandstand.config import Settings
 from bandstand.errors import install_error_handlers
 from bandstand.kit.envelope import ERRORS, envelope
+from bandstand.kit.gc import settle_garbage_collector
 from bandstand.logging import configure_logging
+from bandstand.media.router import router as media_router
 from bandstand.middleware import (
     BodyLimitMiddleware,
     CrossSiteWriteMiddleware,
@@ -75,6 +77,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         await asyncio.to_thread(dummy_hash)
         runtime = Runtime.build(settings)
         app.state.runtime = runtime
+        if settings.env != "test":
+            settle_garbage_collector()
         try:
             yield
         finally:
@@ -94,6 +98,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     api.include_router(users_router)
     api.include_router(search_router)  # before songs: /songs/search is not a song id
     api.include_router(songs_router)
+    api.include_router(media_router)
 
     @api.get("/ping", include_in_schema=False)
     async def ping() -> JSONResponse:

@@ -21,6 +21,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="Log each request (off behind a proxy that logs them).")
+    ] = True,
 ) -> None:
     """Serve the API (applies migrations first on the embedded database)."""
     import os
@@ -41,6 +44,7 @@ def serve(
         workers=workers,
         proxy_headers=True,
         server_header=False,
+        access_log=access_log,
         log_level="info",
     )
 
@@ -114,6 +118,24 @@ def seed(
     )
     if result.sample_email:
         console.print(f"Log in as {result.sample_email} with password {seeding.SEED_PASSWORD}")
+
+
+@app.command("proxy-config")
+def proxy_config(
+    listen: Annotated[str, typer.Option(help="What nginx listens on.")] = "80",
+    upstream: Annotated[str, typer.Option(help="Where `bandstand serve` listens.")] = (
+        "127.0.0.1:8000"
+    ),
+    server_name: Annotated[str, typer.Option(help="nginx server_name.")] = "_",
+) -> None:
+    """Print the nginx configuration for production: media from disk, the rest proxied."""
+    from bandstand.media.proxy import nginx_config
+
+    try:
+        text = nginx_config(Settings(), listen=listen, upstream=upstream, server_name=server_name)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(text, nl=False)
 
 
 @admin.command("promote")

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     media_offload: bool = False
     accel_redirect_prefix: str = "/_protected/"
     stream_url_ttl_s: int = 6 * 3600
+    # The newest-songs pages are the same for everyone: each process keeps its answers this
+    # long (0: never), and forgets them at once when it changes a song itself.
+    catalogue_cache_s: float = 1.0
 
     # tokens and sessions
     access_token_ttl_s: int = 15 * 60

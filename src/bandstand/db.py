@@ -48,6 +48,14 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for routes that only read: each statement runs on its own (autocommit),
+    so a page costs its query and no BEGIN/COMMIT round trips. One statement sees one
+    consistent snapshot; a route that needs two to agree uses the request transaction."""
+    reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(reader, expire_on_commit=False, autoflush=False)
+
+
 def after_commit(session: AsyncSession, hook: Hook) -> None:
     """Run ``hook`` once the transaction has committed (enqueue jobs, delete old files)."""
     session.info.setdefault("after_commit", []).append(hook)
@@ -105,3 +113,12 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.runtime.read_sessionmaker() as session:
+        yield session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
+"""A session for reading only: never commits, never holds a transaction open."""

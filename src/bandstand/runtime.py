@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bandstand.accounts.principals import Principals, build_principals
 from bandstand.accounts.tokens import TokenSigner
 from bandstand.config import Settings
-from bandstand.db import create_engine, create_sessionmaker
+from bandstand.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from bandstand.kit.cache import RecentAnswers
 from bandstand.kit.ratelimit import RateLimiter
 from bandstand.kit.signing import UrlSigner
 from bandstand.mail import Mailer, build_mailer
@@ -24,11 +25,13 @@ class Runtime:
     engine: AsyncEngine
     principals: Principals
     sessionmaker: async_sessionmaker[AsyncSession]
+    read_sessionmaker: async_sessionmaker[AsyncSession]
     limiter: RateLimiter
     mailer: Mailer
     storage: Storage
     signer: TokenSigner
     url_signer: UrlSigner
+    catalogue: RecentAnswers
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -39,11 +42,13 @@ class Runtime:
             engine=engine,
             principals=build_principals(settings.effective_database_url),
             sessionmaker=create_sessionmaker(engine),
+            read_sessionmaker=create_read_sessionmaker(engine),
             limiter=RateLimiter(settings.redis_url, prefix=f"{settings.redis_namespace}:rl"),
             mailer=build_mailer(settings),
             storage=build_storage(settings),
             signer=signer,
             url_signer=UrlSigner(signer.key("media-url")),
+            catalogue=RecentAnswers(settings.catalogue_cache_s),
         )
 
     async def close(self) -> None:

@@ -105,6 +105,31 @@ async def test_home_is_newest_first_by_page(jane: Artist) -> None:
     assert default["hasNextPage"] is False and default["nextCursor"] is None
 
 
+async def test_a_list_shows_each_song_as_its_own_page_does(jane: Artist) -> None:
+    await uploaded(jane, AUDIO, title="Listed", description="Both ways")
+    [card] = (await _get(jane, HOME))["docs"]
+    alone = await _get(jane, f"{SONGS}/{card['_id']}")
+    assert card == alone
+
+
+async def test_home_shows_every_change_at_once(jane: Artist) -> None:
+    """The newest pages are kept for a moment, and forgotten by a change made here."""
+    first = await uploaded(jane, AUDIO, title="First")
+    assert _titles(await _get(jane, HOME)) == ["First"]
+    second = await uploaded(jane, AUDIO, title="Second")
+    assert _titles(await _get(jane, HOME)) == ["Second", "First"]
+    renamed = await jane.client.patch(
+        f"{UPDATE}/{first['_id']}", json={"title": "Renamed"}, headers=jane.auth
+    )
+    assert renamed.status_code == 200
+    assert _titles(await _get(jane, HOME)) == ["Second", "Renamed"]
+    assert (await _replace_cover(jane, second["_id"], png_bytes())).status_code == 200
+    [newest, _] = (await _get(jane, HOME))["docs"]
+    assert newest["thumbnail"] != second["thumbnail"]
+    assert (await _delete(jane, second["_id"])).status_code == 200
+    assert _titles(await _get(jane, HOME)) == ["Renamed"]
+
+
 async def test_the_limit_is_clamped_to_100(jane: Artist) -> None:
     await _upload_many(jane, 2)
     page = await _get(jane, HOME, limit=1000)

@@ -42,6 +42,7 @@ SONG_FIELDS = {
     "bitrate",
     "songFile",
     "thumbnail",
+    "renditions",
     "owner",
     "views",
     "likeCount",

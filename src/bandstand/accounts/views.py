@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bandstand.accounts.principals import Account
-from bandstand.accounts.schemas import UserPrivate, UserPublic
+from bandstand.accounts.schemas import UserPrivate
 from bandstand.models import User
 from bandstand.runtime import Runtime
 
@@ -28,9 +28,10 @@ def private_view(rt: Runtime, user: User | Account) -> dict[str, Any]:
 
 
 def public_view(rt: Runtime, user: User) -> dict[str, Any]:
-    return UserPublic(
-        id=user.id,
-        username=user.username,
-        fullname=user.fullname,
-        avatar=avatar_url(rt, user.avatar_key),
-    ).model_dump(mode="json", by_alias=True)
+    """``UserPublic`` as JSON, built by hand: lists show one per row."""
+    return {
+        "_id": str(user.id),
+        "username": user.username,
+        "fullname": user.fullname,
+        "avatar": avatar_url(rt, user.avatar_key),
+    }

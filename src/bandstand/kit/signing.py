@@ -21,12 +21,23 @@ class UrlSigner:
         digest = hmac.new(self._key, f"{path}\n{expires}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:20]).rstrip(b"=").decode()
 
-    def query(self, path: str, ttl_s: int, now: float | None = None) -> str:
-        """``exp=…&sig=…`` for ``path``. Expiry is rounded up to the hour so a song's URL
-        stays the same for a while and players and caches can reuse it."""
+    @staticmethod
+    def _expiry(ttl_s: int, now: float | None) -> int:
+        # Rounded up to the hour so a song's URL stays the same for a while and players and
+        # caches can reuse it.
         now = time.time() if now is None else now
-        expires = (int(now + ttl_s) // 3600 + 1) * 3600
+        return (int(now + ttl_s) // 3600 + 1) * 3600
+
+    def query(self, path: str, ttl_s: int, now: float | None = None) -> str:
+        """``exp=…&sig=…`` for ``path``."""
+        expires = self._expiry(ttl_s, now)
         return f"exp={expires}&sig={self._mac(path, expires)}"
+
+    def path_token(self, scope: str, ttl_s: int, now: float | None = None) -> str:
+        """``<exp>/<sig>`` for every path under ``scope``, to put in a URL's path, where
+        relative links (an HLS playlist's segments) carry it along."""
+        expires = self._expiry(ttl_s, now)
+        return f"{expires}/{self._mac(scope, expires)}"
 
     def valid(
         self, path: str, expires: str | None, signature: str | None, now: float | None = None

@@ -6,13 +6,26 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ScalarSelect, delete, func, select, update
+from sqlalchemy import ColumnElement, Row, ScalarSelect, Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from bandstand.models import Counter, Song
+from bandstand.models import Counter, Song, User
 
 CATALOGUE = "songs"
+
+# A song as lists show it: its own columns and its owner's public summary, flat, read by
+# Core without building ORM objects (the catalogue is the busiest read).
+CARD_COLUMNS = (
+    *Song.__table__.c,
+    User.username.label("owner_username"),
+    User.fullname.label("owner_fullname"),
+    User.avatar_key.label("owner_avatar_key"),
+)
+
+
+def _cards(*extra: ColumnElement[int]) -> Select[tuple[object, ...]]:
+    return select(*CARD_COLUMNS, *extra).join(User, User.id == Song.owner_id)
 
 
 async def song(session: AsyncSession, song_id: uuid.UUID) -> Song | None:
@@ -27,17 +40,17 @@ async def newest(
     offset: int = 0,
     before: uuid.UUID | None = None,
     owner_id: uuid.UUID | None = None,
-) -> Sequence[Song]:
-    """Newest first. Ids are time-ordered, so ``before`` is a keyset cursor whose cost does
-    not grow with depth; ``offset`` serves page numbers."""
-    stmt = select(Song).options(joinedload(Song.owner)).order_by(Song.id.desc()).limit(limit)
+) -> Sequence[Row[tuple[object, ...]]]:
+    """Newest cards first. Ids are time-ordered, so ``before`` is a keyset cursor whose cost
+    does not grow with depth; ``offset`` serves page numbers."""
+    stmt = _cards().order_by(Song.id.desc()).limit(limit)
     if owner_id is not None:
         stmt = stmt.where(Song.owner_id == owner_id)
     if before is not None:
         stmt = stmt.where(Song.id < before)
     elif offset:
         stmt = stmt.offset(offset)
-    return (await session.execute(stmt)).scalars().all()
+    return (await session.execute(stmt)).all()
 
 
 def _total(owner_id: uuid.UUID | None) -> ScalarSelect[int]:
@@ -52,22 +65,18 @@ async def newest_with_total(
     limit: int,
     before: uuid.UUID | None = None,
     owner_id: uuid.UUID | None = None,
-) -> tuple[Sequence[Song], int | None]:
+) -> tuple[Sequence[Row[tuple[object, ...]]], int | None]:
     """``newest`` from the top or from a cursor, with the total it is a page of (the
     catalogue's counter, or the owner's count) read by the same query: one round trip
     instead of two on the busiest route. The total is None when no song came back."""
-    stmt = (
-        select(Song, _total(owner_id))
-        .options(joinedload(Song.owner))
-        .order_by(Song.id.desc())
-        .limit(limit)
-    )
+    total = _total(owner_id).label("total")
+    stmt = _cards(total).order_by(Song.id.desc()).limit(limit)
     if owner_id is not None:
         stmt = stmt.where(Song.owner_id == owner_id)
     if before is not None:
         stmt = stmt.where(Song.id < before)
     rows = (await session.execute(stmt)).all()
-    return [row[0] for row in rows], (int(rows[0][1] or 0) if rows else None)
+    return rows, (int(rows[0].total or 0) if rows else None)
 
 
 async def count_owned(session: AsyncSession, owner_id: uuid.UUID) -> int:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from bandstand.accounts.deps import CurrentUser, PrincipalDep
-from bandstand.db import SessionDep
+from bandstand.db import ReadSessionDep, SessionDep
 from bandstand.kit.envelope import Envelope, envelope
 from bandstand.kit.http import JSON_BODY, MULTIPART_BODY
 from bandstand.kit.pagination import PagingDep
@@ -52,19 +52,29 @@ async def upload(
 @router.get("/home", response_model=Envelope[SongPage], summary="Newest songs")
 async def home(
     rt: RuntimeDep,
-    session: SessionDep,
+    session: ReadSessionDep,
     _: PrincipalDep,
     paging: PagingDep,
     cursor: str | None = None,
-) -> JSONResponse:
-    page = await service.newest_page(session, page=paging.page, limit=paging.limit, cursor=cursor)
-    return envelope(page_view(rt, page, paging.page, paging.limit), "Songs fetched.")
+) -> Response:
+    """The same for every listener, so recent answers are reused (``catalogue_cache_s``)."""
+
+    async def render() -> bytes:
+        page = await service.newest_page(
+            session, page=paging.page, limit=paging.limit, cursor=cursor
+        )
+        return bytes(
+            envelope(page_view(rt, page, paging.page, paging.limit), "Songs fetched.").body
+        )
+
+    body = await rt.catalogue.fetch((paging.page, paging.limit, cursor), render)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/userSongs", response_model=Envelope[SongPage], summary="My songs, newest first")
 async def user_songs(
     rt: RuntimeDep,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: PrincipalDep,
     paging: PagingDep,
     cursor: str | None = None,
@@ -88,7 +98,7 @@ async def user_songs(
 async def update_song(
     rt: RuntimeDep, session: SessionDep, song: OwnedSong, body: SongUpdate
 ) -> JSONResponse:
-    song = await service.update(session, song, body)
+    song = await service.update(rt, session, song, body)
     return envelope(song_view(rt, song), "Song updated successfully.")
 
 

@@ -71,6 +71,14 @@ class SongRef(BaseModel):
     songId: uuid.UUID
 
 
+class Rendition(BaseModel):
+    """One file a player can play, by signed link (``original``: the upload itself)."""
+
+    kind: str
+    url: str
+    contentType: str
+
+
 class SongRead(BaseModel):
     id: uuid.UUID = Field(serialization_alias="_id")
     title: str
@@ -84,6 +92,7 @@ class SongRead(BaseModel):
     bitrate: int
     songFile: str
     thumbnail: str
+    renditions: list[Rendition]
     owner: UserPublic
     views: int
     likeCount: int

@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import structlog
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.db import after_commit, on_rollback
@@ -47,7 +48,9 @@ class UploadForm:
 
 @dataclass(frozen=True)
 class Page:
-    songs: Sequence[Song]
+    """Songs as list rows (``repository.CARD_COLUMNS``)."""
+
+    songs: Sequence[Row[Any]]
     total: int
     next_cursor: str | None
     by_cursor: bool
@@ -194,11 +197,12 @@ async def upload(
     session.add(song)
     await repo.add_to_catalogue(session, 1)
     await session.flush()
+    after_commit(session, rt.catalogue.clear)
     log.info("song_uploaded", song_id=str(song.id), format=info.format, duration=info.duration)
     return song
 
 
-async def update(session: AsyncSession, song: Song, data: SongUpdate) -> Song:
+async def update(rt: Runtime, session: AsyncSession, song: Song, data: SongUpdate) -> Song:
     """Change title, description or genre — nothing else can be written here."""
     if data.title is not None:
         song.title = data.title
@@ -208,6 +212,7 @@ async def update(session: AsyncSession, song: Song, data: SongUpdate) -> Song:
         song.genre = data.genre or None
     song.updated_at = utcnow()
     await session.flush()
+    after_commit(session, rt.catalogue.clear)
     return song
 
 
@@ -219,6 +224,7 @@ async def replace_cover(rt: Runtime, session: AsyncSession, song: Song, data: by
     if not await repo.swap_cover(session, song.id, old, new, utcnow()):
         raise Conflict("The song changed meanwhile; try again.")
     after_commit(session, lambda: rt.storage.delete(old))
+    after_commit(session, rt.catalogue.clear)
     return song
 
 
@@ -237,6 +243,7 @@ async def remove(rt: Runtime, session: AsyncSession, song: Song) -> None:
             await rt.storage.delete(key)
 
     after_commit(session, delete_files)
+    after_commit(session, rt.catalogue.clear)
     log.info("song_deleted", song_id=str(song.id))
 
 

@@ -3,14 +3,42 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
-from bandstand.accounts.views import public_view
+from sqlalchemy import Row
+
+from bandstand.accounts.views import avatar_url, public_view
 from bandstand.kit.pagination import page_of
+from bandstand.media.audio import FORMATS
+from bandstand.media.links import media_url
 from bandstand.models import Song
 from bandstand.runtime import Runtime
 from bandstand.songs.service import Page
+
+
+class _SongFields(Protocol):
+    """What a song view reads: an ORM song, or a card row from the repository."""
+
+    id: uuid.UUID
+    title: str
+    description: str
+    genre: str | None
+    artist: str | None
+    duration: float
+    codec: str
+    sample_rate: int
+    channels: int
+    bitrate: int
+    thumbnail_key: str
+    audio_key: str
+    audio_format: str
+    views: int
+    like_count: int
+    comment_count: int
+    status: str
+    created_at: datetime
+    updated_at: datetime
 
 
 def stream_path(song_id: uuid.UUID) -> str:
@@ -18,7 +46,11 @@ def stream_path(song_id: uuid.UUID) -> str:
     return f"/api/v1/songs/{song_id}/stream"
 
 
-def song_view(rt: Runtime, song: Song) -> dict[str, Any]:
+def _timestamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _view(rt: Runtime, song: _SongFields, owner: dict[str, Any]) -> dict[str, Any]:
     path = stream_path(song.id)
     signed = rt.url_signer.query(path, rt.settings.stream_url_ttl_s)
     return {
@@ -34,21 +66,41 @@ def song_view(rt: Runtime, song: Song) -> dict[str, Any]:
         "bitrate": song.bitrate,
         "songFile": f"{rt.settings.public_url.rstrip('/')}{path}?{signed}",
         "thumbnail": rt.storage.url(song.thumbnail_key),
-        "owner": public_view(rt, song.owner),
+        "renditions": [
+            {
+                "kind": "original",
+                "url": media_url(rt, song.audio_key),
+                "contentType": FORMATS[song.audio_format].content_type,
+            }
+        ],
+        "owner": owner,
         "views": song.views,
         "likeCount": song.like_count,
         "commentCount": song.comment_count,
         "status": song.status,
-        "createdAt": song.created_at.isoformat().replace("+00:00", "Z"),
-        "updatedAt": song.updated_at.isoformat().replace("+00:00", "Z"),
+        "createdAt": _timestamp(song.created_at),
+        "updatedAt": _timestamp(song.updated_at),
     }
 
 
+def song_view(rt: Runtime, song: Song) -> dict[str, Any]:
+    return _view(rt, song, public_view(rt, song.owner))
+
+
+def card_view(rt: Runtime, card: Row[Any]) -> dict[str, Any]:
+    """A song from a list query (``repository.CARD_COLUMNS``), its owner's summary flat."""
+    owner = {
+        "_id": str(card.owner_id),
+        "username": card.owner_username,
+        "fullname": card.owner_fullname,
+        "avatar": avatar_url(rt, card.owner_avatar_key),
+    }
+    return _view(rt, card, owner)
+
+
 def page_view(rt: Runtime, page: Page, number: int, limit: int) -> dict[str, Any]:
-    docs: Sequence[dict[str, Any]] = [song_view(rt, song) for song in page.songs]
-    shaped = page_of(
-        list(docs), page=number, limit=limit, total=page.total, next_cursor=page.next_cursor
-    )
+    docs = [card_view(rt, card) for card in page.songs]
+    shaped = page_of(docs, page=number, limit=limit, total=page.total, next_cursor=page.next_cursor)
     # What the rows show, not arithmetic on a page number a cursor walk does not have.
     shaped["hasNextPage"] = page.next_cursor is not None
     if page.by_cursor:

@@ -1,0 +1,41 @@
+"""HTTP for ``/api/v1/media``: a song's files by signed link.
+
+Embedded, this answers with the bytes (Range and all); with ``media_offload`` it hands the
+file to the proxy; in production the proxy itself checks these links and never asks
+(``bandstand proxy-config``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from bandstand.errors import Forbidden, NotFound
+from bandstand.media.delivery import deliver
+from bandstand.media.links import CONTENT_TYPES, scope_of
+from bandstand.runtime import RuntimeDep
+from bandstand.storage import InvalidKey, check_key
+
+router = APIRouter(prefix="/media", tags=["media"])
+
+
+@router.get(
+    "/{expires}/{signature}/songs/{folder}/{name}",
+    summary="A song's file (original, rendition, HLS) by signed link; honours Range",
+    responses={200: {"content": {"audio/mp4": {}}}, 206: {"description": "Partial content"}},
+)
+async def signed_media(
+    expires: str, signature: str, folder: str, name: str, request: Request, rt: RuntimeDep
+) -> Response:
+    key = f"songs/{folder}/{name}"
+    # The signature first: a forged link learns nothing, not even whether a file exists.
+    if not rt.url_signer.valid(scope_of(key), expires, signature):
+        raise Forbidden("This link is invalid or has expired.")
+    try:
+        check_key(key)
+    except InvalidKey as exc:
+        raise NotFound("Media not found.") from exc
+    content_type = CONTENT_TYPES.get(key.rsplit(".", 1)[-1])
+    if content_type is None:
+        raise NotFound("Media not found.")
+    return await deliver(rt, key, content_type, request.headers, "private, max-age=3600")

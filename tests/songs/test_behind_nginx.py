@@ -1,0 +1,136 @@
+"""The production layout: nginx, configured by `bandstand proxy-config`, checks signed media
+links itself (njs) and sends the files from disk. Needs Debian's nginx and
+libnginx-mod-http-js; skipped, saying so, where they are not installed."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bandstand.media.proxy import nginx_config
+from tests.audio import tone
+from tests.conftest import Harness
+from tests.songs.support import Artist, artist, uploaded
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+NJS = Path("/usr/lib/nginx/modules/ngx_http_js_module.so")
+
+pytestmark = pytest.mark.skipif(
+    not (Path(NGINX).exists() and NJS.exists()),
+    reason="nginx with the njs module is not installed (apt-get install nginx "
+    "libnginx-mod-http-js)",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _nginx(harness: Harness, prefix: Path) -> Iterator[str]:
+    port = _free_port()
+    site = nginx_config(harness.settings, listen=f"127.0.0.1:{port}", upstream="127.0.0.1:9")
+    # The test's folders are private to this user; as root, nginx's workers stay root.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    (prefix / "nginx.conf").write_text(
+        f"{user}load_module {NJS};\nworker_processes 1;\ndaemon off;\n"
+        f"pid {prefix}/nginx.pid;\nerror_log {prefix}/error.log warn;\n"
+        "events { worker_connections 64; }\n"
+        f"http {{\n access_log off;\n client_body_temp_path {prefix}/body;\n"
+        f" proxy_temp_path {prefix}/proxy;\n{site}}}\n"
+    )
+    command = [NGINX, "-c", str(prefix / "nginx.conf"), "-p", str(prefix), "-e", "stderr"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            if server.poll() is not None:
+                output = server.stdout.read().decode() if server.stdout else ""
+                pytest.fail(f"nginx exited with {server.returncode}: {output}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            assert time.monotonic() < deadline, "nginx did not start listening"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.fixture
+async def jane(harness: Harness) -> Artist:
+    return await artist(harness)
+
+
+def _original_url(song: dict[str, Any]) -> str:
+    (original,) = [r for r in song["renditions"] if r["kind"] == "original"]
+    return str(original["url"])
+
+
+def _through(base: str, url: str) -> str:
+    parsed = httpx.URL(url)
+    return f"{base}{parsed.raw_path.decode()}"
+
+
+async def test_nginx_serves_signed_links_and_refuses_the_rest(
+    harness: Harness, jane: Artist, tmp_path: Path
+) -> None:
+    audio = tone("mp3", 2.0)
+    song = await uploaded(jane, audio)
+    url = _original_url(song)
+    with _nginx(harness, tmp_path) as base:
+        await _check_nginx(harness, jane, base, url, song, audio)
+
+
+async def _check_nginx(
+    harness: Harness, jane: Artist, base: str, url: str, song: dict[str, Any], audio: bytes
+) -> None:
+    async with httpx.AsyncClient() as proxy:
+        whole = await proxy.get(_through(base, url))
+        assert whole.status_code == 200
+        assert whole.content == audio
+        assert whole.headers["content-type"] == "audio/mpeg"
+        assert whole.headers["x-content-type-options"] == "nosniff"
+
+        part = await proxy.get(_through(base, url), headers={"Range": "bytes=100-1099"})
+        assert part.status_code == 206
+        assert part.content == audio[100:1100]
+        assert part.headers["content-range"] == f"bytes 100-1099/{len(audio)}"
+
+        # Each answer nginx gives itself is the API's JSON envelope.
+        parts = httpx.URL(url).path.split("/")
+        tampered = parts.copy()
+        tampered[5] = ("B" if parts[5][0] == "A" else "A") + parts[5][1:]
+        refused = await proxy.get(base + "/".join(tampered))
+        assert refused.status_code == 403
+        assert refused.json()["success"] is False
+
+        signer = harness.app.state.runtime.url_signer
+        scope = "/" + "/".join(parts[6:8]) + "/"
+        old = signer.path_token(scope, 60, now=time.time() - 3 * 3600).split("/")
+        expired = parts[:4] + old + parts[6:]
+        assert (await proxy.get(base + "/".join(expired))).status_code == 403
+
+        # The API and nginx agree on what is signed: the same link, checked by both.
+        assert (await jane.client.get(url)).content == whole.content
+
+        missing = [*parts[:8], "gone.mp3"]
+        answer = await proxy.get(base + "/".join(missing))
+        assert answer.status_code == 404
+        assert answer.json()["message"] == "Media not found."
+
+        cover = await proxy.get(_through(base, song["thumbnail"]))
+        assert cover.status_code == 200
+        assert cover.headers["content-type"] == "image/webp"
