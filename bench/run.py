@@ -32,12 +32,13 @@ import tempfile
 import time
 import uuid
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import default as email_policy
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -80,6 +81,7 @@ SEARCH_QUERIES = ("midnight", "neon dreams", "midnigth train", "deep house", "to
 WAV_SECONDS = 57  # 44.1 kHz stereo 16-bit: about 10 MB
 RANGE_BYTES = 256 * 1024
 NGINX = "/usr/sbin/nginx"
+NJS_MODULE = Path("/usr/lib/nginx/modules/ngx_http_js_module.so")
 HOME_P99_MS = 50
 SEARCH_P95_MS = 50
 RANGE_RATIO = 0.5
@@ -247,10 +249,12 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running_server(env: dict[str, str], cwd: Path, log: Path) -> Iterator[str]:
-    """``bandstand serve`` on a free port; yields its base URL and stops it on the way out."""
+def running_server(env: dict[str, str], cwd: Path, log: Path, workers: int = 1) -> Iterator[str]:
+    """``bandstand serve`` on a free port; yields its base URL and stops it on the way out.
+    No access log: a production server sits behind a proxy that keeps it."""
     port = free_port()
-    command = [str(BANDSTAND), "serve", "--host", HOST, "--port", str(port)]
+    command = [str(BANDSTAND), "serve", "--host", HOST, "--port", str(port), "--no-access-log"]
+    command += ["--workers", str(workers)]
     with log.open("wb") as sink:
         server = subprocess.Popen(command, env=env, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT)
     try:
@@ -414,6 +418,7 @@ class SongsResult:
     range_nginx: Load
     range_bandstand: Load
     range_offload: Load
+    range_signed: Load
 
     @property
     def loads(self) -> list[Load]:
@@ -421,7 +426,7 @@ class SongsResult:
 
     @property
     def ranges(self) -> list[Load]:
-        return [self.range_nginx, self.range_bandstand, self.range_offload]
+        return [self.range_nginx, self.range_bandstand, self.range_offload, self.range_signed]
 
 
 # Lua for wrk: percentiles (p95 among them) and byte counts, printed after the run.
@@ -586,7 +591,7 @@ def tone_wav(seconds: int) -> bytes:
     return buffer.getvalue()
 
 
-def upload_song(base_url: str, token: str, audio: bytes) -> dict[str, str]:
+def upload_song(base_url: str, token: str, audio: bytes) -> dict[str, Any]:
     files = {
         "songFile": ("tone.wav", audio, "audio/wav"),
         "thumbnail": ("cover.png", png_avatar(), "image/png"),
@@ -595,22 +600,22 @@ def upload_song(base_url: str, token: str, audio: bytes) -> dict[str, str]:
     auth = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base_url, timeout=120) as client:
         answer = expect(client.post(UPLOAD, data=form, files=files, headers=auth), 201)
-        song: dict[str, str] = answer.json()["data"]
+        song: dict[str, Any] = answer.json()["data"]
         return song
 
 
 def ensure_nginx() -> str:
-    """nginx from Debian (nginx-light), installed with apt-get if it is missing."""
+    """nginx from Debian with its njs module, installed with apt-get if missing."""
     found = shutil.which("nginx") or (NGINX if Path(NGINX).exists() else None)
-    if found:
+    if found and NJS_MODULE.exists():
         return found
-    print("nginx not found; installing nginx-light with apt-get", flush=True)
-    install = ["apt-get", "install", "-y", "nginx-light"]
+    print("nginx or njs not found; installing them with apt-get", flush=True)
+    install = ["apt-get", "install", "-y", "nginx", "libnginx-mod-http-js"]
     if subprocess.run(install, check=False).returncode != 0:
         subprocess.run(["apt-get", "update"], check=False)
         subprocess.run(install, check=False)
-    if not Path(NGINX).exists():
-        raise BenchError("nginx is not installed and `apt-get install -y nginx-light` failed")
+    if not (Path(NGINX).exists() and NJS_MODULE.exists()):
+        raise BenchError("`apt-get install -y nginx libnginx-mod-http-js` failed")
     return NGINX
 
 
@@ -619,34 +624,28 @@ def nginx_version(nginx: str) -> str:
     return (done.stderr or done.stdout).strip().removeprefix("nginx version: ")
 
 
-def nginx_conf(prefix: Path, port: int, media_dir: Path, upstream_port: int | None) -> str:
-    """One worker (as Bandstand has one), sendfile, no access log. With ``upstream_port``,
-    the production layout: /api/ goes to Bandstand, which answers media requests with
-    X-Accel-Redirect to the internal /_protected/ location."""
-    if upstream_port is None:
-        locations = f"        root {media_dir};\n"
-    else:
-        locations = (
-            "        location /api/ {\n"
-            "            proxy_pass http://bandstand;\n"
-            "            proxy_http_version 1.1;\n"
-            '            proxy_set_header Connection "";\n'
-            "            proxy_set_header Host $http_host;\n"
-            "        }\n"
-            "        location /_protected/ {\n"
-            "            internal;\n"
-            f"            alias {media_dir}/;\n"
-            "        }\n"
-        )
-    upstream = (
-        f"    upstream bandstand {{ server {HOST}:{upstream_port}; keepalive 64; }}\n"
-        if upstream_port is not None
-        else ""
+def production_site(env: dict[str, str], cwd: Path, port: int, upstream_port: int) -> str:
+    """What `bandstand proxy-config` writes for this installation: signed media links
+    checked and served by nginx, the rest proxied to Bandstand (X-Accel-Redirect for the
+    stream route when BANDSTAND_MEDIA_OFFLOAD=true)."""
+    command = [str(BANDSTAND), "proxy-config", "--listen", f"{HOST}:{port}"]
+    command += ["--upstream", f"{HOST}:{upstream_port}"]
+    return run_checked(command, env=env, cwd=cwd)
+
+
+def nginx_conf(prefix: Path, port: int, media_dir: Path, site: str | None) -> str:
+    """One worker, sendfile, no access log. With ``site`` (from :func:`production_site`),
+    the production layout; without, nginx alone serving the media folder."""
+    server = (
+        site
+        if site is not None
+        else f"    server {{\n        listen {HOST}:{port};\n        root {media_dir};\n    }}\n"
     )
     # The data dir is private to this user; as root, nginx's workers must stay root to read it.
     user = "user root;\n" if os.geteuid() == 0 else ""
     return (
-        f"{user}worker_processes 1;\n"
+        f"{user}load_module {NJS_MODULE};\n"
+        "worker_processes 1;\n"
         "daemon off;\n"
         f"pid {prefix}/nginx.pid;\n"
         f"error_log {prefix}/error.log warn;\n"
@@ -660,18 +659,17 @@ def nginx_conf(prefix: Path, port: int, media_dir: Path, upstream_port: int | No
         f"    proxy_temp_path {prefix}/proxy;\n"
         "    types { audio/wav wav; }\n"
         "    default_type application/octet-stream;\n"
-        f"{upstream}"
-        "    server {\n"
-        f"        listen {HOST}:{port};\n"
-        f"{locations}"
-        "    }\n"
+        f"{server}"
         "}\n"
     )
 
 
 @contextlib.contextmanager
 def running_nginx(
-    nginx: str, name: str, media_dir: Path, upstream_port: int | None = None
+    nginx: str,
+    name: str,
+    media_dir: Path,
+    site: Callable[[int], str] | None = None,
 ) -> Iterator[str]:
     """nginx in the foreground with a configuration of our own under bench/out/<name>/."""
     prefix = OUT_DIR / name
@@ -679,7 +677,7 @@ def running_nginx(
     prefix.mkdir(parents=True)
     port = free_port()
     conf = prefix / "nginx.conf"
-    conf.write_text(nginx_conf(prefix, port, media_dir, upstream_port))
+    conf.write_text(nginx_conf(prefix, port, media_dir, site(port) if site else None))
     log = prefix / "nginx.out"
     command = [nginx, "-c", str(conf), "-p", str(prefix), "-e", str(prefix / "error.log")]
     with log.open("wb") as sink:
@@ -788,7 +786,8 @@ def bench_songs(args: argparse.Namespace) -> SongsResult:
             seed_s = seed(env, data_dir, args.users, args.songs)
             size = bench_psql(f"SELECT pg_size_pretty(pg_database_size('{PG_DATABASE}'))")
             cursor = deep_cursor(deep_page)
-            with running_server(env, data_dir, OUT_DIR / "server-songs.log") as base_url:
+            server_log = OUT_DIR / "server-songs.log"
+            with running_server(env, data_dir, server_log, args.api_workers) as base_url:
                 token = log_in_seeded(base_url)
                 catalogue = bench_catalogue(base_url, token, deep_page, cursor, args)
                 song = upload_song(base_url, token, audio)
@@ -800,23 +799,34 @@ def bench_songs(args: argparse.Namespace) -> SongsResult:
                 range_bandstand = measure_ranges(
                     "Bandstand, in-process Range responder", song["songFile"], audio, args, ranges
                 )
-            # Production: the same stream route behind nginx, answering with X-Accel-Redirect.
+            # Production, as `bandstand proxy-config` sets nginx up: the stream route answers
+            # with X-Accel-Redirect; the signed link to the file never reaches Bandstand.
             stream = urlsplit(song["songFile"])
+            (original,) = [r for r in song["renditions"] if r["kind"] == "original"]
+            signed = urlsplit(original["url"])
             offload_env = env | {"BANDSTAND_MEDIA_OFFLOAD": "true"}
             offload_log = OUT_DIR / "server-songs-offload.log"
-            with (
-                running_server(offload_env, data_dir, offload_log) as offload_url,
-                running_nginx(
-                    nginx, "nginx-offload", media_dir, urlsplit(offload_url).port
-                ) as proxy_url,
-            ):
-                range_offload = measure_ranges(
-                    "Bandstand behind nginx, X-Accel-Redirect",
-                    f"{proxy_url}{stream.path}?{stream.query}",
-                    audio,
-                    args,
-                    ranges,
-                )
+            with running_server(offload_env, data_dir, offload_log) as offload_url:
+                upstream = urlsplit(offload_url).port or 0
+
+                def site(port: int) -> str:
+                    return production_site(offload_env, data_dir, port, upstream)
+
+                with running_nginx(nginx, "nginx-production", media_dir, site) as proxy_url:
+                    range_offload = measure_ranges(
+                        "Bandstand behind nginx: stream route, X-Accel-Redirect",
+                        f"{proxy_url}{stream.path}?{stream.query}",
+                        audio,
+                        args,
+                        ranges,
+                    )
+                    range_signed = measure_ranges(
+                        "Bandstand behind nginx: signed link, checked by nginx",
+                        f"{proxy_url}{signed.path}",
+                        audio,
+                        args,
+                        ranges,
+                    )
     return SongsResult(
         users=args.users,
         songs=args.songs,
@@ -833,6 +843,7 @@ def bench_songs(args: argparse.Namespace) -> SongsResult:
         range_nginx=range_nginx,
         range_bandstand=range_bandstand,
         range_offload=range_offload,
+        range_signed=range_signed,
     )
 
 
@@ -929,8 +940,8 @@ def met(load: Load, measured: float, limit: float) -> str:
 def songs_markdown(r: SongsResult, args: argparse.Namespace, machine_load: float) -> str:
     load = (
         f"`wrk -t1 -c{args.connections} -d{args.duration}s --timeout {WRK_TIMEOUT_S}s --latency "
-        f"-s <script>.lua` per row, after a {WARMUP_S} s warm-up; `bandstand serve` with one "
-        "uvicorn worker on PostgreSQL + Redis"
+        f"-s <script>.lua` per row, after a {WARMUP_S} s warm-up; `bandstand serve "
+        f"--workers {args.api_workers} --no-access-log` on PostgreSQL + Redis"
     )
     queries = ", ".join(f"`{q}` ({n:,} songs)" for q, n in r.search_hits.items())
     more = [
@@ -965,7 +976,9 @@ def songs_markdown(r: SongsResult, args: argparse.Namespace, machine_load: float
         f"Range requests of {RANGE_BYTES // 1024} KiB at random offsets of a "
         f"{r.file_size / 1e6:.1f} MB WAV uploaded through `POST {UPLOAD}`: the same file and "
         f"the same sequence of ranges for each server; {r.nginx_version} with one worker and "
-        "sendfile, alone and in front of Bandstand (`BANDSTAND_MEDIA_OFFLOAD=true`):",
+        "sendfile, alone, and in front of Bandstand as `bandstand proxy-config` sets it up "
+        "(`BANDSTAND_MEDIA_OFFLOAD=true`; the signed link in the song's `renditions` is "
+        "checked by nginx itself with njs, the stream route by Bandstand):",
         "",
         "| server | req/s | MB/s | p50 ms | p99 ms | bytes/response | non-2xx | socket errors |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -976,7 +989,6 @@ def songs_markdown(r: SongsResult, args: argparse.Namespace, machine_load: float
         for x in r.ranges
     ]
     nginx_mb = r.range_nginx.mb_per_s
-    own, behind = r.range_bandstand, r.range_offload
     limit = HOME_P99_MS
     lines += [
         "",
@@ -989,7 +1001,11 @@ def songs_markdown(r: SongsResult, args: argparse.Namespace, machine_load: float
         f"| search: p95 ≤ {SEARCH_P95_MS} ms | {r.search.p95_ms:.1f} ms | "
         f"{met(r.search, r.search.p95_ms, SEARCH_P95_MS)} |",
     ]
-    for label, x in (("Bandstand's own responder", own), ("Bandstand behind nginx", behind)):
+    for label, x in (
+        ("signed link behind nginx (production)", r.range_signed),
+        ("stream route behind nginx", r.range_offload),
+        ("Bandstand's own responder (embedded)", r.range_bandstand),
+    ):
         ratio = x.mb_per_s / nginx_mb
         ok = x.errors == 0 and r.range_nginx.errors == 0 and ratio >= RANGE_RATIO
         lines.append(
@@ -1000,7 +1016,7 @@ def songs_markdown(r: SongsResult, args: argparse.Namespace, machine_load: float
         "",
         f"wrk keeps {args.connections} requests in flight, so a route's mean latency is about "
         f"{args.connections} ÷ its req/s: a p99 of {limit} ms takes well over "
-        f"{args.connections * 1000 // limit:,} req/s from the one worker.",
+        f"{args.connections * 1000 // limit:,} req/s.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -1051,6 +1067,9 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help=f"development run: {QUICK_SONGS:,} songs, {QUICK_USERS:,} users, 5 s per route, "
         "results in bench/out/RESULTS-quick.md",
+    )
+    parser.add_argument(
+        "--api-workers", type=int, default=2, help="songs section: `bandstand serve --workers` (2)"
     )
     parser.add_argument("--output", type=Path, help="results file (bench/RESULTS.md)")
     args = parser.parse_args()

@@ -86,6 +86,9 @@ def make_settings(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
             "secret_key": "test-secret-" + "x" * 40,
             "public_url": "http://testserver",
             "allowed_origins": ["https://app.example"],
+            # With Redis, jobs go through its stream; the app under test takes them too.
+            "run_jobs_in_api": True,
+            "job_retry_delay_s": 0.05,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -116,14 +119,19 @@ class Harness:
     def outbox(self) -> Path:
         return self.settings.outbox_dir
 
-    def messages(self) -> list[email.message.Message]:
+    async def settle(self) -> None:
+        """Wait for every queued job (emails, processing) to be done."""
+        await self.app.state.runtime.queue.settle()
+
+    async def messages(self) -> list[email.message.Message]:
+        await self.settle()
         if not self.outbox.exists():
             return []
         files = sorted(self.outbox.glob("*.eml"))
         return [email.message_from_bytes(f.read_bytes()) for f in files]
 
-    def last_code(self, to: str | None = None) -> str:
-        for message in reversed(self.messages()):
+    async def last_code(self, to: str | None = None) -> str:
+        for message in reversed(await self.messages()):
             if to is None or message["To"] == to:
                 return code_in(message)
         raise AssertionError("no code was emailed")
@@ -177,7 +185,10 @@ class Harness:
         registration_id = started.json()["data"]["registrationId"]
         verified = await client.post(
             "/api/v1/users/verify-otp",
-            json={"otp": self.last_code(email_address.lower()), "registrationId": registration_id},
+            json={
+                "otp": await self.last_code(email_address.lower()),
+                "registrationId": registration_id,
+            },
         )
         assert verified.status_code == 201, verified.text
         client.cookies.clear()

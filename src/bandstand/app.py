@@ -35,6 +35,7 @@ from bandstand.search.router import router as search_router
 from bandstand.songs.router import router as songs_router
 from bandstand.system import mount_static
 from bandstand.system import router as system_router
+from bandstand.worker.run import jobs_running
 
 API_PREFIX = "/api/v1"
 
@@ -77,10 +78,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         await asyncio.to_thread(dummy_hash)
         runtime = Runtime.build(settings)
         app.state.runtime = runtime
-        if settings.env != "test":
-            settle_garbage_collector()
         try:
-            yield
+            async with jobs_running(runtime, consume=settings.run_jobs_in_api):
+                if settings.env != "test":
+                    settle_garbage_collector()
+                yield
         finally:
             await runtime.close()
 

@@ -50,6 +50,17 @@ def serve(
 
 
 @app.command()
+def worker() -> None:
+    """Run background jobs from Redis (production; the embedded default needs none)."""
+    from bandstand.worker.run import work
+
+    try:
+        asyncio.run(work(Settings()))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+@app.command()
 def migrate() -> None:
     """Apply database migrations."""
     from bandstand.migrations import upgrade
@@ -62,21 +73,15 @@ def migrate() -> None:
 
 @app.command()
 def cleanup() -> None:
-    """Delete sign-ups nobody verified in time, with their avatars."""
-    from bandstand.accounts.service import purge_expired_signups
-    from bandstand.db import transaction
+    """Delete sign-ups nobody verified in time, with their avatars (the worker does this
+    every `BANDSTAND_CLEANUP_EVERY_S` too)."""
+    from bandstand.accounts.service import purge_all_expired_signups
     from bandstand.runtime import Runtime
 
     async def run() -> int:
         runtime = Runtime.build(Settings())
-        total = 0
         try:
-            while True:
-                async with transaction(runtime.sessionmaker) as session:
-                    removed = await purge_expired_signups(runtime, session, limit=500)
-                total += removed
-                if removed < 500:
-                    return total
+            return await purge_all_expired_signups(runtime)
         finally:
             await runtime.close()
 
@@ -118,6 +123,28 @@ def seed(
     )
     if result.sample_email:
         console.print(f"Log in as {result.sample_email} with password {seeding.SEED_PASSWORD}")
+
+
+@app.command("storage-check")
+def storage_check() -> None:
+    """List stored files that no user, sign-up or song accounts for (exit 1 if any)."""
+    from bandstand.runtime import Runtime
+    from bandstand.storage.audit import strangers
+
+    async def run() -> list[str]:
+        runtime = Runtime.build(Settings())
+        try:
+            async with runtime.read_sessionmaker() as session:
+                return await strangers(runtime.storage, session)
+        finally:
+            await runtime.close()
+
+    found = asyncio.run(run())
+    for key in found:
+        console.print(key)
+    console.print(f"{len(found)} stored files belong to nothing.")
+    if found:
+        raise typer.Exit(1)
 
 
 @app.command("proxy-config")

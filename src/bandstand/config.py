@@ -35,7 +35,6 @@ class Settings(BaseSettings):
     audio_max_bytes: int = 200 * 1024 * 1024
     audio_max_duration_s: int = 3 * 3600
     avatar_size_px: int = 512
-    cover_size_px: int = 640
 
     # media storage: a local folder unless BANDSTAND_STORAGE_URL=s3://bucket/prefix
     storage_url: str | None = None
@@ -51,6 +50,21 @@ class Settings(BaseSettings):
     # The newest-songs pages are the same for everyone: each process keeps its answers this
     # long (0: never), and forgets them at once when it changes a song itself.
     catalogue_cache_s: float = 1.0
+
+    # background jobs (taskiq): in-process without Redis, a Redis stream with it
+    job_max_tries: int = 4
+    job_retry_delay_s: float = 5.0  # × the retry's number, up to the next
+    job_retry_max_delay_s: float = 300.0
+    # A job a worker took and has not finished after this long goes to another worker (it
+    # died): longer than the longest job, or two workers would run it.
+    job_reclaim_after_s: float = 900.0
+    job_concurrency: int = 8  # jobs at once in one process
+    job_shutdown_grace_s: float = 10.0
+    # With Redis, jobs run in `bandstand worker`; this makes `serve` run them too.
+    run_jobs_in_api: bool = False
+    processing_concurrency: int = 1  # FFmpeg jobs at once in one process
+    processing_stall_s: float = 1800.0  # a song processing this long is queued again
+    cleanup_every_s: float = 3600.0
 
     # tokens and sessions
     access_token_ttl_s: int = 15 * 60
@@ -128,6 +142,12 @@ class Settings(BaseSettings):
     @property
     def is_embedded_database(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def scratch_dir(self) -> Path:
+        """Uploads being checked and jobs' working files; nothing here outlives a request
+        or a job."""
+        return self.data_dir / "tmp"
 
     @property
     def media_dir(self) -> Path:

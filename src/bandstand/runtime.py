@@ -17,6 +17,7 @@ from bandstand.kit.ratelimit import RateLimiter
 from bandstand.kit.signing import UrlSigner
 from bandstand.mail import Mailer, build_mailer
 from bandstand.storage import Storage, build_storage
+from bandstand.worker.queue import Queue
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Runtime:
     signer: TokenSigner
     url_signer: UrlSigner
     catalogue: RecentAnswers
+    queue: Queue
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -49,9 +51,11 @@ class Runtime:
             signer=signer,
             url_signer=UrlSigner(signer.key("media-url")),
             catalogue=RecentAnswers(settings.catalogue_cache_s),
+            queue=Queue(settings),
         )
 
     async def close(self) -> None:
+        await self.queue.stop()
         await self.engine.dispose()
         await self.principals.close()
 

@@ -29,7 +29,7 @@ async def assert_nothing_left(harness: Harness) -> None:
     assert await harness.sql("SELECT count(*) FROM pending_signups") == [(0,)]
     assert await harness.sql("SELECT count(*) FROM users") == [(0,)]
     assert harness.media_files() == []
-    assert harness.messages() == []
+    assert (await harness.messages()) == []
 
 
 def _form(**overrides: str) -> dict[str, str]:

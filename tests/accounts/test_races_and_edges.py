@@ -84,7 +84,7 @@ async def test_control_characters_are_refused(
 async def test_a_control_character_in_a_sign_up_form_is_refused(harness: Harness) -> None:
     response = await harness.register(harness.client(), fullname="Jane\x00Doe")
     assert response.status_code == 400
-    assert harness.media_files() == [] and harness.messages() == []
+    assert harness.media_files() == [] and (await harness.messages()) == []
 
 
 async def test_an_unparseable_cookie_does_not_switch_off_the_origin_check(harness: Harness) -> None:

@@ -26,7 +26,7 @@ async def test_sign_up_with_cookie_creates_the_user_once(harness: Harness) -> No
     assert "httponly" in set_cookie and "samesite=lax" in set_cookie
     assert await harness.sql("SELECT count(*) FROM users") == [(0,)]
 
-    code = harness.last_code("jane@example.com")
+    code = await harness.last_code("jane@example.com")
     verified = await client.post(VERIFY, json={"otp": code})
     assert verified.status_code == 201, verified.text
     user = verified.json()["data"]
@@ -44,7 +44,7 @@ async def test_sign_up_with_cookie_creates_the_user_once(harness: Harness) -> No
 async def test_pending_sign_up_lives_in_the_database_with_hashed_secrets(harness: Harness) -> None:
     client = harness.client()
     started = await harness.register(client)
-    code = harness.last_code()
+    code = await harness.last_code()
     rows = await harness.sql("SELECT password_hash, otp_hash, expires_at FROM pending_signups")
     assert len(rows) == 1
     password_hash, otp_hash, _ = rows[0]
@@ -60,7 +60,7 @@ async def test_a_second_sign_up_for_the_same_address_cannot_take_over(harness: H
     mine = await harness.register(victim, username="victim", password=PASSWORD)
     theirs = await harness.register(attacker, username="attacker", password="attacker-password-1")
     assert mine.status_code == theirs.status_code == 200
-    code = code_in(harness.messages()[0])
+    code = code_in((await harness.messages())[0])
     # The victim's code, presented with the attacker's handle, does nothing.
     stolen = await attacker.post(
         VERIFY, json={"otp": code, "registrationId": theirs.json()["data"]["registrationId"]}
@@ -81,7 +81,7 @@ async def test_five_wrong_codes_kill_the_code(harness: Harness) -> None:
     client = harness.client()
     started = await harness.register(client)
     registration_id = started.json()["data"]["registrationId"]
-    code = harness.last_code()
+    code = await harness.last_code()
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     for _ in range(5):
         response = await client.post(VERIFY, json={"otp": wrong, "registrationId": registration_id})
@@ -97,7 +97,7 @@ async def test_five_wrong_codes_kill_the_code(harness: Harness) -> None:
 async def test_an_expired_code_is_refused(harness: Harness) -> None:
     client = harness.client()
     await harness.register(client)
-    code = harness.last_code()
+    code = await harness.last_code()
     await harness.sql(
         "UPDATE pending_signups SET otp_expires_at = :t", t=utcnow() - timedelta(seconds=1)
     )
@@ -109,11 +109,11 @@ async def test_an_expired_code_is_refused(harness: Harness) -> None:
 async def test_resend_gives_a_new_code_and_kills_the_old(harness: Harness) -> None:
     client = harness.client()
     await harness.register(client)
-    old = harness.last_code()
+    old = await harness.last_code()
     resent = await client.post("/api/v1/users/resend-otp")
     assert resent.status_code == 200, resent.text
-    new = harness.last_code()
-    assert len(harness.messages()) == 2
+    new = await harness.last_code()
+    assert len((await harness.messages())) == 2
     if old != new:
         assert (await client.post(VERIFY, json={"otp": old})).status_code == 400
     assert (await client.post(VERIFY, json={"otp": new})).status_code == 201
@@ -127,7 +127,7 @@ async def test_resending_is_throttled_per_address(harness: Harness) -> None:
     response = await client.post("/api/v1/users/resend-otp")
     assert response.status_code == 429
     assert int(response.headers["retry-after"]) > 0
-    assert len(harness.messages()) == 3
+    assert len((await harness.messages())) == 3
 
 
 async def test_a_stranger_cannot_block_someone_elses_sign_up(harness: Harness) -> None:
@@ -146,7 +146,7 @@ async def test_an_inbox_cannot_be_flooded_from_many_clients(make_harness) -> Non
         for i in range(6)
     ]
     assert statuses == [200, 200, 200, 200, 429, 429]
-    assert len(harness.messages()) == 4
+    assert len((await harness.messages())) == 4
 
 
 async def test_parallel_sign_ups_cannot_slip_past_the_limit(harness: Harness) -> None:
@@ -156,7 +156,7 @@ async def test_parallel_sign_ups_cannot_slip_past_the_limit(harness: Harness) ->
     )
     statuses = sorted(r.status_code for r in responses)
     assert statuses.count(200) == 3 and statuses.count(429) == 9
-    assert len(harness.messages()) == 3
+    assert len((await harness.messages())) == 3
 
 
 async def test_resending_is_throttled_per_client(make_harness) -> None:  # type: ignore[no-untyped-def]
@@ -189,9 +189,9 @@ async def test_taken_email_or_username_is_a_conflict(harness: Harness) -> None:
 async def test_whoever_verifies_second_gets_a_conflict(harness: Harness) -> None:
     first, second = harness.client("10.0.0.1"), harness.client("10.0.0.2")
     await harness.register(first, email_address="one@example.com", username="samename")
-    code_one = harness.last_code("one@example.com")
+    code_one = await harness.last_code("one@example.com")
     await harness.register(second, email_address="two@example.com", username="SameName")
-    code_two = harness.last_code("two@example.com")
+    code_two = await harness.last_code("two@example.com")
     assert (await first.post(VERIFY, json={"otp": code_one})).status_code == 201
     late = await second.post(VERIFY, json={"otp": code_two})
     assert late.status_code == 409
@@ -200,7 +200,7 @@ async def test_whoever_verifies_second_gets_a_conflict(harness: Harness) -> None
 async def test_verify_needs_the_handle(harness: Harness) -> None:
     client = harness.client()
     await harness.register(client)
-    code = harness.last_code()
+    code = await harness.last_code()
     bare = harness.client()
     missing = await bare.post(VERIFY, json={"otp": code, "email": "jane@example.com"})
     assert missing.status_code == 400
@@ -239,7 +239,7 @@ async def test_the_avatar_is_reencoded_and_named_by_the_server(harness: Harness)
     data = path.read_bytes()
     assert data[:4] == b"RIFF" and b"SpyCam" not in data and b"secret-software" not in data
     assert "me.png" not in str(path)
-    verified = await client.post(VERIFY, json={"otp": harness.last_code()})
+    verified = await client.post(VERIFY, json={"otp": await harness.last_code()})
     avatar_url = verified.json()["data"]["avatar"]
     assert avatar_url == f"http://testserver/media/avatars/{path.name}"
     served = await client.get(avatar_url)

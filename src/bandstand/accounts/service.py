@@ -20,20 +20,18 @@ from bandstand.accounts.schemas import (
     UpdateAccountIn,
 )
 from bandstand.accounts.tokens import InvalidToken, token_hash
-from bandstand.db import after_commit, on_rollback
+from bandstand.db import after_commit, on_rollback, transaction
 from bandstand.errors import (
     BadRequest,
     Conflict,
     NotFound,
     PayloadTooLarge,
-    ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
 )
 from bandstand.kit.ids import new_id
 from bandstand.kit.time import utcnow
-from bandstand.mail import MailDeliveryError, compose
 from bandstand.media.images import InvalidImage, square_webp
 from bandstand.models import LoginSession, PendingSignup, RefreshToken, User
 from bandstand.runtime import Runtime
@@ -121,19 +119,15 @@ async def _spend_code_email(rt: Runtime, email: str, client: Client) -> None:
             raise TooManyRequests(verdict.retry_after, "Too many codes requested. Try again later.")
 
 
-async def _email_code(rt: Runtime, signup: PendingSignup, code: str) -> None:
+def _email_code(rt: Runtime, session: AsyncSession, signup: PendingSignup, code: str) -> None:
+    """Queue the code's email for once the sign-up is committed."""
     minutes = rt.settings.otp_ttl_s // 60
-    message = compose(
-        rt.settings.smtp_from,
-        signup.email,
-        "Your Bandstand verification code",
+    text = (
         f"Your Bandstand verification code is {code}\n\n"
-        f"It is valid for {minutes} minutes. If you did not sign up, ignore this email.\n",
+        f"It is valid for {minutes} minutes. If you did not sign up, ignore this email.\n"
     )
-    try:
-        await rt.mailer.send(message)
-    except MailDeliveryError as exc:
-        raise ServiceUnavailable("Could not send the verification email. Try again.") from exc
+    subject = "Your Bandstand verification code"
+    rt.queue.enqueue_after_commit(session, "mail.send", signup.email, subject, text)
 
 
 def _set_code(rt: Runtime, signup: PendingSignup) -> str:
@@ -170,7 +164,7 @@ async def register(
     code = _set_code(rt, signup)
     session.add(signup)
     await session.flush()
-    await _email_code(rt, signup, code)
+    _email_code(rt, session, signup, code)
     log.info("signup_started", signup_id=str(signup.id))
     return signup
 
@@ -185,7 +179,7 @@ async def resend_code(
     await _spend_code_email(rt, signup.email, client)
     code = _set_code(rt, signup)
     await session.flush()
-    await _email_code(rt, signup, code)
+    _email_code(rt, session, signup, code)
     return signup
 
 
@@ -244,6 +238,17 @@ def _deleter(rt: Runtime, key: str) -> Callable[[], Awaitable[None]]:
         await rt.storage.delete(key)
 
     return delete
+
+
+async def purge_all_expired_signups(rt: Runtime, batch: int = 500) -> int:
+    """Every expired sign-up, a batch per transaction (the periodic clean-up job)."""
+    total = 0
+    while True:
+        async with transaction(rt.sessionmaker) as session:
+            removed = await purge_expired_signups(rt, session, limit=batch)
+        total += removed
+        if removed < batch:
+            return total
 
 
 async def purge_expired_signups(rt: Runtime, session: AsyncSession, limit: int = 100) -> int:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Sequence
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 # 16 megapixels (4096 × 4096) decode to ~64 MB; larger pictures gain nothing at 640 px.
 MAX_PIXELS = 16_777_216
+# Song covers: a list thumbnail, a card, a full-width player (pixels a side).
+COVER_SIZES = (64, 300, 640)
 # Decoding is CPU- and memory-heavy: this many at once, the rest wait their turn.
 _CONCURRENT = asyncio.Semaphore(2)
 
@@ -25,6 +28,31 @@ def reencode_square(data: bytes, size: int) -> bytes:
     positions included), comments, and anything smuggled after the image data.
     Blocking: run it in a thread.
     """
+    image = _load(data, size)
+    return _webp(ImageOps.fit(image, (size, size), method=Image.Resampling.LANCZOS))
+
+
+def cover_sizes(data: bytes, sizes: Sequence[int] = COVER_SIZES) -> dict[int, bytes]:
+    """A square WebP of the picture for each of ``sizes``, from one decode, re-encoded as
+    ``reencode_square`` does. A picture smaller than a size is not enlarged: that size gets
+    the picture at its own (shorter) side, so blur is never stored as detail; sizes that
+    come out alike share the same bytes. Blocking: run it in a thread.
+    """
+    if not sizes:
+        return {}
+    image = _load(data, max(sizes))
+    # _load keeps at least twice the largest size, or the whole picture if it is smaller.
+    side = min(image.size)
+    encoded: dict[int, bytes] = {}
+    for pixels in sorted({min(size, side) for size in sizes}, reverse=True):
+        square = ImageOps.fit(image, (pixels, pixels), method=Image.Resampling.LANCZOS)
+        encoded[pixels] = _webp(square)
+    return {size: encoded[min(size, side)] for size in sizes}
+
+
+def _load(data: bytes, size: int) -> Image.Image:
+    """``data`` decoded and checked, upright, in RGB or RGBA, shrunk on the way in (where
+    that is cheap) to no less than twice ``size``."""
     if not data:
         raise InvalidImage("The file is empty.")
     try:
@@ -55,11 +83,10 @@ def reencode_square(data: bytes, size: int) -> bytes:
         raise InvalidImage("The file is not a valid image.") from exc
     upright = ImageOps.exif_transpose(image)
     has_alpha = upright.mode in ("RGBA", "LA") or "transparency" in upright.info
-    square = ImageOps.fit(
-        upright.convert("RGBA" if has_alpha else "RGB"),
-        (size, size),
-        method=Image.Resampling.LANCZOS,
-    )
+    return upright.convert("RGBA" if has_alpha else "RGB")
+
+
+def _webp(square: Image.Image) -> bytes:
     out = io.BytesIO()
     square.save(out, format="WEBP", quality=85, method=4)
     return out.getvalue()
@@ -69,3 +96,9 @@ async def square_webp(data: bytes, size: int) -> bytes:
     """``reencode_square`` in a worker thread, a bounded number at a time."""
     async with _CONCURRENT:
         return await asyncio.to_thread(reencode_square, data, size)
+
+
+async def square_webps(data: bytes, sizes: Sequence[int]) -> dict[int, bytes]:
+    """``cover_sizes`` in a worker thread, a bounded number at a time."""
+    async with _CONCURRENT:
+        return await asyncio.to_thread(cover_sizes, data, sizes)

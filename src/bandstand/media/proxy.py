@@ -55,7 +55,7 @@ server {{
     }}
 
     # Avatars and covers are public and never change under one name.
-    location ~ "^/media/((avatars|covers)/[0-9a-f]{{32}}\\.webp)$" {{
+    location ~ "^/media/((avatars|covers)/[0-9a-f]{{32}}(/[0-9]{{1,4}})?\\.webp)$" {{
         alias {media_root}/$1;
         types {{ image/webp webp; }}
         error_page 404 = @bandstand_not_found;

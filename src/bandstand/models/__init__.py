@@ -5,6 +5,7 @@ from bandstand.models.counter import Counter
 from bandstand.models.login_session import LoginSession, RefreshToken
 from bandstand.models.pending_signup import PendingSignup
 from bandstand.models.song import Song, SongStatus
+from bandstand.models.song_waveform import SongWaveform
 from bandstand.models.user import Role, User
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "Role",
     "Song",
     "SongStatus",
+    "SongWaveform",
     "User",
 ]

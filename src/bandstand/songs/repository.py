@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Row, ScalarSelect, Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from bandstand.models import Counter, Song, User
+from bandstand.kit.time import utcnow
+from bandstand.models import Counter, Song, SongStatus, SongWaveform, User
 
 CATALOGUE = "songs"
 
@@ -112,3 +113,60 @@ async def swap_cover(
         .returning(Song.id)
     )
     return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def song_to_process(session: AsyncSession, song_id: uuid.UUID) -> Song | None:
+    return await session.get(Song, song_id)
+
+
+async def mark_ready(
+    session: AsyncSession,
+    song_id: uuid.UUID,
+    *,
+    hls_key: str,
+    progressive_key: str,
+    loudness_lufs: float | None,
+    true_peak_dbtp: float | None,
+    gain_db: float,
+    peaks: str,
+) -> bool:
+    """Record what processing made; False if the song is gone or no longer processing."""
+    stmt = (
+        update(Song)
+        .where(Song.id == song_id, Song.status == SongStatus.PROCESSING)
+        .values(
+            status=SongStatus.READY,
+            hls_key=hls_key,
+            progressive_key=progressive_key,
+            loudness_lufs=loudness_lufs,
+            true_peak_dbtp=true_peak_dbtp,
+            gain_db=gain_db,
+            failure_reason=None,
+        )
+        .returning(Song.id)
+    )
+    if (await session.execute(stmt)).scalar_one_or_none() is None:
+        return False
+    await session.merge(SongWaveform(song_id=song_id, peaks=peaks))
+    return True
+
+
+async def mark_failed(session: AsyncSession, song_id: uuid.UUID, reason: str) -> None:
+    stmt = (
+        update(Song)
+        .where(Song.id == song_id, Song.status == SongStatus.PROCESSING)
+        .values(status=SongStatus.FAILED, failure_reason=reason)
+    )
+    await session.execute(stmt.execution_options(synchronize_session=False))
+
+
+async def stalled(session: AsyncSession, older_than_s: float) -> Sequence[uuid.UUID]:
+    """Songs still processing that were uploaded longer ago than ``older_than_s``."""
+    since = utcnow() - timedelta(seconds=older_than_s)
+    stmt = select(Song.id).where(Song.status == SongStatus.PROCESSING, Song.created_at < since)
+    return (await session.execute(stmt.limit(1000))).scalars().all()
+
+
+async def waveform(session: AsyncSession, song_id: uuid.UUID) -> str | None:
+    stmt = select(SongWaveform.peaks).where(SongWaveform.song_id == song_id)
+    return (await session.execute(stmt)).scalar_one_or_none()

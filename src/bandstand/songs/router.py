@@ -18,7 +18,7 @@ from bandstand.media.delivery import deliver
 from bandstand.runtime import RuntimeDep
 from bandstand.songs import service
 from bandstand.songs.deps import ExistingSong, OwnedSong, OwnedSongInBody, SignedSong
-from bandstand.songs.schemas import SongPage, SongRead, SongUpdate
+from bandstand.songs.schemas import SongPage, SongRead, SongUpdate, Waveform
 from bandstand.songs.views import page_view, song_view
 
 router = APIRouter(prefix="/songs", tags=["songs"])
@@ -138,6 +138,12 @@ async def replace_thumbnail(
 async def stream(request: Request, rt: RuntimeDep, song: SignedSong) -> Response:
     content_type = FORMATS[song.audio_format].content_type
     return await deliver(rt, song.audio_key, content_type, request.headers, "private, max-age=3600")
+
+
+@router.get("/{songId}/waveform", response_model=Envelope[Waveform], summary="The song's waveform")
+async def waveform(session: ReadSessionDep, _: PrincipalDep, song: ExistingSong) -> JSONResponse:
+    peaks = await service.waveform(session, song)
+    return envelope({"songId": str(song.id), "peaks": peaks}, "Waveform fetched.")
 
 
 @router.get("/{songId}", response_model=Envelope[SongRead], summary="One song, for its page")

@@ -92,14 +92,26 @@ class SongRead(BaseModel):
     bitrate: int
     songFile: str
     thumbnail: str
+    thumbnails: dict[str, str]
+    hls: str | None
     renditions: list[Rendition]
+    waveform: str | None
+    loudness: float | None = Field(description="EBU R 128 integrated loudness, LUFS")
+    truePeak: float | None = Field(description="True peak, dBTP")
+    gain: float | None = Field(description="Gain in dB that brings the song to -14 LUFS")
     owner: UserPublic
     views: int
     likeCount: int
     commentCount: int
-    status: str
+    status: str = Field(description="processing, ready or failed")
+    failureReason: str | None
     createdAt: datetime
     updatedAt: datetime
+
+
+class Waveform(BaseModel):
+    songId: uuid.UUID
+    peaks: list[float] = Field(description="About 1 000 peaks in time order, 0..1")
 
 
 class SongPage(BaseModel):

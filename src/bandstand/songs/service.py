@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -28,10 +29,12 @@ from bandstand.kit.ids import new_hex, new_id
 from bandstand.kit.time import utcnow
 from bandstand.media.audio import AudioInfo, AudioTags, InvalidAudio, UnsupportedAudio
 from bandstand.media.audio import examine as examine_audio
-from bandstand.media.images import InvalidImage, square_webp
+from bandstand.media.images import COVER_SIZES, InvalidImage, square_webps
 from bandstand.models import Song, SongStatus, User
 from bandstand.runtime import Runtime
 from bandstand.songs import repository as repo
+from bandstand.songs.renditions import delete_files as delete_stored
+from bandstand.songs.renditions import folder_of
 from bandstand.songs.schemas import CONTROL, SongUpdate, lines, one_line
 from bandstand.storage import new_key
 
@@ -54,6 +57,12 @@ class Page:
     total: int
     next_cursor: str | None
     by_cursor: bool
+
+
+def cover_folder(key: str) -> str:
+    """``covers/<id>/`` for ``covers/<id>/640.webp``; a cover stored before sizes existed
+    (``covers/<id>.webp``) is its own family."""
+    return folder_of(key) if key.count("/") == 2 else key
 
 
 def _field_error(field: str, message: str) -> dict[str, str]:
@@ -79,7 +88,7 @@ def _spool(source: BinaryIO, target: Path, limit: int) -> int:
 async def _spooled(rt: Runtime, source: BinaryIO) -> AsyncIterator[tuple[Path, int]]:
     """The upload as a scratch file of our own, with its size; gone afterwards, whatever
     happened."""
-    scratch = rt.settings.data_dir / "tmp"
+    scratch = rt.settings.scratch_dir
     await asyncio.to_thread(scratch.mkdir, parents=True, exist_ok=True)
     path = scratch / f"{new_hex()}.upload"
     try:
@@ -138,12 +147,15 @@ async def store_cover(rt: Runtime, session: AsyncSession, data: bytes) -> str:
     if not data:
         raise BadRequest("The thumbnail is empty.", errors=[_field_error("thumbnail", "Empty.")])
     try:
-        encoded = await square_webp(data, rt.settings.cover_size_px)
+        encoded = await square_webps(data, COVER_SIZES)
     except InvalidImage as exc:
         raise UnsupportedMediaType(str(exc), errors=[_field_error("thumbnail", str(exc))]) from exc
-    key = new_key("covers", "webp")
-    await rt.storage.put(key, encoded, "image/webp")
-    on_rollback(session, lambda: rt.storage.delete(key))
+    # One folder per cover, a file per size; the song points at the largest.
+    key = new_key("covers", "webp", str(max(COVER_SIZES)))
+    folder = cover_folder(key)
+    on_rollback(session, lambda: delete_stored(rt, [folder]))
+    for size, image in encoded.items():
+        await rt.storage.put(f"{folder}{size}.webp", image, "image/webp")
     return key
 
 
@@ -188,7 +200,7 @@ async def upload(
         audio_format=info.format,
         audio_size=size,
         thumbnail_key=cover_key,
-        status=SongStatus.READY,
+        status=SongStatus.PROCESSING,
         views=0,
         like_count=0,
         comment_count=0,
@@ -198,6 +210,7 @@ async def upload(
     await repo.add_to_catalogue(session, 1)
     await session.flush()
     after_commit(session, rt.catalogue.clear)
+    rt.queue.enqueue_after_commit(session, "songs.process", str(song.id))
     log.info("song_uploaded", song_id=str(song.id), format=info.format, duration=info.duration)
     return song
 
@@ -223,7 +236,7 @@ async def replace_cover(rt: Runtime, session: AsyncSession, song: Song, data: by
     new = await store_cover(rt, session, data)
     if not await repo.swap_cover(session, song.id, old, new, utcnow()):
         raise Conflict("The song changed meanwhile; try again.")
-    after_commit(session, lambda: rt.storage.delete(old))
+    rt.queue.enqueue_after_commit(session, "songs.delete_files", [cover_folder(old)])
     after_commit(session, rt.catalogue.clear)
     return song
 
@@ -237,12 +250,9 @@ async def remove(rt: Runtime, session: AsyncSession, song: Song) -> None:
     if keys is None:
         raise NotFound("Song not found.")
     await repo.add_to_catalogue(session, -1)
-
-    async def delete_files() -> None:
-        for key in keys:
-            await rt.storage.delete(key)
-
-    after_commit(session, delete_files)
+    # The original's folder holds every rendition; the cover's, every size.
+    folders = [folder_of(keys[0]), cover_folder(keys[1])]
+    rt.queue.enqueue_after_commit(session, "songs.delete_files", folders)
     after_commit(session, rt.catalogue.clear)
     log.info("song_deleted", song_id=str(song.id))
 
@@ -297,3 +307,17 @@ async def newest_page(
     songs = rows[:limit]
     next_cursor = encode_cursor(songs[-1].id) if len(rows) > limit else None
     return Page(songs=songs, total=total, next_cursor=next_cursor, by_cursor=before is not None)
+
+
+async def waveform(session: AsyncSession, song: Song) -> list[float]:
+    """The song's peaks; 404 until processing has made them (409 would suggest a retry
+    helps at once; it does not)."""
+    peaks = await repo.waveform(session, song.id)
+    if peaks is None:
+        raise NotFound(
+            "This song has no waveform yet."
+            if song.status == SongStatus.PROCESSING
+            else "This song has no waveform."
+        )
+    values: list[float] = json.loads(peaks)
+    return values

@@ -11,7 +11,8 @@ from sqlalchemy import Row
 from bandstand.accounts.views import avatar_url, public_view
 from bandstand.kit.pagination import page_of
 from bandstand.media.audio import FORMATS
-from bandstand.media.links import media_url
+from bandstand.media.images import COVER_SIZES
+from bandstand.media.links import CONTENT_TYPES, media_url
 from bandstand.models import Song
 from bandstand.runtime import Runtime
 from bandstand.songs.service import Page
@@ -37,6 +38,12 @@ class _SongFields(Protocol):
     like_count: int
     comment_count: int
     status: str
+    failure_reason: str | None
+    hls_key: str | None
+    progressive_key: str | None
+    loudness_lufs: float | None
+    true_peak_dbtp: float | None
+    gain_db: float | None
     created_at: datetime
     updated_at: datetime
 
@@ -53,6 +60,7 @@ def _timestamp(moment: datetime) -> str:
 def _view(rt: Runtime, song: _SongFields, owner: dict[str, Any]) -> dict[str, Any]:
     path = stream_path(song.id)
     signed = rt.url_signer.query(path, rt.settings.stream_url_ttl_s)
+    base = rt.settings.public_url.rstrip("/")
     return {
         "_id": str(song.id),
         "title": song.title,
@@ -64,23 +72,54 @@ def _view(rt: Runtime, song: _SongFields, owner: dict[str, Any]) -> dict[str, An
         "sampleRate": song.sample_rate,
         "channels": song.channels,
         "bitrate": song.bitrate,
-        "songFile": f"{rt.settings.public_url.rstrip('/')}{path}?{signed}",
+        "songFile": f"{base}{path}?{signed}",
         "thumbnail": rt.storage.url(song.thumbnail_key),
-        "renditions": [
-            {
-                "kind": "original",
-                "url": media_url(rt, song.audio_key),
-                "contentType": FORMATS[song.audio_format].content_type,
-            }
-        ],
+        "thumbnails": _thumbnails(rt, song.thumbnail_key),
+        "hls": media_url(rt, song.hls_key) if song.hls_key else None,
+        "renditions": _renditions(rt, song),
+        "waveform": f"{base}/api/v1/songs/{song.id}/waveform" if song.hls_key else None,
+        "loudness": song.loudness_lufs,
+        "truePeak": song.true_peak_dbtp,
+        "gain": song.gain_db,
         "owner": owner,
         "views": song.views,
         "likeCount": song.like_count,
         "commentCount": song.comment_count,
         "status": song.status,
+        "failureReason": song.failure_reason,
         "createdAt": _timestamp(song.created_at),
         "updatedAt": _timestamp(song.updated_at),
     }
+
+
+def _thumbnails(rt: Runtime, key: str) -> dict[str, str]:
+    """Cover art by size in pixels (``covers/<id>/<size>.webp``); a cover stored before
+    sizes existed is one size."""
+    if key.count("/") != 2:
+        return {str(COVER_SIZES[-1]): rt.storage.url(key)}
+    folder = key.rsplit("/", 1)[0]
+    return {str(size): rt.storage.url(f"{folder}/{size}.webp") for size in COVER_SIZES}
+
+
+def _renditions(rt: Runtime, song: _SongFields) -> list[dict[str, Any]]:
+    """What a player can play, by signed link: the upload itself, and once processing is
+    done, the progressive AAC every browser plays."""
+    found = [
+        {
+            "kind": "original",
+            "url": media_url(rt, song.audio_key),
+            "contentType": FORMATS[song.audio_format].content_type,
+        }
+    ]
+    if song.progressive_key:
+        found.append(
+            {
+                "kind": "aac",
+                "url": media_url(rt, song.progressive_key),
+                "contentType": CONTENT_TYPES["m4a"],
+            }
+        )
+    return found
 
 
 def song_view(rt: Runtime, song: Song) -> dict[str, Any]:

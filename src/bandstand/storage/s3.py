@@ -104,6 +104,12 @@ class S3Storage:
             ),
         )
 
+    async def get_file(self, key: str, target: Path) -> None:
+        name = self._name(key)
+        await self._run(
+            "get", name, lambda: self._client.download_file(self.bucket, name, str(target))
+        )
+
     async def delete(self, key: str) -> None:
         # S3 answers 204 for a key that is not there, which is what we want.
         name = self._name(key)

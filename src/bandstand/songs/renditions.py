@@ -1,0 +1,111 @@
+"""What the worker makes of an upload: HLS and a progressive file, loudness, a waveform.
+
+Every derived file sits in the folder of the original (``songs/<id>/``), so one signed link
+covers them all and deleting the folder deletes them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+import uuid
+from pathlib import Path
+
+import structlog
+
+from bandstand.db import transaction
+from bandstand.media.processing import ProcessedAudio, ProcessingError, content_type
+from bandstand.media.processing import process_audio as render
+from bandstand.models import SongStatus
+from bandstand.runtime import Runtime
+from bandstand.songs import repository as repo
+
+log = structlog.get_logger(__name__)
+
+_SLOTS: dict[int, asyncio.Semaphore] = {}
+
+
+def folder_of(key: str) -> str:
+    """``songs/<id>/`` for ``songs/<id>/original.wav``."""
+    return key.rsplit("/", 1)[0] + "/"
+
+
+def _slots(rt: Runtime) -> asyncio.Semaphore:
+    # FFmpeg jobs at once in this process (per event loop: tests run several apps).
+    loop = id(asyncio.get_running_loop())
+    if loop not in _SLOTS:
+        _SLOTS[loop] = asyncio.Semaphore(rt.settings.processing_concurrency)
+    return _SLOTS[loop]
+
+
+async def process(rt: Runtime, song_id: uuid.UUID) -> None:
+    """Make the song's renditions and mark it ready, or failed if FFmpeg cannot. Safe to
+    run twice: a song already ready, failed or gone is left as it is, and files are
+    written under fixed names."""
+    async with transaction(rt.sessionmaker) as session:
+        song = await repo.song_to_process(session, song_id)
+        if song is None or song.status != SongStatus.PROCESSING:
+            return
+        audio_key = song.audio_key
+    folder = folder_of(audio_key)
+    await asyncio.to_thread(rt.settings.scratch_dir.mkdir, parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bandstand-job-", dir=rt.settings.scratch_dir) as tmp:
+        source = Path(tmp) / "source"
+        await rt.storage.get_file(audio_key, source)
+        try:
+            async with _slots(rt):
+                result = await asyncio.to_thread(render, source, Path(tmp) / "out")
+        except ProcessingError as exc:
+            await fail(rt, song_id, exc.reason)
+            return
+        for name in result.files:
+            await rt.storage.put_file(folder + name, Path(tmp) / "out" / name, content_type(name))
+    async with transaction(rt.sessionmaker) as session:
+        done = await repo.mark_ready(
+            session,
+            song_id,
+            hls_key=folder + result.master_playlist,
+            progressive_key=folder + result.progressive,
+            loudness_lufs=result.loudness_lufs,
+            true_peak_dbtp=result.true_peak_dbtp,
+            gain_db=result.gain_db,
+            peaks=_peaks_json(result),
+        )
+    if not done:
+        # Deleted while we worked: what we wrote would be orphaned.
+        await delete_files(rt, [folder])
+        return
+    await rt.catalogue.clear()
+    log.info("song_ready", song_id=str(song_id), duration=result.duration)
+
+
+def _peaks_json(result: ProcessedAudio) -> str:
+    return json.dumps([round(peak, 4) for peak in result.peaks], separators=(",", ":"))
+
+
+async def fail(rt: Runtime, song_id: uuid.UUID, reason: str) -> None:
+    async with transaction(rt.sessionmaker) as session:
+        await repo.mark_failed(session, song_id, reason[:300])
+    await rt.catalogue.clear()
+    log.warning("song_failed", song_id=str(song_id), reason=reason)
+
+
+async def delete_files(rt: Runtime, keys_or_folders: list[str]) -> None:
+    """Delete stored files, a whole folder for a key ending in ``/``."""
+    for item in keys_or_folders:
+        keys = await rt.storage.keys(item) if item.endswith("/") else [item]
+        for key in keys:
+            await rt.storage.delete(key)
+
+
+async def requeue_stalled(rt: Runtime) -> int:
+    """Queue again the songs processing for longer than ``processing_stall_s``: their job
+    was lost (a queue that went away) or its worker died; the job is safe to run twice."""
+    async with transaction(rt.sessionmaker) as session:
+        stalled = await repo.stalled(session, rt.settings.processing_stall_s)
+    for song_id in stalled:
+        await rt.queue.enqueue("songs.process", str(song_id))
+    if stalled:
+        log.info("songs_requeued", count=len(stalled))
+    return len(stalled)

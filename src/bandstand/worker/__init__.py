@@ -1,0 +1,1 @@
+"""Background jobs: the queue, retries, periodic jobs, and the worker that runs them."""

@@ -1,0 +1,27 @@
+"""The registry of job functions, filled by each domain's ``tasks.py``.
+
+A job takes ids, never objects, opens its own session, and can run twice without harm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+Job = Callable[..., Awaitable[Any]]
+
+JOBS: dict[str, Job] = {}
+# Imported when a broker is built, so that every job is registered on it.
+JOB_MODULES = ("bandstand.mail.tasks", "bandstand.songs.tasks", "bandstand.accounts.tasks")
+
+
+def job(name: str) -> Callable[[Job], Job]:
+    """Register ``func`` as the job called ``name`` (what the queue carries)."""
+
+    def register(func: Job) -> Job:
+        if name in JOBS and JOBS[name] is not func:
+            raise ValueError(f"two jobs are called {name!r}")
+        JOBS[name] = func
+        return func
+
+    return register
