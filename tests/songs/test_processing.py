@@ -4,6 +4,7 @@ ever left in storage that no row owns."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,7 @@ async def _break_original(harness: Harness, song: dict[str, Any]) -> Path:
     (original,) = [r for r in song["renditions"] if r["kind"] == "original"]
     key = "/".join(httpx.URL(original["url"]).path.split("/")[6:9])
     path: Path = harness.settings.media_dir / key
-    path.unlink()
+    await asyncio.to_thread(path.unlink)
     await harness.sql("UPDATE songs SET status = 'processing' WHERE audio_key = :key", key=key)
     return path
 
@@ -145,7 +146,8 @@ async def test_a_file_ffmpeg_cannot_process_fails_at_once_with_its_reason(
     song = await uploaded(jane, tone("mp3", 1.0))
     await harness.settle()
     path = await _break_original(harness, song)
-    path.write_bytes(b"ID3" + b"\x00" * 4096)  # audio's first bytes, nothing decodable
+    # Audio's first bytes, and nothing decodable after them.
+    await asyncio.to_thread(path.write_bytes, b"ID3" + b"\x00" * 4096)
     await harness.app.state.runtime.queue.enqueue("songs.process", song["_id"])
     await harness.settle()
     failed = await _song(jane, song["_id"])

@@ -119,7 +119,8 @@ async def _wait_for(check: Any, timeout_s: float, what: str, log: Path) -> None:
     deadline = time.monotonic() + timeout_s
     while not await check():
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}; worker log:\n{log.read_text()[-3000:]}")
+            tail = (await asyncio.to_thread(log.read_text))[-3000:]
+            pytest.fail(f"timed out waiting for {what}; worker log:\n{tail}")
         await asyncio.sleep(0.05)
 
 
@@ -165,4 +166,4 @@ async def test_a_worker_killed_mid_job_leaves_it_to_another(
             return await status() == "ready"
 
         await _wait_for(ready, 120, "the second worker to finish the song", log)
-    assert "song_ready" in log.read_text()
+    assert "song_ready" in await asyncio.to_thread(log.read_text)
