@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import array
+import asyncio
 import base64
 import contextlib
 import io
@@ -65,8 +66,8 @@ PG_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DATABASE}"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 REDIS_NAMESPACE = "bandstand-bench"
 BACKENDS = ("sqlite", "postgresql")
-ACCOUNTS, SONGS = "accounts", "songs"
-SECTIONS = (ACCOUNTS, SONGS)
+ACCOUNTS, SONGS, MEDIA = "accounts", "songs", "media"
+SECTIONS = (ACCOUNTS, SONGS, MEDIA)
 
 # songs section
 FULL_USERS, FULL_SONGS = 100_000, 1_000_000
@@ -866,6 +867,8 @@ def code_version() -> str:
 
 def reproduce_command(args: argparse.Namespace, section: str) -> str:
     command = f".venv/bin/python bench/run.py --only {section}"
+    if section == MEDIA:
+        return command + (" --quick" if args.quick else "")
     if section == ACCOUNTS:
         command += f" --backend {args.backend}"
     else:
@@ -1021,9 +1024,45 @@ def songs_markdown(r: SongsResult, args: argparse.Namespace, machine_load: float
     return "\n".join(lines) + "\n"
 
 
+def media_markdown(args: argparse.Namespace, machine_load: float) -> str:
+    """bench/media.py (processing speed on one core) and bench/jobs.py (the queue's cost
+    per no-op job), one after the other."""
+    import jobs
+
+    import media
+
+    seconds = 60.0 if args.quick else 300.0
+    print(f"media: processing {seconds:.0f} s of audio per format on one core", flush=True)
+    processed = media.bench_media(seconds, 1 if args.quick else 3)
+    count = 1000 if args.quick else 10_000
+    print(f"jobs: {count:,} no-op jobs per broker", flush=True)
+    queued = asyncio.run(jobs.bench_queue(count, REDIS_URL))
+    table = media.render(processed).split("\n", 2)[2]  # without its own heading
+    lines = [
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; code {code_version()}; "
+        f"load average {machine_load:.2f} when the section started",
+        "",
+        "Reproduce from the repository root:",
+        "",
+        "```sh",
+        reproduce_command(args, MEDIA),
+        "```",
+        "",
+        table.strip("\n"),
+        "",
+        f"The queue: {count:,} no-op jobs enqueued one after another and run, per broker; "
+        "Redis on 127.0.0.1, the receiver in the same process as `bandstand worker` runs "
+        "it, each job acknowledged after it ran:",
+        "",
+        jobs.render(queued).strip("\n"),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 SECTION_TITLES = {
     ACCOUNTS: "## Accounts: a constant route and an authenticated one",
     SONGS: "## Songs at scale: the catalogue, search and Range requests on PostgreSQL",
+    MEDIA: "## Media processing and the job queue",
 }
 RESULTS_HEADER = (
     "# Benchmark results\n\n"
@@ -1088,6 +1127,7 @@ def main() -> int:
     backends = BACKENDS if args.backend == "all" else (args.backend,)
     accounts: list[BackendResult] = []
     songs: SongsResult | None = None
+    media: str | None = None
     # This machine may be shared: say how busy it was when each section began.
     machine_load: dict[str, float] = {}
     try:
@@ -1099,6 +1139,9 @@ def main() -> int:
         if SONGS in sections:
             machine_load[SONGS] = os.getloadavg()[0]
             songs = bench_songs(args)
+        if MEDIA in sections:
+            machine_load[MEDIA] = os.getloadavg()[0]
+            media = media_markdown(args, machine_load[MEDIA])
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -1107,6 +1150,8 @@ def main() -> int:
         fresh[ACCOUNTS] = accounts_markdown(accounts, args, machine_load[ACCOUNTS])
     if songs is not None:
         fresh[SONGS] = songs_markdown(songs, args, machine_load[SONGS])
+    if media is not None:
+        fresh[MEDIA] = media
     args.output.write_text(merge_results(args.output, fresh))
     for b in accounts:
         print(f"{b.backend}: current-user ÷ ping = {b.ratio:.0%} (target ≥ {TARGET_RATIO:.0%})")

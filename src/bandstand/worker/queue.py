@@ -137,7 +137,6 @@ class Queue:
         if name not in JOBS:
             raise KeyError(f"no job is called {name!r}")
         await AsyncKicker(task_name=name, broker=self.broker, labels={}).kiq(*args)
-        log.debug("job_enqueued", job=name)
 
     def enqueue_after_commit(self, session: AsyncSession, name: str, *args: Any) -> None:
         """Enqueue once the transaction commits, never for one that rolls back."""
