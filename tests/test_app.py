@@ -73,6 +73,18 @@ async def test_readiness_fails_without_a_database(make_harness) -> None:  # type
     assert response.json()["data"]["database"].startswith("unreachable")
 
 
+async def test_the_player_page_comes_with_its_hls_library(harness: Harness) -> None:
+    client = harness.client()
+    page = await client.get("/static/player/index.html")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    scripts = re.findall(r"""<script src=["']([^"']+)""", page.text)
+    assert scripts == ["hls.light.min.js"]
+    library = await client.get("/static/player/hls.light.min.js")
+    assert library.status_code == 200 and b"MediaSource" in library.content
+    assert "https://" not in page.text
+
+
 async def test_docs_render_with_no_asset_from_the_internet(harness: Harness) -> None:
     client = harness.client()
     page = await client.get("/docs")
