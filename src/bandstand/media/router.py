@@ -17,6 +17,8 @@ from bandstand.runtime import RuntimeDep
 from bandstand.storage import InvalidKey, check_key
 
 router = APIRouter(prefix="/media", tags=["media"])
+PLAYLIST = CONTENT_TYPES["m3u8"]
+PLAYLIST_HEADERS = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
 
 
 @router.get(
@@ -38,4 +40,13 @@ async def signed_media(
     content_type = CONTENT_TYPES.get(key.rsplit(".", 1)[-1])
     if content_type is None:
         raise NotFound("Media not found.")
+    if content_type == PLAYLIST and rt.storage.local_path(key) is None:
+        # From an object store, a playlist is answered here rather than by a redirect: a
+        # player resolves its relative links against the URL it finally read it from, and
+        # the segments must be asked of us (each then redirected) with our signature.
+        try:
+            playlist = await rt.storage.get(key)
+        except FileNotFoundError as exc:
+            raise NotFound("Media not found.") from exc
+        return Response(playlist, media_type=content_type, headers=PLAYLIST_HEADERS)
     return await deliver(rt, key, content_type, request.headers, "private, max-age=3600")

@@ -39,6 +39,10 @@ class Storage(Protocol):
         """Store the file at ``path`` (which the caller still owns and removes)."""
         ...
 
+    async def get(self, key: str) -> bytes:
+        """The stored bytes of a small file (an HLS playlist); FileNotFoundError if none."""
+        ...
+
     async def get_file(self, key: str, target: Path) -> None:
         """Copy the stored bytes to ``target`` (for the worker, which needs a local file)."""
         ...

@@ -26,6 +26,9 @@ class LocalStorage:
     async def put_file(self, key: str, path: Path, content_type: str) -> None:
         await asyncio.to_thread(self._copy, path, self.path(key))
 
+    async def get(self, key: str) -> bytes:
+        return await asyncio.to_thread(self.path(key).read_bytes)
+
     async def get_file(self, key: str, target: Path) -> None:
         await asyncio.to_thread(shutil.copyfile, self.path(key), target)
 

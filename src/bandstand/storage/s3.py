@@ -104,6 +104,20 @@ class S3Storage:
             ),
         )
 
+    async def get(self, key: str) -> bytes:
+        name = self._name(key)
+
+        def read() -> bytes:
+            try:
+                body: bytes = self._client.get_object(Bucket=self.bucket, Key=name)["Body"].read()
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                    raise FileNotFoundError(key) from exc
+                raise
+            return body
+
+        return await self._run("get", name, read)
+
     async def get_file(self, key: str, target: Path) -> None:
         name = self._name(key)
         await self._run(
