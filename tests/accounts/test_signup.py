@@ -113,7 +113,7 @@ async def test_resend_gives_a_new_code_and_kills_the_old(harness: Harness) -> No
     resent = await client.post("/api/v1/users/resend-otp")
     assert resent.status_code == 200, resent.text
     new = await harness.last_code()
-    assert len((await harness.messages())) == 2
+    assert len(await harness.messages()) == 2
     if old != new:
         assert (await client.post(VERIFY, json={"otp": old})).status_code == 400
     assert (await client.post(VERIFY, json={"otp": new})).status_code == 201
@@ -127,7 +127,7 @@ async def test_resending_is_throttled_per_address(harness: Harness) -> None:
     response = await client.post("/api/v1/users/resend-otp")
     assert response.status_code == 429
     assert int(response.headers["retry-after"]) > 0
-    assert len((await harness.messages())) == 3
+    assert len(await harness.messages()) == 3
 
 
 async def test_a_stranger_cannot_block_someone_elses_sign_up(harness: Harness) -> None:
@@ -146,7 +146,7 @@ async def test_an_inbox_cannot_be_flooded_from_many_clients(make_harness) -> Non
         for i in range(6)
     ]
     assert statuses == [200, 200, 200, 200, 429, 429]
-    assert len((await harness.messages())) == 4
+    assert len(await harness.messages()) == 4
 
 
 async def test_parallel_sign_ups_cannot_slip_past_the_limit(harness: Harness) -> None:
@@ -156,7 +156,7 @@ async def test_parallel_sign_ups_cannot_slip_past_the_limit(harness: Harness) ->
     )
     statuses = sorted(r.status_code for r in responses)
     assert statuses.count(200) == 3 and statuses.count(429) == 9
-    assert len((await harness.messages())) == 3
+    assert len(await harness.messages()) == 3
 
 
 async def test_resending_is_throttled_per_client(make_harness) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bandstand.kit.ids import new_hex, new_id
+from bandstand.search import repository
 from tests.conftest import Harness, bearer
 
 SEARCH = "/api/v1/songs/search"
@@ -134,3 +135,111 @@ async def test_search_index_follows_changes(harness: Harness, catalogue: dict[st
     assert "Hello World" not in _titles(await _search(harness, catalogue["auth"], "hello world"))
     await harness.sql("DELETE FROM songs WHERE title = 'Goodbye Moon'")
     assert _titles(await _search(harness, catalogue["auth"], "goodbye moon")) == []
+
+
+# --- Ranking and totals at scale -----------------------------------------------------------
+# PostgreSQL reads levels of similarity (exact, close, weak) and walks the GiST index when a
+# column has many exact matches; ``small_levels`` shrinks the limits so that a handful of
+# rows takes those paths too. SQLite scores every match whatever the limits.
+
+
+@pytest.fixture
+def small_levels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past two exact or close matches a column is walked or sampled; six fill a window."""
+    monkeypatch.setattr(repository, "HEAD", 2)
+    monkeypatch.setattr(repository, "WINDOW", 6)
+
+
+@pytest.mark.parametrize("levels", ["default", "small"])
+async def test_a_typo_in_a_phrase_still_ranks_the_phrase_first(
+    harness: Harness, catalogue: dict[str, Any], request: pytest.FixtureRequest, levels: str
+) -> None:
+    if levels == "small":
+        request.getfixturevalue("small_levels")
+    owner = catalogue["artist"]["_id"]
+    for title in ("Midnight Sun", "Night Train", "Midnight Train", "Train Station", "Midnight"):
+        await _song(harness, owner, title)
+    titles = _titles(await _search(harness, catalogue["auth"], "midnigth train"))
+    assert titles[0] == "Midnight Train"
+    assert {"Midnight Sun", "Night Train"} <= set(titles[1:])
+
+
+@pytest.mark.usefixtures("small_levels")
+async def test_only_the_best_window_of_matches_is_paged_through(
+    harness: Harness, catalogue: dict[str, Any]
+) -> None:
+    owner = catalogue["artist"]["_id"]
+    songs = {await _song(harness, owner, "Lullaby") for _ in range(8)}
+    pages = [
+        (await _search(harness, catalogue["auth"], "lullaby", limit=4, page=n))["songs"]
+        for n in (1, 2, 3)
+    ]
+    assert [len(p["docs"]) for p in pages] == [4, 2, 0]
+    assert [p["hasNextPage"] for p in pages] == [True, False, False]
+    assert pages[1]["totalDocs"] == 6 and pages[1]["totalPages"] == 2
+    assert not any(p["totalExact"] for p in pages)
+    # Equally similar songs (on PostgreSQL, in the GiST index's order): no page repeats one.
+    seen = [doc["_id"] for p in pages for doc in p["docs"]]
+    assert len(set(seen)) == 6 and set(seen) <= songs
+
+
+@pytest.mark.usefixtures("small_levels")
+async def test_exact_matches_come_before_many_close_ones(
+    harness: Harness, catalogue: dict[str, Any]
+) -> None:
+    owner = catalogue["artist"]["_id"]
+    await _song(harness, owner, "Lullabye")
+    for word in ("One", "Two", "Three", "Four"):
+        await _song(harness, owner, f"Lullaby {word}")
+    data = (await _search(harness, catalogue["auth"], "lullabye"))["songs"]
+    ids = [doc["_id"] for doc in data["docs"]]
+    assert data["docs"][0]["title"] == "Lullabye" and len(ids) == 5
+    assert data["totalDocs"] == 5 and data["hasNextPage"] is False
+    # Read two at a time, the equally similar ones come in the same order.
+    auth = catalogue["auth"]
+    pages = [await _search(harness, auth, "lullabye", limit=2, page=n) for n in (1, 2, 3)]
+    assert [doc["_id"] for page in pages for doc in page["songs"]["docs"]] == ids
+
+
+@pytest.mark.usefixtures("small_levels")
+async def test_the_most_similar_of_many_close_matches_come_first(
+    harness: Harness, catalogue: dict[str, Any]
+) -> None:
+    owner = catalogue["artist"]["_id"]
+    # Stored first, so a sample of the close matches in table order holds only these.
+    for _ in range(3):
+        await _song(harness, owner, "Lullabies Old")
+    for _ in range(2):
+        await _song(harness, owner, "Lullaby New")
+    titles = _titles(await _search(harness, catalogue["auth"], "lullabye"))
+    assert titles == ["Lullaby New"] * 2 + ["Lullabies Old"] * 3
+
+
+async def test_totals_are_exact_when_every_match_was_seen(
+    harness: Harness, catalogue: dict[str, Any]
+) -> None:
+    data = await _search(harness, catalogue["auth"], "jazz")
+    assert data["songs"]["totalDocs"] == 2 and data["songs"]["totalExact"] is True
+    assert data["playlists"]["totalExact"] is True
+    prefix = (await _search(harness, catalogue["auth"], "he"))["songs"]
+    assert prefix["totalDocs"] == 1 and prefix["totalExact"] is True
+
+
+@pytest.mark.usefixtures("small_levels")
+async def test_banned_people_stay_hidden_on_every_path(
+    harness: Harness, catalogue: dict[str, Any]
+) -> None:
+    for n in (2, 3, 4):
+        await harness.sign_up(email_address=f"owl{n}@example.com", username=f"nightowl{n}")
+    found = await _search(harness, catalogue["auth"], "nightowl")
+    assert "nightowl" in [u["username"] for u in found["users"]["docs"]]
+    await harness.sql("UPDATE users SET banned_at = CURRENT_TIMESTAMP WHERE username = 'nightowl'")
+    found = await _search(harness, catalogue["auth"], "nightowl")
+    names = [u["username"] for u in found["users"]["docs"]]
+    assert names and "nightowl" not in names
+
+
+def test_the_close_level_reaches_one_typo_away() -> None:
+    assert repository.head_threshold("tokyo") == repository.THRESHOLD  # short: all are close
+    assert repository.head_threshold("midnight") == 0.5
+    assert repository.head_threshold("midnigth train") == repository.CLOSE_MAX

@@ -27,14 +27,19 @@ router = APIRouter(prefix="/songs", tags=["search"])
 async def search(
     rt: RuntimeDep, session: SessionDep, _: PrincipalDep, paging: PagingDep, q: str | None = None
 ) -> JSONResponse:
+    """Each kind is a page of its own, through at most its best 1,000 matches.
+    ``totalExact`` is false when the search stopped before it saw every match (it reads
+    only as far as the page needs): ``totalDocs`` is then a lower bound, at most 1,000."""
     found = await service.search(session, q, paging.page, paging.limit)
 
-    def page(docs: list[dict[str, Any]], total: int) -> dict[str, Any]:
-        return page_of(docs, page=paging.page, limit=paging.limit, total=total)
+    def page(docs: list[dict[str, Any]], total: int, exact: bool) -> dict[str, Any]:
+        shaped = page_of(docs, page=paging.page, limit=paging.limit, total=total)
+        return {**shaped, "totalExact": exact}
 
+    songs, users, playlists = found.songs, found.users, found.playlists
     data = {
-        "songs": page([song_view(rt, s) for s in found.songs.items], found.songs.total),
-        "users": page([public_view(rt, u) for u in found.users.items], found.users.total),
-        "playlists": page([], found.playlists.total),
+        "songs": page([song_view(rt, s) for s in songs.items], songs.total, songs.exact),
+        "users": page([public_view(rt, u) for u in users.items], users.total, users.exact),
+        "playlists": page([], playlists.total, playlists.exact),
     }
     return envelope(data, "Search results fetched.")

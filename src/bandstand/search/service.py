@@ -37,10 +37,11 @@ def clean_query(raw: str | None) -> str:
 
 async def search(session: AsyncSession, raw: str | None, page: int, limit: int) -> Results:
     """Songs by title and genre, people by username and full name, ranked by similarity;
-    one or two characters match as a prefix. Each kind is paginated on its own."""
+    one or two characters match as a prefix, newest first. Each kind is paginated on its
+    own, through its best ``repository.WINDOW`` matches; a total is exact only when every
+    match was counted (``Hits.exact``), otherwise it is a lower bound."""
     query = clean_query(raw)
     offset = (page - 1) * limit
-    await repo.use_threshold(session)
     return Results(
         songs=await repo.songs(session, query, limit, offset),
         users=await repo.users(session, query, limit, offset),
