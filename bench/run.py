@@ -89,7 +89,7 @@ RANGE_RATIO = 0.5
 # Slow routes are measured, not counted as errors at wrk's default of 2 s.
 WRK_TIMEOUT_S = 60
 UNLOADED_HOME = 20  # sequential requests per catalogue route
-UNLOADED_SEARCH = 5  # sequential requests per search query
+UNLOADED_SEARCH = 20  # sequential requests per search query
 PSQL = ["psql", "-h", HOST, "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-qc"]
 
 _OTP = re.compile(r"verification code is (\d{6})")
@@ -408,9 +408,11 @@ class SongsResult:
     seed_s: float
     database_size: str
     deep_page: int
-    search_hits: dict[str, int]
+    search_hits: dict[str, str]
     # One request at a time: the median time of each route, no queue in front of it.
-    unloaded: list[tuple[str, float, int]]
+    unloaded: list[tuple[str, float, float, int]]
+    search_p95_unloaded: float
+    uncached: list[Load]
     file_size: int
     nginx_version: str
     home: Load
@@ -565,11 +567,12 @@ def check_deep_page(client: httpx.Client, page: int, cursor: str) -> None:
         raise BenchError(f"page {page} by cursor and by number differ: {by_cursor} {by_number}")
 
 
-def search_hits(client: httpx.Client) -> dict[str, int]:
+def search_hits(client: httpx.Client) -> dict[str, str]:
+    """What page 1 of each query says it found: exact, or a lower bound (1,000 at most)."""
     hits = {}
     for query in SEARCH_QUERIES:
-        data = expect(client.get(SEARCH, params={"q": query}), 200).json()["data"]
-        hits[query] = int(data["songs"]["totalDocs"])
+        songs = expect(client.get(SEARCH, params={"q": query}), 200).json()["data"]["songs"]
+        hits[query] = f"{songs['totalDocs']:,}" + ("" if songs.get("totalExact") else "+")
     return hits
 
 
@@ -717,20 +720,25 @@ def measure_ranges(
 
 
 def unloaded_ms(client: httpx.Client, path: str, count: int) -> float:
-    """The median time of ``count`` requests made one after another."""
+    """The times (ms) of ``count`` requests made one after another."""
     times = []
     for _ in range(count):
         started = time.perf_counter()
         expect(client.get(path), 200)
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+    return times
+
+
+def p95(times: list[float]) -> float:
+    return statistics.quantiles(times, n=20, method="inclusive")[-1]
 
 
 @dataclass(frozen=True)
 class Catalogue:
     loads: list[Load]
-    search_hits: dict[str, int]
-    unloaded: list[tuple[str, float, int]]
+    search_hits: dict[str, str]
+    unloaded: list[tuple[str, float, float, int]]
+    search_p95_unloaded: float
 
 
 def bench_catalogue(
@@ -745,20 +753,26 @@ def bench_catalogue(
     with httpx.Client(base_url=base_url, headers=auth, timeout=WRK_TIMEOUT_S) as client:
         check_deep_page(client, deep_page, cursor)
         hits = search_hits(client)
-        unloaded = [
-            (label, unloaded_ms(client, path, UNLOADED_HOME), UNLOADED_HOME)
+        timed = [
+            (label, unloaded_ms(client, path, UNLOADED_HOME))
             for label, path in (
                 ("home page 1", home),
                 (f"home page {deep_page:,} by cursor", deep),
                 (f"home page {deep_page:,} by page number (OFFSET)", f"{home}&page={deep_page}"),
             )
         ]
-        unloaded += [
-            (f"search `{q}`", unloaded_ms(client, path, UNLOADED_SEARCH), UNLOADED_SEARCH)
+        searched = [
+            (f"search `{q}`", unloaded_ms(client, path, UNLOADED_SEARCH))
             for q, path in zip(SEARCH_QUERIES, searches, strict=True)
         ]
-    for label, ms, count in unloaded:
-        print(f"  {label}, one at a time: median {ms:.1f} ms of {count}", flush=True)
+    unloaded = [
+        (label, statistics.median(times), p95(times), len(times))
+        for label, times in [*timed, *searched]
+    ]
+    search_p95 = p95([t for _, times in searched for t in times])
+    for label, median, tail, count in unloaded:
+        print(f"  {label}, one at a time: median {median:.1f} ms, p95 {tail:.1f} ms of {count}")
+    print(f"  search, one at a time: p95 {search_p95:.1f} ms over every query", flush=True)
     headers = [f"Authorization: Bearer {token}"]
     plain = lua_script("stats")
     rotate = lua_script("search", rotating_paths_lua(searches))
@@ -769,7 +783,25 @@ def bench_catalogue(
         ),
         measure_lua("search", f"{base_url}{SEARCH}", rotate, args, headers),
     ]
-    return Catalogue(loads, hits, unloaded)
+    return Catalogue(loads, hits, unloaded, search_p95)
+
+
+def bench_uncached(
+    base_url: str, token: str, cursor: str, deep_page: int, args: argparse.Namespace
+) -> list[Load]:
+    home = f"{HOME}?limit={PAGE_LIMIT}"
+    headers = [f"Authorization: Bearer {token}"]
+    plain = lua_script("stats")
+    return [
+        measure_lua("home page 1, no cache", f"{base_url}{home}", plain, args, headers),
+        measure_lua(
+            f"home page {deep_page:,} by cursor, no cache",
+            f"{base_url}{home}&cursor={cursor}",
+            plain,
+            args,
+            headers,
+        ),
+    ]
 
 
 def bench_songs(args: argparse.Namespace) -> SongsResult:
@@ -800,6 +832,14 @@ def bench_songs(args: argparse.Namespace) -> SongsResult:
                 range_bandstand = measure_ranges(
                     "Bandstand, in-process Range responder", song["songFile"], audio, args, ranges
                 )
+            # The same catalogue routes with no page reused: what the database and the views
+            # cost under load.
+            uncached_env = env | {"BANDSTAND_CATALOGUE_CACHE_S": "0"}
+            uncached_log = OUT_DIR / "server-songs-uncached.log"
+            with running_server(
+                uncached_env, data_dir, uncached_log, args.api_workers
+            ) as uncached_url:
+                uncached = bench_uncached(uncached_url, token, cursor, deep_page, args)
             # Production, as `bandstand proxy-config` sets nginx up: the stream route answers
             # with X-Accel-Redirect; the signed link to the file never reaches Bandstand.
             stream = urlsplit(song["songFile"])
@@ -836,6 +876,8 @@ def bench_songs(args: argparse.Namespace) -> SongsResult:
         deep_page=deep_page,
         search_hits=catalogue.search_hits,
         unloaded=catalogue.unloaded,
+        search_p95_unloaded=catalogue.search_p95_unloaded,
+        uncached=uncached,
         file_size=len(audio),
         nginx_version=nginx_version(nginx),
         home=catalogue.loads[0],
@@ -946,7 +988,7 @@ def songs_markdown(r: SongsResult, args: argparse.Namespace, machine_load: float
         f"-s <script>.lua` per row, after a {WARMUP_S} s warm-up; `bandstand serve "
         f"--workers {args.api_workers} --no-access-log` on PostgreSQL + Redis"
     )
-    queries = ", ".join(f"`{q}` ({n:,} songs)" for q, n in r.search_hits.items())
+    queries = ", ".join(f"`{q}` ({n} songs)" for q, n in r.search_hits.items())
     more = [
         f"- Data: {r.songs:,} songs and {r.users:,} users loaded by `bandstand seed` in "
         f"{r.seed_s:.0f} s (database {r.database_size} after `VACUUM (ANALYZE)`)",
@@ -956,12 +998,17 @@ def songs_markdown(r: SongsResult, args: argparse.Namespace, machine_load: float
     ]
     lines = [
         *preamble(args, SONGS, load, machine_load, more),
-        "One request at a time (median; what a request costs with no queue in front of it):",
+        "One request at a time (what a request costs with no queue in front of it; the home "
+        "rows are mostly answers reused from the last second, see the no-cache rows below):",
         "",
-        "| route | median ms | requests |",
-        "| --- | ---: | ---: |",
+        "| route | median ms | p95 ms | requests |",
+        "| --- | ---: | ---: | ---: |",
     ]
-    lines += [f"| {label} | {ms:.1f} | {count} |" for label, ms, count in r.unloaded]
+    lines += [
+        f"| {label} | {median:.1f} | {tail:.1f} | {count} |"
+        for label, median, tail, count in r.unloaded
+    ]
+    lines += [f"| search, every query above | | {r.search_p95_unloaded:.1f} | |"]
     lines += [
         "",
         f"Under load, {args.connections} connections:",
@@ -972,7 +1019,7 @@ def songs_markdown(r: SongsResult, args: argparse.Namespace, machine_load: float
     lines += [
         f"| {x.label} | {x.requests_per_s:,.0f} | {x.p50_ms:.1f} | {x.p95_ms:.1f} | "
         f"{x.p99_ms:.1f} | {x.requests:,} | {x.non_2xx} | {x.socket_errors} |"
-        for x in r.loads
+        for x in [*r.loads, *r.uncached]
     ]
     lines += [
         "",
@@ -1001,8 +1048,11 @@ def songs_markdown(r: SongsResult, args: argparse.Namespace, machine_load: float
         f"{met(r.home, r.home.p99_ms, limit)} |",
         f"| home page {r.deep_page:,} by cursor: p99 ≤ {limit} ms | "
         f"{r.deep_cursor.p99_ms:.1f} ms | {met(r.deep_cursor, r.deep_cursor.p99_ms, limit)} |",
-        f"| search: p95 ≤ {SEARCH_P95_MS} ms | {r.search.p95_ms:.1f} ms | "
-        f"{met(r.search, r.search.p95_ms, SEARCH_P95_MS)} |",
+        f"| search: p95 ≤ {SEARCH_P95_MS} ms, one request at a time | "
+        f"{r.search_p95_unloaded:.1f} ms | "
+        f"{'yes' if r.search_p95_unloaded <= SEARCH_P95_MS else '**no**'} |",
+        f"| search: p95 ≤ {SEARCH_P95_MS} ms, {args.connections} connections | "
+        f"{r.search.p95_ms:.1f} ms | {met(r.search, r.search.p95_ms, SEARCH_P95_MS)} |",
     ]
     for label, x in (
         ("signed link behind nginx (production)", r.range_signed),
@@ -1158,7 +1208,7 @@ def main() -> int:
     print(f"wrote {args.output}")
     failed = [r.route for b in accounts for r in (b.ping, b.current_user) if r.errors]
     if songs is not None:
-        failed += [x.label for x in [*songs.loads, *songs.ranges] if x.errors]
+        failed += [x.label for x in [*songs.loads, *songs.uncached, *songs.ranges] if x.errors]
     if failed:
         print(f"error: non-2xx or socket errors on {', '.join(failed)}", file=sys.stderr)
         return 1
