@@ -53,9 +53,11 @@ class LocalStorage:
         return None
 
     def _keys(self, prefix: str) -> list[str]:
-        if not self.root.exists():
+        # Walk only the folder the prefix names (a song's, when deleting it), not the tree.
+        start = (self.root / prefix.rsplit("/", 1)[0]).resolve() if "/" in prefix else self.root
+        if not start.is_relative_to(self.root) or not start.is_dir():
             return []
-        found = (p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
+        found = (p.relative_to(self.root).as_posix() for p in start.rglob("*") if p.is_file())
         return sorted(k for k in found if k.startswith(prefix) and not k.endswith(".part"))
 
     def _remove(self, target: Path) -> None:
