@@ -14,13 +14,19 @@ from tests.audio import tone
 from tests.conftest import Harness
 from tests.images import jpeg_with_exif, png_bytes
 from tests.songs.support import (
+    COVER_FILES,
+    COVER_SIZES,
     SONGS,
     Artist,
     artist,
     assert_error,
+    assert_processed,
+    audit,
     error_fields,
+    folders_of,
     song_count,
     song_files,
+    stored_folders,
     uploaded,
 )
 
@@ -342,27 +348,36 @@ async def test_update_needs_json(harness: Harness, jane: Artist) -> None:
 
 async def test_replacing_the_cover_removes_the_old_file(harness: Harness, jane: Artist) -> None:
     song = await uploaded(jane, AUDIO)
-    root = harness.settings.media_dir
-    old_cover = next(p for p in song_files(harness) if p.relative_to(root).parts[0] == "covers")
+    before = await stored_folders(harness)
+    song_folder, old_folder = folders_of(song)
+    assert set(before) == {song_folder, old_folder} and before[old_folder] == COVER_FILES
     response = await _replace_cover(jane, song["_id"], jpeg_with_exif())
     assert response.status_code == 200, response.text
     assert response.json()["message"] == "Thumbnail updated successfully."
     data = response.json()["data"]
     assert data["thumbnail"] != song["thumbnail"]
-    assert not old_cover.exists()
-    covers = [p for p in song_files(harness) if p.relative_to(root).parts[0] == "covers"]
-    assert len(covers) == 1
-    assert data["thumbnail"] == f"http://testserver/media/{covers[0].relative_to(root).as_posix()}"
-    served = await jane.client.get(data["thumbnail"])
-    assert served.status_code == 200 and b"SpyCam" not in served.content
-    assert (await jane.client.get(song["thumbnail"])).status_code == 404
+    _, new_folder = folders_of(data)
+    # The old cover's whole folder is gone, every size and the folder itself; the song's
+    # own files are untouched.
+    after = await stored_folders(harness)
+    assert after == {song_folder: before[song_folder], new_folder: COVER_FILES}
+    assert new_folder != old_folder
+    assert not (harness.settings.media_dir / old_folder).exists()
+    urls = {str(size): f"http://testserver/media/{new_folder}/{size}.webp" for size in COVER_SIZES}
+    assert data["thumbnails"] == urls and data["thumbnail"] == urls["640"]
+    for url in urls.values():
+        served = await jane.client.get(url)
+        assert served.status_code == 200 and b"SpyCam" not in served.content
+    for url in song["thumbnails"].values():
+        assert (await jane.client.get(url)).status_code == 404
     fetched = await _get(jane, f"{SONGS}/{song['_id']}")
-    assert fetched["thumbnail"] == data["thumbnail"]
+    assert (fetched["thumbnail"], fetched["thumbnails"]) == (data["thumbnail"], urls)
+    assert await audit(harness) == []
 
 
 async def test_a_bad_replacement_cover_changes_nothing(harness: Harness, jane: Artist) -> None:
     song = await uploaded(jane, AUDIO)
-    files_before = song_files(harness)
+    files_before = await song_files(harness)
     for cover in (b"", b"not an image at all", tone("mp3", 0.2)):
         response = await _replace_cover(jane, song["_id"], cover)
         assert_error(response, (400, 415))
@@ -376,16 +391,29 @@ async def test_a_bad_replacement_cover_changes_nothing(harness: Harness, jane: A
         f"{SONGS}/{song['_id']}/thumbnail", json={"thumbnail": "x"}, headers=jane.auth
     )
     assert_error(as_json, 415)
-    assert song_files(harness) == files_before
+    assert await song_files(harness) == files_before
     assert (await _get(jane, f"{SONGS}/{song['_id']}"))["thumbnail"] == song["thumbnail"]
 
 
 async def test_delete_removes_the_row_and_every_file(harness: Harness, jane: Artist) -> None:
-    avatars = [p for p in harness.media_files() if p not in song_files(harness)]
+    avatars = [p for p in harness.media_files() if p not in await song_files(harness)]
     keep = await uploaded(jane, AUDIO, title="Keep")
     gone = await uploaded(jane, tone("flac", 0.3), fmt="flac", title="Gone")
-    assert len(song_files(harness)) == 4
+    before = await stored_folders(harness)
+    keep_song, keep_cover = folders_of(keep)
+    gone_song, gone_cover = folders_of(gone)
+    assert set(before) == {keep_song, keep_cover, gone_song, gone_cover}
+    assert_processed(before[keep_song], "original.mp3")
+    assert_processed(before[gone_song], "original.flac")
+    assert before[keep_cover] == before[gone_cover] == COVER_FILES
     assert (await _get(jane, HOME))["totalDocs"] == 2
+    # The processed song: every link it gives, renditions and HLS included, dies with it.
+    ready = await _get(jane, f"{SONGS}/{gone['_id']}")
+    assert ready["status"] == "ready" and ready["hls"]
+    links = [ready["hls"], *(r["url"] for r in ready["renditions"])]
+    for link in [ready["songFile"], *links]:
+        assert (await jane.client.get(link)).status_code == 200
+
     response = await _delete(jane, gone["_id"])
     assert response.status_code == 200, response.text
     assert response.json()["message"] == "Song deleted successfully."
@@ -395,16 +423,22 @@ async def test_delete_removes_the_row_and_every_file(harness: Harness, jane: Art
     assert home["totalDocs"] == 1 and _titles(home) == ["Keep"]
     assert (await _get(jane, MINE))["totalDocs"] == 1
     assert_error(await jane.client.get(f"{SONGS}/{gone['_id']}", headers=jane.auth), 404)
-    assert_error(await jane.client.get(gone["songFile"]), 404)
-    assert_error(await jane.client.get(gone["thumbnail"]), 404)
+    # Every file of the deleted song is gone, and its folders; the other song's are untouched.
+    assert await stored_folders(harness) == {k: before[k] for k in (keep_song, keep_cover)}
+    root = harness.settings.media_dir
+    assert not (root / gone_song).exists() and not (root / gone_cover).exists()
+    for link in [gone["songFile"], *links, *gone["thumbnails"].values()]:
+        assert_error(await jane.client.get(link), 404)
     assert_error(await _delete(jane, gone["_id"]), 404)  # twice: already gone
 
     assert (await _delete(jane, keep["_id"])).status_code == 200
-    assert song_files(harness) == []
+    assert await song_files(harness) == []
     assert harness.media_files() == avatars
-    assert not any((harness.settings.media_dir / "songs").glob("*"))  # no empty folders
+    for family in ("songs", "covers"):
+        assert not any((root / family).glob("*"))  # no empty folders
     assert await song_count(harness) == 0
     assert (await _get(jane, HOME))["totalDocs"] == 0
+    assert await audit(harness) == []
 
 
 @pytest.mark.parametrize(
@@ -433,8 +467,10 @@ async def test_another_user_is_refused_everywhere_and_changes_nothing(
     harness: Harness, jane: Artist, mallory: Artist
 ) -> None:
     song = await uploaded(jane, AUDIO, title="Jane's", description="mine", Genre="Folk")
+    # Processing done first, so that nothing but mallory could change the row or the files.
+    files_before = await stored_folders(harness)
+    assert await harness.sql("SELECT status FROM songs") == [("ready",)]
     rows_before = await harness.sql("SELECT * FROM songs")
-    files_before = song_files(harness)
     attempts = [
         await mallory.client.patch(
             f"{UPDATE}/{song['_id']}", json={"title": "Stolen"}, headers=mallory.auth
@@ -447,14 +483,16 @@ async def test_another_user_is_refused_everywhere_and_changes_nothing(
     ]
     for response in attempts:
         assert_error(response, 403)
+    assert await stored_folders(harness) == files_before
     assert await harness.sql("SELECT * FROM songs") == rows_before
-    assert song_files(harness) == files_before
     assert (await _get(jane, f"{SONGS}/{song['_id']}"))["title"] == "Jane's"
     assert (await _get(jane, HOME))["totalDocs"] == 1
 
 
 async def test_unknown_songs_are_404_for_every_owner_route(harness: Harness, jane: Artist) -> None:
-    await uploaded(jane, AUDIO)
+    song = await uploaded(jane, AUDIO)
+    before = await stored_folders(harness)
+    assert set(before) == set(folders_of(song))
     unknown = str(uuid.uuid4())
     attempts = [
         await jane.client.patch(f"{UPDATE}/{unknown}", json={"title": "x"}, headers=jane.auth),
@@ -470,7 +508,9 @@ async def test_unknown_songs_are_404_for_every_owner_route(harness: Harness, jan
     ]
     for response in malformed:
         assert_error(response, 400)
-    assert len(song_files(harness)) == 2  # no cover stored for a song that is not there
+    # No cover stored for a song that is not there, nothing deleted of the one that is.
+    assert await stored_folders(harness) == before
+    assert await audit(harness) == []
 
 
 async def test_owner_routes_need_a_login(harness: Harness, jane: Artist) -> None:
@@ -499,13 +539,15 @@ async def test_parallel_uploads_are_each_counted(jane: Artist) -> None:
 
 
 async def test_deleting_twice_at_once_counts_once(harness: Harness, jane: Artist) -> None:
-    await uploaded(jane, AUDIO, title="Stays")
+    stays = await uploaded(jane, AUDIO, title="Stays")
     song = await uploaded(jane, AUDIO, title="Goes")
+    before = await stored_folders(harness)
     responses = await asyncio.gather(_delete(jane, song["_id"]), _delete(jane, song["_id"]))
     assert sorted(r.status_code for r in responses) == [200, 404]
     assert await harness.sql("SELECT title FROM songs") == [("Stays",)]
     assert (await _get(jane, HOME))["totalDocs"] == 1
-    assert len(song_files(harness)) == 2
+    assert await stored_folders(harness) == {k: before[k] for k in folders_of(stays)}
+    assert await audit(harness) == []
 
 
 async def test_racing_cover_changes_orphan_no_file(harness: Harness, jane: Artist) -> None:
@@ -515,10 +557,14 @@ async def test_racing_cover_changes_orphan_no_file(harness: Harness, jane: Artis
     )
     assert {r.status_code for r in responses} <= {200, 409}
     assert 200 in {r.status_code for r in responses}
-    root = harness.settings.media_dir
-    covers = [p.relative_to(root).as_posix() for p in song_files(harness) if "covers" in p.parts]
-    current = (await _get(jane, f"{SONGS}/{song['_id']}"))["thumbnail"]
-    assert [f"http://testserver/media/{key}" for key in covers] == [current]
+    current = await _get(jane, f"{SONGS}/{song['_id']}")
+    song_folder, cover_folder = folders_of(current)
+    # One cover folder, every size of it, and it is the one the song points at.
+    stored = await stored_folders(harness)
+    assert set(stored) == {song_folder, cover_folder} and stored[cover_folder] == COVER_FILES
+    for url in current["thumbnails"].values():
+        assert (await jane.client.get(url)).status_code == 200
+    assert await audit(harness) == []
 
 
 async def test_a_cover_change_racing_a_delete_leaves_no_file(
@@ -530,5 +576,6 @@ async def test_a_cover_change_racing_a_delete_leaves_no_file(
     )
     assert deleted.status_code in (200, 404) and replaced.status_code in (200, 404, 409)
     if deleted.status_code == 200:
-        assert song_files(harness) == []
+        assert await song_files(harness) == []
         assert await song_count(harness) == 0
+    assert await audit(harness) == []

@@ -22,6 +22,7 @@ from tests.songs.support import (
     scratch_files,
     song_count,
     song_files,
+    stored_folders,
     upload,
 )
 
@@ -75,7 +76,7 @@ async def _refused(harness: Harness, audio: bytes, status: int, fmt: str = "mp3"
     body = assert_error(response, status)
     assert error_fields(response) == {"songFile"}
     assert await song_count(harness) == 0
-    assert song_files(harness) == [] and scratch_files(harness) == []
+    assert await song_files(harness) == [] and scratch_files(harness) == []
     return body
 
 
@@ -112,28 +113,43 @@ async def test_storage_failing_mid_upload_leaves_nothing(harness: Harness) -> No
     response = await upload(who, tone("mp3", 0.5))
     assert response.status_code == 500 and response.json()["success"] is False
     assert await song_count(harness) == 0
-    assert song_files(harness) == [] and scratch_files(harness) == []
+    assert await song_files(harness) == [] and scratch_files(harness) == []
 
 
 async def test_a_deleted_songs_files_go_only_after_the_rows_are_gone(harness: Harness) -> None:
     who = await artist(harness)
     response = await upload(who, tone("mp3", 0.5))
     song = response.json()["data"]
-    storage = harness.app.state.runtime.storage
-    real_delete = storage.delete
-    rows_when_deleting: list[int] = []
+    # Processed first: the original, every rendition and every cover size are there to go.
+    stored = await stored_folders(harness)
+    expected = sorted(f"{folder}/{name}" for folder, names in stored.items() for name in names)
+    assert len(stored) == 2 and len(expected) > 10
+    runtime = harness.app.state.runtime
+    storage, queue = runtime.storage, runtime.queue
+    real_delete, real_enqueue = storage.delete, queue.enqueue
+    rows_when_deleting: list[tuple[str, int]] = []
+    rows_when_enqueued: list[tuple[str, int]] = []
 
     async def watching(key: str) -> None:
-        rows_when_deleting.append(await song_count(harness))
+        rows_when_deleting.append((key, await song_count(harness)))
         await real_delete(key)
 
+    async def enqueueing(name: str, *args: Any) -> None:
+        rows_when_enqueued.append((name, await song_count(harness)))
+        await real_enqueue(name, *args)
+
     storage.delete = watching
+    queue.enqueue = enqueueing
     deleted = await who.client.request(
         "DELETE", "/api/v1/songs/delete", json={"songId": song["_id"]}, headers=who.auth
     )
     assert deleted.status_code == 200
-    assert rows_when_deleting == [0, 0]  # audio and cover, each after the commit
-    assert song_files(harness) == []
+    # The deleting job is queued once the delete has committed, never before ...
+    assert rows_when_enqueued == [("songs.delete_files", 0)]
+    await harness.settle()
+    # ... and it removes every file of the song, each with the rows already gone.
+    assert sorted(rows_when_deleting) == [(key, 0) for key in expected]
+    assert await song_files(harness) == []
 
 
 async def test_a_wav_of_an_unknown_codec_is_refused(harness: Harness) -> None:

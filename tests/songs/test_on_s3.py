@@ -10,6 +10,11 @@ from tests.audio import tone
 from tests.conftest import Harness, bearer
 from tests.images import png_bytes
 from tests.s3standin import ACCESS_KEY, SECRET_KEY, new_bucket
+from tests.songs.support import COVER_FILES, assert_processed, audit, folders_of
+
+
+def _objects(s3_admin: Any, bucket: str) -> set[str]:
+    return {o["Key"] for o in s3_admin.list_objects_v2(Bucket=bucket).get("Contents", [])}
 
 
 async def test_song_on_s3_streams_by_redirect_and_leaves_nothing_when_deleted(
@@ -37,9 +42,16 @@ async def test_song_on_s3_streams_by_redirect_and_leaves_nothing_when_deleted(
     )
     assert uploaded.status_code == 201, uploaded.text
     song = uploaded.json()["data"]
-    stored = {o["Key"] for o in s3_admin.list_objects_v2(Bucket=bucket).get("Contents", [])}
-    assert len(stored) == 3  # avatar, cover, original
-    assert all(key.startswith("media/") for key in stored)
+    await harness.settle()  # processing reads the original from S3 and writes beside it
+    song_folder, cover_folder = folders_of(song)
+    stored = _objects(s3_admin, bucket)
+    [avatar] = [key for key in stored if key.startswith("media/avatars/")]
+    assert {key for key in stored if key.startswith(f"media/{cover_folder}/")} == {
+        f"media/{cover_folder}/{name}" for name in COVER_FILES
+    }
+    song_keys = {key for key in stored if key.startswith(f"media/{song_folder}/")}
+    assert_processed({key.rsplit("/", 1)[1] for key in song_keys}, "original.mp3")
+    assert stored == {avatar, *song_keys, *(f"media/{cover_folder}/{n}" for n in COVER_FILES)}
     assert harness.media_files() == []  # nothing on the local disk
 
     stream = await client.get(song["songFile"])
@@ -58,5 +70,6 @@ async def test_song_on_s3_streams_by_redirect_and_leaves_nothing_when_deleted(
         "DELETE", "/api/v1/songs/delete", json={"songId": song["_id"]}, headers=auth
     )
     assert deleted.status_code == 200
-    left = {o["Key"] for o in s3_admin.list_objects_v2(Bucket=bucket).get("Contents", [])}
-    assert len(left) == 1 and next(iter(left)).startswith("media/avatars/")
+    await harness.settle()  # the files go by a job, once the delete has committed
+    assert _objects(s3_admin, bucket) == {avatar}
+    assert await audit(harness) == []

@@ -20,10 +20,13 @@ from tests.songs.support import (
     Artist,
     artist,
     assert_error,
+    assert_processed,
+    audit,
     error_fields,
     scratch_files,
     song_count,
     song_files,
+    stored_folders,
     stream_path,
     upload,
     uploaded,
@@ -42,16 +45,37 @@ SONG_FIELDS = {
     "bitrate",
     "songFile",
     "thumbnail",
+    "thumbnails",
+    "hls",
     "renditions",
+    "waveform",
+    "loudness",
+    "truePeak",
+    "gain",
     "owner",
     "views",
     "likeCount",
     "commentCount",
     "status",
+    "failureReason",
     "createdAt",
     "updatedAt",
 }
+SIZES = (64, 300, 640)  # a cover's, in pixels a side
+# What processing fills in; the rest of a song is the same before and after it.
+PROCESSED_FIELDS = {
+    "hls",
+    "renditions",
+    "waveform",
+    "loudness",
+    "truePeak",
+    "gain",
+    "status",
+    "updatedAt",
+}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+# A signed link to a file of a song's folder: expiry and signature, then the key.
+SIGNED = r"http://testserver/api/v1/media/\d+/[A-Za-z0-9_-]+/"
 
 # format → (codec FFmpeg names, sample rate, Content-Type the stream answers with)
 EXPECTED = {
@@ -138,7 +162,11 @@ async def test_an_id3_tag_before_flac_or_aac_is_looked_past(
 async def test_the_answer_is_the_song(harness: Harness) -> None:
     jane = await artist(harness)
     response = await upload(
-        jane, title="  First light  ", description="Recorded at dawn.", Genre="Ambient"
+        jane,
+        tone("mp3", 2.0),
+        title="  First light  ",
+        description="Recorded at dawn.",
+        Genre="Ambient",
     )
     assert response.status_code == 201, response.text
     body = response.json()
@@ -158,22 +186,65 @@ async def test_the_answer_is_the_song(harness: Harness) -> None:
     }
     assert "email" not in response.text and "jane@example.com" not in response.text
     assert (song["views"], song["likeCount"], song["commentCount"]) == (0, 0, 0)
-    assert song["status"] == "ready"
     assert ISO_UTC.match(song["createdAt"]) and ISO_UTC.match(song["updatedAt"])
     assert song["songFile"].startswith(f"http://testserver/api/v1/songs/{song['_id']}/stream?")
     assert re.search(r"[?&]exp=\d+", song["songFile"]) and "sig=" in song["songFile"]
-    assert song["thumbnail"].startswith("http://testserver/media/covers/")
+    cover = re.fullmatch(
+        r"http://testserver/media/(covers/[0-9a-f]{32})/640\.webp", song["thumbnail"]
+    )
+    assert cover, song["thumbnail"]
+    assert song["thumbnails"] == {
+        str(size): f"http://testserver/media/{cover[1]}/{size}.webp" for size in (64, 300, 640)
+    }
+    # Just uploaded: processing has yet to run, so only the original can be played.
+    assert song["status"] == "processing" and song["failureReason"] is None
+    assert song["hls"] is None and song["waveform"] is None
+    assert (song["loudness"], song["truePeak"], song["gain"]) == (None, None, None)
+    [original] = song["renditions"]
+    assert set(original) == {"kind", "url", "contentType"}
+    assert (original["kind"], original["contentType"]) == ("original", "audio/mpeg")
+    folder = re.fullmatch(f"{SIGNED}(songs/[0-9a-f]{{32}})/original\\.mp3", original["url"])
+    assert folder, original["url"]
     rows = await harness.sql("SELECT id, owner_id, title FROM songs")
     assert [(str(r[1]).replace("-", ""), r[2]) for r in rows] == [
         (jane.id.replace("-", ""), "First light")
     ]
 
+    await harness.settle()
     fetched = await jane.client.get(f"/api/v1/songs/{song['_id']}", headers=jane.auth)
     assert fetched.status_code == 200
     again = fetched.json()["data"]
-    assert {k: v for k, v in again.items() if k != "songFile"} == {
-        k: v for k, v in song.items() if k != "songFile"
-    }
+    assert set(again) == SONG_FIELDS
+    unchanged = SONG_FIELDS - PROCESSED_FIELDS - {"songFile"}  # a link signed afresh
+    assert {k: again[k] for k in unchanged} == {k: song[k] for k in unchanged}
+    # Processed: HLS, a progressive AAC beside the original, loudness and a waveform.
+    assert again["status"] == "ready"
+    assert ISO_UTC.match(again["updatedAt"]) and again["updatedAt"] >= song["updatedAt"]
+    assert re.fullmatch(f"{SIGNED}{folder[1]}/master\\.m3u8", again["hls"]), again["hls"]
+    original_again, aac = again["renditions"]
+    assert original_again["kind"] == "original" and original_again["contentType"] == "audio/mpeg"
+    assert original_again["url"].endswith(f"/{folder[1]}/original.mp3")
+    assert (aac["kind"], aac["contentType"]) == ("aac", "audio/mp4")
+    assert re.fullmatch(f"{SIGNED}{folder[1]}/aac160\\.m4a", aac["url"]), aac["url"]
+    assert again["waveform"] == f"http://testserver/api/v1/songs/{song['_id']}/waveform"
+    assert again["loudness"] < 0 and again["truePeak"] <= 0
+    assert again["gain"] == pytest.approx(-14 - again["loudness"], abs=0.01)
+
+
+async def test_an_upload_processed_twice_at_once_keeps_every_file(harness: Harness) -> None:
+    # A queue may deliver a job twice (a worker's message reclaimed, a stalled song queued
+    # again) while the first run is still at work; the run that finds the song already
+    # ready must not take it for deleted and remove its folder, original included.
+    jane = await artist(harness)
+    song = await uploaded(jane, tone("wav", 5.0), fmt="wav")
+    await harness.app.state.runtime.queue.enqueue("songs.process", song["_id"])
+    stored = await stored_folders(harness)
+    assert await harness.sql("SELECT status FROM songs") == [("ready",)]
+    [song_folder] = [f for f in stored if f.startswith("songs/")]
+    assert_processed(stored[song_folder], "original.wav")
+    played = await jane.client.get(stream_path(song))
+    assert played.status_code == 200 and played.content == tone("wav", 5.0)
+    assert await audit(harness) == []
 
 
 async def test_lowercase_genre_is_accepted_too(harness: Harness) -> None:
@@ -326,7 +397,7 @@ async def test_hostile_song_files_are_refused_and_leave_nothing(
 async def _assert_nothing_left(harness: Harness, media_before: list[Any]) -> None:
     assert await song_count(harness) == 0
     assert harness.media_files() == media_before
-    assert song_files(harness) == []
+    assert await song_files(harness) == []
     assert scratch_files(harness) == []
 
 
@@ -458,7 +529,7 @@ async def test_uploading_needs_a_login(harness: Harness) -> None:
 
 async def test_cover_art_is_reencoded_and_named_by_the_server(harness: Harness) -> None:
     jane = await artist(harness)
-    original = jpeg_with_exif()
+    original = jpeg_with_exif((1000, 800))  # larger than every size, and not square
     assert b"SpyCam" in original
     response = await upload(
         jane,
@@ -470,19 +541,24 @@ async def test_cover_art_is_reencoded_and_named_by_the_server(harness: Harness) 
     assert response.status_code == 201, response.text
     song = response.json()["data"]
     assert "evil" not in response.text and "passwd" not in response.text
-    root = harness.settings.media_dir
-    stored = sorted(p.relative_to(root).as_posix() for p in song_files(harness))
+    # One folder for the cover, a file per size; one for the song, named by the server.
+    stored = await stored_folders(harness)
+    [cover_folder] = [f for f in stored if re.fullmatch(r"covers/[0-9a-f]{32}", f)]
+    [song_folder] = [f for f in stored if re.fullmatch(r"songs/[0-9a-f]{32}", f)]
     assert len(stored) == 2
-    assert re.fullmatch(r"covers/[0-9a-f]{32}\.webp", stored[0])
-    assert re.fullmatch(r"songs/[0-9a-f]{32}/original\.mp3", stored[1])
-    assert song["thumbnail"] == f"http://testserver/media/{stored[0]}"
+    assert stored[cover_folder] == {"64.webp", "300.webp", "640.webp"}
+    assert_processed(stored[song_folder], "original.mp3")
+    urls = {str(size): f"http://testserver/media/{cover_folder}/{size}.webp" for size in SIZES}
+    assert song["thumbnails"] == urls and song["thumbnail"] == urls["640"]
 
-    cover = await jane.client.get(song["thumbnail"])
-    assert cover.status_code == 200
-    assert cover.headers["content-type"] == "image/webp"
-    assert b"SpyCam" not in cover.content and b"secret-software" not in cover.content
-    image = Image.open(io.BytesIO(cover.content))
-    assert image.format == "WEBP"
-    assert image.size == (harness.settings.cover_size_px, harness.settings.cover_size_px)
-    assert not image.getexif()
+    for size in SIZES:
+        cover = await jane.client.get(urls[str(size)])
+        assert cover.status_code == 200
+        assert cover.headers["content-type"] == "image/webp"
+        assert b"SpyCam" not in cover.content and b"secret-software" not in cover.content
+        image = Image.open(io.BytesIO(cover.content))
+        assert image.format == "WEBP"
+        assert image.size == (size, size)
+        assert not image.getexif()
+        assert not {"exif", "xmp", "icc_profile"} & set(image.info)
     assert scratch_files(harness) == []

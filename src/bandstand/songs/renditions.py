@@ -72,9 +72,14 @@ async def process(rt: Runtime, song_id: uuid.UUID) -> None:
             gain_db=result.gain_db,
             peaks=_peaks_json(result),
         )
-    if not done:
+        gone = not done and await repo.song_to_process(session, song_id) is None
+    if gone:
         # Deleted while we worked: what we wrote would be orphaned.
         await delete_files(rt, [folder])
+        return
+    if not done:
+        # Another run of this job (redelivered, requeued) got there first: the folder
+        # holds the original and the files it made under these same names; keep them.
         return
     await rt.catalogue.clear()
     log.info("song_ready", song_id=str(song_id), duration=result.duration)

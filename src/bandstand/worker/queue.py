@@ -126,8 +126,10 @@ class Queue:
     async def stop(self) -> None:
         if self._receiver is not None:
             self._receiver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._receiver
+            # taskiq's receiver does not always finish promptly once cancelled; do not let
+            # it hold up the shutdown (an unfinished job stays unacknowledged, for later).
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._receiver, self.settings.job_shutdown_grace_s)
         if isinstance(self.broker, InMemoryBroker):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.settle(), self.settings.job_shutdown_grace_s)
