@@ -53,7 +53,9 @@ class Settings(BaseSettings):
 
     # background jobs (taskiq): in-process without Redis, a Redis stream with it
     job_max_tries: int = 4
-    job_retry_delay_s: float = 5.0  # × the retry's number, up to the next
+    # The first retry waits this long, each later one longer (taskiq multiplies the last
+    # wait by the retry's number: 5, 10, 30 s ...), never more than the next, plus jitter.
+    job_retry_delay_s: float = 5.0
     job_retry_max_delay_s: float = 300.0
     # A job a worker took and has not finished after this long goes to another worker (it
     # died): longer than the longest job, or two workers would run it.
@@ -63,7 +65,8 @@ class Settings(BaseSettings):
     # With Redis, jobs run in `bandstand worker`; this makes `serve` run them too.
     run_jobs_in_api: bool = False
     processing_concurrency: int = 1  # FFmpeg jobs at once in one process
-    processing_stall_s: float = 1800.0  # a song processing this long is queued again
+    # A song still processing this long after its upload is queued again, at each clean-up.
+    processing_stall_s: float = 1800.0
     cleanup_every_s: float = 3600.0
 
     # tokens and sessions

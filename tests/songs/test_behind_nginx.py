@@ -115,6 +115,8 @@ async def _check_nginx(
         tampered[5] = ("B" if parts[5][0] == "A" else "A") + parts[5][1:]
         refused = await proxy.get(base + "/".join(tampered))
         assert refused.status_code == 403
+        assert refused.headers["content-type"] == "application/json"
+        assert refused.headers["x-content-type-options"] == "nosniff"
         assert refused.json()["success"] is False
 
         signer = harness.app.state.runtime.url_signer
@@ -129,6 +131,7 @@ async def _check_nginx(
         missing = [*parts[:8], "gone.mp3"]
         answer = await proxy.get(base + "/".join(missing))
         assert answer.status_code == 404
+        assert answer.headers["content-type"] == "application/json"
         assert answer.json()["message"] == "Media not found."
 
         cover = await proxy.get(_through(base, song["thumbnail"]))

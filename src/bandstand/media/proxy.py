@@ -26,15 +26,16 @@ upstream bandstand_api {{
 server {{
     listen {listen};
     server_name {server_name};
+    server_tokens off;
     client_max_body_size {max_body};
     set $bandstand_media_key "{media_key}";
 
     # A song's files by signed link: checked here and sent from disk by sendfile.
     location ~ "^/api/v1/media/[0-9]+/[A-Za-z0-9_-]+/(songs/{song_file})$" {{
-        default_type application/json;
         if ($bandstand_media_ok != "1") {{
-            return 403 '{forbidden}';
+            return 403;
         }}
+        error_page 403 = @bandstand_forbidden;
         alias {media_root}/$1;
         types {{
 {types}
@@ -63,8 +64,18 @@ server {{
         add_header X-Content-Type-Options nosniff;
     }}
 
-    location @bandstand_not_found {{
+    # nginx's own answers in the API's envelope, typed as JSON whatever the URI's extension.
+    location @bandstand_forbidden {{
+        types {{ }}
         default_type application/json;
+        add_header X-Content-Type-Options nosniff always;
+        return 403 '{forbidden}';
+    }}
+
+    location @bandstand_not_found {{
+        types {{ }}
+        default_type application/json;
+        add_header X-Content-Type-Options nosniff always;
         return 404 '{not_found}';
     }}
 

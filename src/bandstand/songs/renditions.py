@@ -7,9 +7,13 @@ covers them all and deleting the folder deletes them all.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import re
+import shutil
 import tempfile
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import structlog
@@ -24,6 +28,7 @@ from bandstand.songs import repository as repo
 log = structlog.get_logger(__name__)
 
 _SLOTS: dict[int, asyncio.Semaphore] = {}
+_FAMILY = re.compile(r"(songs|covers)/[0-9a-f]{32}/")
 
 
 def folder_of(key: str) -> str:
@@ -49,18 +54,17 @@ async def process(rt: Runtime, song_id: uuid.UUID) -> None:
             return
         audio_key = song.audio_key
     folder = folder_of(audio_key)
-    await asyncio.to_thread(rt.settings.scratch_dir.mkdir, parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="bandstand-job-", dir=rt.settings.scratch_dir) as tmp:
-        source = Path(tmp) / "source"
+    async with _scratch(rt) as tmp:
+        source = tmp / "source"
         await rt.storage.get_file(audio_key, source)
         try:
             async with _slots(rt):
-                result = await asyncio.to_thread(render, source, Path(tmp) / "out")
+                result = await asyncio.to_thread(render, source, tmp / "out")
         except ProcessingError as exc:
             await fail(rt, song_id, exc.reason)
             return
         for name in result.files:
-            await rt.storage.put_file(folder + name, Path(tmp) / "out" / name, content_type(name))
+            await rt.storage.put_file(folder + name, tmp / "out" / name, content_type(name))
     async with transaction(rt.sessionmaker) as session:
         done = await repo.mark_ready(
             session,
@@ -85,6 +89,22 @@ async def process(rt: Runtime, song_id: uuid.UUID) -> None:
     log.info("song_ready", song_id=str(song_id), duration=result.duration)
 
 
+@contextlib.asynccontextmanager
+async def _scratch(rt: Runtime) -> AsyncIterator[Path]:
+    """A folder of the job's own, made and removed off the event loop (a long song leaves
+    hundreds of megabytes and thousands of files in it)."""
+    await asyncio.to_thread(rt.settings.scratch_dir.mkdir, parents=True, exist_ok=True)
+    path = Path(
+        await asyncio.to_thread(
+            tempfile.mkdtemp, prefix="bandstand-job-", dir=rt.settings.scratch_dir
+        )
+    )
+    try:
+        yield path
+    finally:
+        await asyncio.to_thread(shutil.rmtree, path, ignore_errors=True)
+
+
 def _peaks_json(result: ProcessedAudio) -> str:
     return json.dumps([round(peak, 4) for peak in result.peaks], separators=(",", ":"))
 
@@ -97,8 +117,11 @@ async def fail(rt: Runtime, song_id: uuid.UUID, reason: str) -> None:
 
 
 async def delete_files(rt: Runtime, keys_or_folders: list[str]) -> None:
-    """Delete stored files, a whole folder for a key ending in ``/``."""
+    """Delete stored files, a whole folder for a key ending in ``/`` (a song's or a
+    cover's, never anything wider)."""
     for item in keys_or_folders:
+        if item.endswith("/") and not _FAMILY.fullmatch(item):
+            raise ValueError(f"not a song's or a cover's folder: {item!r}")
         keys = await rt.storage.keys(item) if item.endswith("/") else [item]
         for key in keys:
             await rt.storage.delete(key)

@@ -141,7 +141,7 @@ async def stream(request: Request, rt: RuntimeDep, song: SignedSong) -> Response
 
 
 @router.get("/{songId}/waveform", response_model=Envelope[Waveform], summary="The song's waveform")
-async def waveform(session: ReadSessionDep, _: PrincipalDep, song: ExistingSong) -> JSONResponse:
+async def waveform(session: SessionDep, _: PrincipalDep, song: ExistingSong) -> JSONResponse:
     peaks = await service.waveform(session, song)
     return envelope({"songId": str(song.id), "peaks": peaks}, "Waveform fetched.")
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession
 from taskiq import AckableMessage, AsyncBroker, InMemoryBroker
 from taskiq.acks import AcknowledgeType
@@ -32,11 +34,32 @@ log = structlog.get_logger(__name__)
 
 
 class StreamBroker(RedisStreamBroker):
-    """taskiq-redis's stream broker, claiming what a dead worker left behind even while no
-    new job arrives: its own listen() looks for such messages only after a read that
-    returned some, so on a quiet queue they waited for the next upload."""
+    """taskiq-redis's stream broker, with three changes:
+
+    - what a dead worker left behind is claimed even while no new job arrives (its own
+      listen() looks only after a read that returned some, so on a quiet queue such a job
+      waited for the next upload);
+    - one message is taken at a time, when the receiver has room for it: a message counts
+      as idle from the moment it is read, and one that sat in a batch behind long jobs
+      would be claimed again by another worker while this one still meant to run it;
+    - a job is deleted from the stream once acknowledged: nothing it carried (an email's
+      code) stays in Redis, and the stream does not grow forever.
+
+    While Redis is unreachable it waits, longer each time, instead of spinning."""
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        pause = 0.0
+        while True:
+            try:
+                async for message in self._read():
+                    pause = 0.0
+                    yield message
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                pause = min(max(pause * 2, 1.0), 30.0)
+                log.warning("job_queue_unreachable", error=str(exc), retry_in_s=pause)
+                await asyncio.sleep(pause)
+
+    async def _read(self) -> AsyncGenerator[AckableMessage, None]:
         async with Redis(connection_pool=self.connection_pool) as redis:
             while True:
                 # redis-py types these replies loosely: a list of [stream, [(id, fields)]].
@@ -46,27 +69,33 @@ class StreamBroker(RedisStreamBroker):
                     {self.queue_name: ">"},
                     block=self.block,
                     noack=False,
-                    count=self.count,
+                    count=1,
                 )
                 for stream, messages in fetched or []:
                     for message_id, fields in messages:
                         yield self._ackable(stream, message_id, fields)
-                # XAUTOCLAIM is atomic: two workers never claim the same message.
                 reply: Any = await redis.xautoclaim(
                     self.queue_name,
                     self.consumer_group_name,
                     self.consumer_name,
                     min_idle_time=self.idle_timeout,
-                    count=self.unacknowledged_batch_size,
+                    count=1,
                 )
                 for message_id, fields in reply[1]:
+                    if fields is None:
+                        continue  # deleted meanwhile
                     log.info("job_reclaimed", message=message_id.decode())
                     yield self._ackable(self.queue_name, message_id, fields)
 
     def _ackable(self, stream: Any, message_id: Any, fields: dict[bytes, bytes]) -> AckableMessage:
-        return AckableMessage(
-            data=fields[b"data"], ack=self._ack_generator(id=message_id, queue_name=stream)
-        )
+        async def ack() -> None:
+            async with Redis(connection_pool=self.connection_pool) as redis:
+                pipe = redis.pipeline(transaction=True)
+                pipe.xack(stream, self.consumer_group_name, message_id)
+                pipe.xdel(stream, message_id)
+                await pipe.execute()
+
+        return AckableMessage(data=fields[b"data"], ack=ack)
 
 
 def build_broker(settings: Settings) -> AsyncBroker:
@@ -158,8 +187,14 @@ class Queue:
             return not self.broker._running_tasks
         assert isinstance(self.broker, RedisStreamBroker)
         async with Redis(connection_pool=self.broker.connection_pool) as redis:
+            stream = await redis.xinfo_stream(self.broker.queue_name)
             groups = await redis.xinfo_groups(self.broker.queue_name)
         group = next(
             (g for g in groups if g["name"].decode() == self.broker.consumer_group_name), None
         )
-        return group is not None and group["pending"] == 0 and not group.get("lag")
+        # Everything added was handed out, and everything handed out was acknowledged.
+        return (
+            group is not None
+            and group["pending"] == 0
+            and group["last-delivered-id"] == stream["last-generated-id"]
+        )

@@ -29,7 +29,7 @@ def retry_middlewares(settings: Settings) -> list[TaskiqMiddleware]:
             default_retry_count=settings.job_max_tries,
             default_retry_label=True,
             default_delay=settings.job_retry_delay_s,
-            use_delay_exponent=True,  # delay × the retry's number, up to the cap
+            use_delay_exponent=True,  # the last wait × the retry's number, up to the cap
             max_delay_exponent=settings.job_retry_max_delay_s,
             use_jitter=True,
         ),
