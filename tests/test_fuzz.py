@@ -53,6 +53,15 @@ def live_server(database_url: str, tmp_path: Path) -> Iterator[str]:
         asyncio.run(_empty_tables(database_url))
 
 
+def _emails(data_dir: Path, timeout_s: float = 30) -> list[str]:
+    """The outbox once the email job has written to it (it runs after the answer)."""
+    deadline = time.monotonic() + timeout_s
+    while not (found := glob.glob(str(data_dir / "outbox" / "*.eml"))):
+        assert time.monotonic() < deadline, "no email was written"
+        time.sleep(0.05)
+    return found
+
+
 def _signed_up_token(base: str, data_dir: Path) -> str:
     api = f"{base}/api/v1"
     with httpx.Client(timeout=30) as client:
@@ -66,7 +75,7 @@ def _signed_up_token(base: str, data_dir: Path) -> str:
             },
             files={"avatar": ("a.png", png_bytes(), "image/png")},
         )
-        [mail] = glob.glob(str(data_dir / "outbox" / "*.eml"))
+        [mail] = _emails(data_dir)
         code = re.search(r"code is (\d{6})", Path(mail).read_text())
         assert code is not None
         client.post(
