@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -34,6 +35,8 @@ class Runtime:
     url_signer: UrlSigner
     catalogue: RecentAnswers
     queue: Queue
+    # FFmpeg jobs at once in this process; the rest wait their turn.
+    processing_slots: asyncio.Semaphore
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -52,6 +55,7 @@ class Runtime:
             url_signer=UrlSigner(signer.key("media-url")),
             catalogue=RecentAnswers(settings.catalogue_cache_s),
             queue=Queue(settings),
+            processing_slots=asyncio.Semaphore(settings.processing_concurrency),
         )
 
     async def close(self) -> None:

@@ -188,7 +188,7 @@ def test_progressive_file_starts_with_its_index(long_song: tuple[ProcessedAudio,
     boxes = top_level_boxes(out / result.progressive)
     assert boxes[0] == "ftyp"
     assert boxes.index("moov") < boxes.index("mdat")
-    assert result.progressive_content_type == "audio/mp4"
+    assert content_type(result.progressive) == "audio/mp4"
     seconds, _, _ = decoded(out / result.progressive)
     assert seconds == pytest.approx(result.duration, abs=0.03)
 

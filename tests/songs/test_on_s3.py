@@ -1,11 +1,14 @@
-"""A song's life on S3-compatible storage: upload, stream by presigned redirect, delete."""
+"""A song's life on S3-compatible storage (moto's server, a stand-in started by the tests):
+upload, processing, stream and HLS by presigned redirect, delete."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from bandstand.media.hls import parse_media_playlist
 from tests.audio import tone
 from tests.conftest import Harness, bearer
 from tests.images import png_bytes
@@ -17,31 +20,51 @@ def _objects(s3_admin: Any, bucket: str) -> set[str]:
     return {o["Key"] for o in s3_admin.list_objects_v2(Bucket=bucket).get("Contents", [])}
 
 
-async def test_song_on_s3_streams_by_redirect_and_leaves_nothing_when_deleted(
-    make_harness: Any, moto_s3_standin: str, s3_admin: Any
-) -> None:
+@dataclass
+class OnS3:
+    harness: Harness
+    client: httpx.AsyncClient
+    auth: dict[str, str]
+    bucket: str
+
+
+async def _artist_on_s3(make_harness: Any, endpoint: str, s3_admin: Any) -> OnS3:
+    """A Bandstand storing media in a fresh bucket, and a logged-in artist."""
     bucket = new_bucket(s3_admin)
     harness: Harness = await make_harness(
         storage_url=f"s3://{bucket}/media",
-        s3_endpoint_url=moto_s3_standin,
+        s3_endpoint_url=endpoint,
         s3_access_key=ACCESS_KEY,
         s3_secret_key=SECRET_KEY,
     )
     await harness.sign_up()
     client = harness.client()
     auth = bearer((await harness.log_in(client))["accessToken"])
-    audio = tone("mp3", 2.0)
-    uploaded = await client.post(
+    return OnS3(harness, client, auth, bucket)
+
+
+async def _upload(on: OnS3, audio: bytes, name: str, content_type: str) -> dict[str, Any]:
+    uploaded = await on.client.post(
         "/api/v1/songs/upload",
         data={"title": "Cloud Song", "Genre": "Ambient"},
         files={
-            "songFile": ("cloud.mp3", audio, "audio/mpeg"),
+            "songFile": (name, audio, content_type),
             "thumbnail": ("cover.png", png_bytes(), "image/png"),
         },
-        headers=auth,
+        headers=on.auth,
     )
     assert uploaded.status_code == 201, uploaded.text
-    song = uploaded.json()["data"]
+    song: dict[str, Any] = uploaded.json()["data"]
+    return song
+
+
+async def test_song_on_s3_streams_by_redirect_and_leaves_nothing_when_deleted(
+    make_harness: Any, moto_s3_standin: str, s3_admin: Any
+) -> None:
+    on = await _artist_on_s3(make_harness, moto_s3_standin, s3_admin)
+    harness, client, auth, bucket = on.harness, on.client, on.auth, on.bucket
+    audio = tone("mp3", 2.0)
+    song = await _upload(on, audio, "cloud.mp3", "audio/mpeg")
     await harness.settle()  # processing reads the original from S3 and writes beside it
     song_folder, cover_folder = folders_of(song)
     stored = _objects(s3_admin, bucket)
@@ -73,3 +96,31 @@ async def test_song_on_s3_streams_by_redirect_and_leaves_nothing_when_deleted(
     await harness.settle()  # the files go by a job, once the delete has committed
     assert _objects(s3_admin, bucket) == {avatar}
     assert await audit(harness) == []
+
+
+async def test_hls_plays_from_s3(make_harness: Any, moto_s3_standin: str, s3_admin: Any) -> None:
+    """The playlists are answered by Bandstand, so their relative links come back to it
+    with the signature; each segment is then a redirect to a presigned URL."""
+    on = await _artist_on_s3(make_harness, moto_s3_standin, s3_admin)
+    uploaded = await _upload(on, tone("wav", 8.0), "cloud.wav", "audio/wav")
+    await on.harness.settle()
+    answer = await on.client.get(f"/api/v1/songs/{uploaded['_id']}", headers=on.auth)
+    song = answer.json()["data"]
+    assert song["status"] == "ready"
+    master_url = httpx.URL(song["hls"])
+
+    master = await on.client.get(str(master_url))
+    assert master.status_code == 200  # not a redirect: see the docstring
+    assert master.headers["content-type"] == "application/vnd.apple.mpegurl"
+    variant = next(line for line in master.text.splitlines() if line.endswith(".m3u8"))
+    playlist_answer = await on.client.get(str(master_url.join(variant)))
+    assert playlist_answer.status_code == 200
+    playlist = parse_media_playlist(playlist_answer.text)
+    segment = await on.client.get(str(master_url.join(playlist.segments[0][0])))
+    assert segment.status_code == 302
+    async with httpx.AsyncClient() as outside:
+        fetched = await outside.get(segment.headers["location"])
+    assert fetched.status_code == 200 and len(fetched.content) > 1000
+
+    other = str(master_url).replace("/master.m3u8", "/other.m3u8")
+    assert (await on.client.get(other)).status_code == 404

@@ -113,6 +113,9 @@ async def test_the_waveform_needs_a_login_and_a_song(harness: Harness, jane: Art
     assert_error(await jane.client.get(path), 401)
     unknown = f"{SONGS}/01a20b7a-d6d5-7076-8854-dd351952016c/waveform"
     assert_error(await jane.client.get(unknown, headers=jane.auth), 404)
+    for malformed in ("not-an-id", "1" * 40, "%00"):
+        answer = await jane.client.get(f"{SONGS}/{malformed}/waveform", headers=jane.auth)
+        assert_error(answer, 400)
 
 
 async def _break_original(harness: Harness, song: dict[str, Any]) -> Path:

@@ -59,7 +59,7 @@ FORGIVEN_BAD_SHARE = 0.01
 # The largest an Ogg page can be: 27-byte header, 255 lacing values, 255 × 255 of data.
 OGG_MAX_PAGE = 27 + 255 + 255 * 255
 # What PyAV raises on hostile input besides its own errors (bad metadata, odd layouts).
-_DECODE_ERRORS = (av.FFmpegError, ValueError, IndexError, EOFError, OverflowError)
+DECODE_ERRORS = (av.FFmpegError, ValueError, IndexError, EOFError, OverflowError)
 
 
 # Decoding is the heaviest thing an upload asks for: it gets threads of its own, so a burst
@@ -118,7 +118,7 @@ def sniff(head: bytes) -> str:
     raise UnsupportedAudio("The file is not MP3, WAV, FLAC, Ogg (Vorbis/Opus) or AAC/M4A audio.")
 
 
-def _sniff_file(path: Path) -> str:
+def sniff_file(path: Path) -> str:
     with path.open("rb") as handle:
         head = handle.read(16)
         if not (head.startswith(b"ID3") and len(head) >= 10):
@@ -194,12 +194,12 @@ def _decode_samples(container: InputContainer, stream: AudioStream, max_samples:
 
 def probe(path: Path, max_duration_s: float) -> AudioInfo:
     """Decode the whole file with FFmpeg and describe it, or refuse it."""
-    kind = _sniff_file(path)
+    kind = sniff_file(path)
     try:
         found = _decode(path, kind, max_duration_s)
     except (InvalidAudio, UnsupportedAudio):
         raise
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise InvalidAudio("FFmpeg could not decode the file.") from exc
     decoded = found.samples / found.sample_rate
     if decoded < MIN_DURATION_S:

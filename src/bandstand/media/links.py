@@ -3,20 +3,18 @@ can follow an HLS playlist's relative links to its segments."""
 
 from __future__ import annotations
 
+from bandstand.media import hls
+from bandstand.media.audio import FORMATS
 from bandstand.runtime import Runtime
 
 MEDIA_PATH = "/api/v1/media"
-# What each stored file is, by its extension; anything else is never served.
+# What each stored file is, by its extension: the upload formats and what processing
+# writes (HLS playlists, init and media segments); anything else is never served.
 CONTENT_TYPES = {
-    "mp3": "audio/mpeg",
-    "wav": "audio/wav",
-    "flac": "audio/flac",
-    "ogg": "audio/ogg",
-    "m4a": "audio/mp4",
-    "aac": "audio/aac",
-    "m3u8": "application/vnd.apple.mpegurl",
-    "mp4": "audio/mp4",
-    "m4s": "audio/mp4",
+    **{fmt.extension: fmt.content_type for fmt in FORMATS.values()},
+    "m3u8": hls.PLAYLIST_CONTENT_TYPE,
+    "mp4": hls.SEGMENT_CONTENT_TYPE,
+    "m4s": hls.SEGMENT_CONTENT_TYPE,
 }
 
 

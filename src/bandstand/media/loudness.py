@@ -11,7 +11,8 @@ from fractions import Fraction
 
 import av
 from av.audio.frame import AudioFrame
-from av.filter import Graph
+
+from bandstand.media.graphs import frame_graph
 
 TARGET_LUFS = -14.0
 # ebur128 reports the absolute gate until a 400 ms block rises above it: that is what it
@@ -49,13 +50,7 @@ class LoudnessMeter:
         self._samples = 0
         self._integrated = ABSOLUTE_GATE_LUFS
         self._true_peak = 0.0
-        self._graph = Graph()
-        source = self._graph.add_abuffer(
-            sample_rate=sample_rate,
-            format="fltp",
-            layout=layout,
-            time_base=Fraction(1, sample_rate),
-        )
+        self._graph, source = frame_graph(sample_rate, layout)
         # Mono is heard from two speakers: measured as one channel it would read 3 dB low.
         dualmono = "1" if layout == "mono" else "0"
         meter = self._graph.add("ebur128", f"metadata=1:peak=true:dualmono={dualmono}")

@@ -27,12 +27,12 @@ from av.container import InputContainer, OutputContainer
 
 from bandstand.media import hls
 from bandstand.media.audio import (
-    _DECODE_ERRORS,
+    DECODE_ERRORS,
     FORGIVEN_BAD_PACKETS,
     FORGIVEN_BAD_SHARE,
     FORMATS,
     UnsupportedAudio,
-    _sniff_file,
+    sniff_file,
 )
 from bandstand.media.hls import Variant
 from bandstand.media.loudness import LoudnessMeter
@@ -76,7 +76,6 @@ class ProcessedAudio:
     master_playlist: str
     variants: tuple[Variant, ...]  # by bit rate, lowest first
     progressive: str
-    progressive_content_type: str
     sample_rate: int
     channels: int
     duration: float  # seconds decoded from the source
@@ -100,7 +99,7 @@ def process_audio(source: Path, out_dir: Path) -> ProcessedAudio:
     the folder may then hold partial output, which the caller discards. ``out_dir`` is best
     a fresh temporary folder (its path may not contain ``%``)."""
     try:
-        kind = _sniff_file(source)
+        kind = sniff_file(source)
     except UnsupportedAudio as exc:
         raise ProcessingError(str(exc)) from exc
     except OSError as exc:
@@ -120,7 +119,7 @@ def process_audio(source: Path, out_dir: Path) -> ProcessedAudio:
             return _process(container, out_dir)
     except ProcessingError:
         raise
-    except (*_DECODE_ERRORS, OSError) as exc:
+    except (*DECODE_ERRORS, OSError) as exc:
         if isinstance(exc, OSError) and exc.errno in _NOT_THE_FILES_FAULT:
             raise
         raise ProcessingError("FFmpeg could not process the file.") from exc
@@ -159,7 +158,6 @@ def _process(container: InputContainer, out_dir: Path) -> ProcessedAudio:
         master_playlist=master,
         variants=variants,
         progressive=PROGRESSIVE,
-        progressive_content_type=PROGRESSIVE_CONTENT_TYPE,
         sample_rate=rate,
         channels=1 if layout == "mono" else 2,
         duration=round(converter.samples / rate, 3),
@@ -303,7 +301,7 @@ class _Renditions:
     def _abandon(self) -> None:
         # Only after a failure is anything left open; errors closing it would hide that one.
         while self._containers:
-            with contextlib.suppress(*_DECODE_ERRORS, OSError):
+            with contextlib.suppress(*DECODE_ERRORS, OSError):
                 self._containers.pop().close()
 
     def __enter__(self) -> _Renditions:

@@ -6,11 +6,11 @@ Blocking: FFmpeg does the work on the calling thread.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import av
 from av.audio.frame import AudioFrame
-from av.filter import Graph
+
+from bandstand.media.graphs import frame_graph
 
 POINTS = 1000
 # Slices are measured at twice the resolution asked for, then merged in pairs (or so):
@@ -37,13 +37,7 @@ class PeakMeter:
         else:
             per_slice = max(1, round(sample_rate * _FALLBACK_SLICE_S))
         self._levels: list[float] = []
-        self._graph = Graph()
-        source = self._graph.add_abuffer(
-            sample_rate=sample_rate,
-            format="fltp",
-            layout=layout,
-            time_base=Fraction(1, sample_rate),
-        )
+        self._graph, source = frame_graph(sample_rate, layout)
         # pad=0: the last slice is as short as the audio left, not filled with silence.
         slices = self._graph.add("asetnsamples", f"nb_out_samples={per_slice}:pad=0")
         stats = self._graph.add(

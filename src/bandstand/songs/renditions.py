@@ -27,21 +27,12 @@ from bandstand.songs import repository as repo
 
 log = structlog.get_logger(__name__)
 
-_SLOTS: dict[int, asyncio.Semaphore] = {}
 _FAMILY = re.compile(r"(songs|covers)/[0-9a-f]{32}/")
 
 
 def folder_of(key: str) -> str:
     """``songs/<id>/`` for ``songs/<id>/original.wav``."""
     return key.rsplit("/", 1)[0] + "/"
-
-
-def _slots(rt: Runtime) -> asyncio.Semaphore:
-    # FFmpeg jobs at once in this process (per event loop: tests run several apps).
-    loop = id(asyncio.get_running_loop())
-    if loop not in _SLOTS:
-        _SLOTS[loop] = asyncio.Semaphore(rt.settings.processing_concurrency)
-    return _SLOTS[loop]
 
 
 async def process(rt: Runtime, song_id: uuid.UUID) -> None:
@@ -58,7 +49,7 @@ async def process(rt: Runtime, song_id: uuid.UUID) -> None:
         source = tmp / "source"
         await rt.storage.get_file(audio_key, source)
         try:
-            async with _slots(rt):
+            async with rt.processing_slots:
                 result = await asyncio.to_thread(render, source, tmp / "out")
         except ProcessingError as exc:
             await fail(rt, song_id, exc.reason)

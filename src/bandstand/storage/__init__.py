@@ -52,7 +52,8 @@ class Storage(Protocol):
     async def exists(self, key: str) -> bool: ...
 
     async def keys(self, prefix: str = "") -> list[str]:
-        """Every stored key under ``prefix``, for audits and tests."""
+        """Every stored key under ``prefix`` (a song's folder when deleting it, everything
+        for the storage audit)."""
         ...
 
     def url(self, key: str) -> str:
