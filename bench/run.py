@@ -66,8 +66,8 @@ PG_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DATABASE}"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 REDIS_NAMESPACE = "bandstand-bench"
 BACKENDS = ("sqlite", "postgresql")
-ACCOUNTS, SONGS, MEDIA = "accounts", "songs", "media"
-SECTIONS = (ACCOUNTS, SONGS, MEDIA)
+ACCOUNTS, SONGS, MEDIA, ENGAGEMENT = "accounts", "songs", "media", "engagement"
+SECTIONS = (ACCOUNTS, SONGS, MEDIA, ENGAGEMENT)
 
 # songs section
 FULL_USERS, FULL_SONGS = 100_000, 1_000_000
@@ -86,6 +86,14 @@ NJS_MODULE = Path("/usr/lib/nginx/modules/ngx_http_js_module.so")
 HOME_P99_MS = 50
 SEARCH_P95_MS = 50
 RANGE_RATIO = 0.5
+# engagement section
+FLUSH_COUNTERS, QUICK_FLUSH_COUNTERS = 100_000, 10_000
+COMMENTS, QUICK_COMMENTS = 100_000, 10_000
+REPLY_SHARE = 20  # one comment in this many is a reply in one of the newest threads
+LIKERS, LIKED_SONGS = 64, 50
+LIKE_RATIO = 0.4
+COMMENTS_P99_MS = 50
+FLUSH_LIMIT_S = 5.0
 # Slow routes are measured, not counted as errors at wrk's default of 2 s.
 WRK_TIMEOUT_S = 60
 UNLOADED_HOME = 20  # sequential requests per catalogue route
@@ -890,6 +898,226 @@ def bench_songs(args: argparse.Namespace) -> SongsResult:
     )
 
 
+# --- engagement: likes under load, the counter flush, a song's comments -------------------
+
+
+@dataclass(frozen=True)
+class EngagementResult:
+    users: int
+    songs: int
+    comments: int
+    replies: int
+    deep_page: int
+    flush: Any  # engagement.FlushResult
+    ping: Load
+    likes: Load
+    comments_first: Load
+    comments_deep: Load
+    # After the like storm and a flush: (songs checked, songs whose likeCount ≠ the truth).
+    drift: tuple[int, int]
+
+    @property
+    def loads(self) -> list[Load]:
+        return [self.ping, self.likes, self.comments_first, self.comments_deep]
+
+    @property
+    def like_ratio(self) -> float:
+        return self.likes.requests_per_s / self.ping.requests_per_s
+
+
+def likes_lua(tokens: list[str], songs: list[str]) -> str:
+    """Each listener in turn likes each song, round after round; every other round
+    unlikes them instead. Every request changes something, so each is a real write."""
+    quoted_tokens = ", ".join(f'"{t}"' for t in tokens)
+    quoted_songs = ", ".join(f'"{s}"' for s in songs)
+    return (
+        f"local tokens = {{{quoted_tokens}}}\n"
+        f"local songs = {{{quoted_songs}}}\n"
+        "local i = -1\n"
+        "request = function()\n"
+        "  i = i + 1\n"
+        "  local user = i % #tokens + 1\n"
+        "  local song = math.floor(i / #tokens) % #songs + 1\n"
+        "  local round = math.floor(i / (#tokens * #songs))\n"
+        '  local verb = round % 2 == 0 and "like" or "unlike"\n'
+        '  local path = "/api/v1/songs/" .. songs[song] .. "/" .. verb\n'
+        '  return wrk.format("POST", path, {["Authorization"] = "Bearer " .. tokens[user]})\n'
+        "end\n"
+    )
+
+
+def log_in_listeners(base_url: str, count: int) -> list[str]:
+    emails = bench_psql(f"SELECT email FROM users ORDER BY id LIMIT {count}").splitlines()
+    tokens = []
+    with httpx.Client(base_url=f"{base_url}/api/v1/users", timeout=30) as client:
+        for email in emails:
+            login = {"email": email, "password": SEED_PASSWORD}
+            tokens.append(
+                expect(client.post("/login", json=login), 200).json()["data"]["accessToken"]
+            )
+    return tokens
+
+
+def like_drift(songs: list[str]) -> tuple[int, int]:
+    """How many of ``songs`` have a stored likeCount other than their rows of likes."""
+    ids = ", ".join(f"'{song}'" for song in songs)
+    wrong = bench_psql(
+        f"SELECT count(*) FROM songs s WHERE s.id IN ({ids}) AND s.like_count <> "
+        "(SELECT count(*) FROM song_likes l WHERE l.song_id = s.id)"
+    )
+    return len(songs), int(wrong)
+
+
+def comments_cursor(song_id: str, page: int) -> str:
+    """The ``nextCursor`` of page ``page - 1`` of the song's comments."""
+    offset = (page - 1) * PAGE_LIMIT - 1
+    return encode_cursor(
+        bench_psql(
+            f"SELECT id FROM comments WHERE song_id = '{song_id}' AND root_id IS NULL "
+            f"ORDER BY id DESC OFFSET {offset} LIMIT 1"
+        )
+    )
+
+
+def check_comments(client: httpx.Client, first: str, deep: str) -> None:
+    """The pages wrk loads answer what they should: threads with their replies."""
+    page = expect(client.get(first), 200).json()["data"]
+    if len(page["docs"]) != PAGE_LIMIT or not any(d["replies"] for d in page["docs"]):
+        raise BenchError(f"the first page of comments is not what was seeded: {page}")
+    if len(expect(client.get(deep), 200).json()["data"]["docs"]) != PAGE_LIMIT:
+        raise BenchError("the deep page of comments is short")
+
+
+def bench_engagement(args: argparse.Namespace) -> EngagementResult:
+    import engagement
+
+    counters = QUICK_FLUSH_COUNTERS if args.quick else FLUSH_COUNTERS
+    comments = QUICK_COMMENTS if args.quick else COMMENTS
+    replies = comments // REPLY_SHARE
+    users = max(LIKERS, 2_000)
+    deep_page = (comments - replies) // PAGE_LIMIT - 10
+    print(f"engagement: {counters:,} songs, {comments:,} comments on one song", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bandstand-bench-engagement-") as tmp:
+        data_dir = Path(tmp)
+        with postgresql_env(data_dir) as env:
+            seed(env, data_dir, users, counters)
+            flush = asyncio.run(
+                engagement.bench_flush(PG_URL, REDIS_URL, REDIS_NAMESPACE, counters)
+            )
+            print(
+                f"  flush of {flush.counters:,} counters ({flush.deltas:,} deltas) in "
+                f"{flush.batches} batches: {flush.seconds:.2f} s",
+                flush=True,
+            )
+            song = bench_psql("SELECT id FROM songs ORDER BY id DESC LIMIT 1")
+            asyncio.run(engagement.seed_comments(PG_URL, song, comments, replies))
+            liked = bench_psql(f"SELECT id FROM songs ORDER BY id LIMIT {LIKED_SONGS}").split()
+            first = f"/api/v1/comments/{song}/comments?limit={PAGE_LIMIT}"
+            deep = f"{first}&cursor={comments_cursor(song, deep_page)}"
+            # Logging the listeners in is set-up, not what is measured.
+            server_env = env | {
+                "BANDSTAND_LOGIN_PER_CLIENT": "100000/minute",
+                "BANDSTAND_LOGIN_PER_ACCOUNT": "100000/minute",
+                "BANDSTAND_LOGIN_PER_PAIR": "100000/minute",
+            }
+            server_log = OUT_DIR / "server-engagement.log"
+            with running_server(server_env, data_dir, server_log, args.api_workers) as base_url:
+                tokens = log_in_listeners(base_url, LIKERS)
+                headers = [f"Authorization: Bearer {tokens[0]}"]
+                with httpx.Client(
+                    base_url=base_url, headers={"Authorization": f"Bearer {tokens[0]}"}
+                ) as client:
+                    check_comments(client, first, deep)
+                plain = lua_script("stats")
+                ping = measure_lua("GET /api/v1/ping", f"{base_url}{PING}", plain, args, [])
+                likes = measure_lua(
+                    "POST /api/v1/songs/:id/like and /unlike",
+                    base_url,
+                    lua_script("likes", likes_lua(tokens, liked)),
+                    args,
+                    [],
+                )
+                comments_first = measure_lua(
+                    "GET /api/v1/comments/:songId/comments, page 1",
+                    f"{base_url}{first}",
+                    plain,
+                    args,
+                    headers,
+                )
+                comments_deep = measure_lua(
+                    f"GET /api/v1/comments/:songId/comments, page {deep_page:,} by cursor",
+                    f"{base_url}{deep}",
+                    plain,
+                    args,
+                    headers,
+                )
+            run_checked([str(BANDSTAND), "counters", "flush"], env=env, cwd=data_dir)
+            drift = like_drift(liked)
+    return EngagementResult(
+        users=users,
+        songs=counters,
+        comments=comments,
+        replies=replies,
+        deep_page=deep_page,
+        flush=flush,
+        ping=ping,
+        likes=likes,
+        comments_first=comments_first,
+        comments_deep=comments_deep,
+        drift=drift,
+    )
+
+
+def engagement_markdown(r: EngagementResult, args: argparse.Namespace, machine_load: float) -> str:
+    load = (
+        f"`wrk -t1 -c{args.connections} -d{args.duration}s --timeout {WRK_TIMEOUT_S}s --latency "
+        f"-s <script>.lua` per row, after a {WARMUP_S} s warm-up; `bandstand serve "
+        f"--workers {args.api_workers} --no-access-log` on PostgreSQL + Redis"
+    )
+    more = [
+        f"- Data: {r.songs:,} songs and {r.users:,} users from `bandstand seed`; "
+        f"{r.comments:,} comments on one song ({r.replies:,} of them replies in the newest "
+        "threads) copied in by `bench/engagement.py`",
+        f"- Likes: {LIKERS} listeners, each with a token of their own, like and unlike "
+        f"{LIKED_SONGS} songs in turn (every request changes a like, and records a delta)",
+    ]
+    checked, wrong = r.drift
+    flush = r.flush
+    lines = [
+        *preamble(args, ENGAGEMENT, load, machine_load, more),
+        "| route | req/s | p50 ms | p95 ms | p99 ms | requests | non-2xx | socket errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {x.label} | {x.requests_per_s:,.0f} | {x.p50_ms:.1f} | {x.p95_ms:.1f} | "
+        f"{x.p99_ms:.1f} | {x.requests:,} | {x.non_2xx} | {x.socket_errors} |"
+        for x in r.loads
+    ]
+    likes_ok = r.likes.errors == 0 and r.ping.errors == 0 and r.like_ratio >= LIKE_RATIO
+    lines += [
+        "",
+        f"After the storm and `bandstand counters flush`, {checked - wrong} of the {checked} "
+        "liked songs have a `likeCount` equal to their rows in `song_likes`.",
+        "",
+        f"The flush: {flush.counters:,} songs each with a pending view and like "
+        f"({flush.deltas:,} deltas, each also on today's daily row), written by one "
+        f"`flush_counters` in {flush.batches} batches.",
+        "",
+        "| target | measured | met |",
+        "| --- | ---: | --- |",
+        f"| like/unlike req/s ≥ {LIKE_RATIO:.0%} of ping's, no errors | {r.like_ratio:.0%} | "
+        f"{'yes' if likes_ok and not wrong else '**no**'} |",
+        f"| flush of {flush.counters:,} pending counters ≤ {FLUSH_LIMIT_S:.0f} s | "
+        f"{flush.seconds:.2f} s | {'yes' if flush.seconds <= FLUSH_LIMIT_S else '**no**'} |",
+        f"| comments page 1: p99 ≤ {COMMENTS_P99_MS} ms | {r.comments_first.p99_ms:.1f} ms | "
+        f"{met(r.comments_first, r.comments_first.p99_ms, COMMENTS_P99_MS)} |",
+        f"| comments page {r.deep_page:,} by cursor: p99 ≤ {COMMENTS_P99_MS} ms | "
+        f"{r.comments_deep.p99_ms:.1f} ms | "
+        f"{met(r.comments_deep, r.comments_deep.p99_ms, COMMENTS_P99_MS)} |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 # --- report ------------------------------------------------------------------------------
 
 
@@ -911,7 +1139,9 @@ def reproduce_command(args: argparse.Namespace, section: str) -> str:
     command = f".venv/bin/python bench/run.py --only {section}"
     if section == MEDIA:
         return command + (" --quick" if args.quick else "")
-    if section == ACCOUNTS:
+    if section == ENGAGEMENT:
+        command += " --quick" if args.quick else ""
+    elif section == ACCOUNTS:
         command += f" --backend {args.backend}"
     else:
         command += f" --users {args.users} --songs {args.songs}"
@@ -1113,6 +1343,7 @@ SECTION_TITLES = {
     ACCOUNTS: "## Accounts: a constant route and an authenticated one",
     SONGS: "## Songs at scale: the catalogue, search and Range requests on PostgreSQL",
     MEDIA: "## Media processing and the job queue",
+    ENGAGEMENT: "## Engagement: likes under load, the counter flush, a song's comments",
 }
 RESULTS_HEADER = (
     "# Benchmark results\n\n"
@@ -1178,6 +1409,7 @@ def main() -> int:
     accounts: list[BackendResult] = []
     songs: SongsResult | None = None
     media: str | None = None
+    engaged: EngagementResult | None = None
     # This machine may be shared: say how busy it was when each section began.
     machine_load: dict[str, float] = {}
     try:
@@ -1192,6 +1424,9 @@ def main() -> int:
         if MEDIA in sections:
             machine_load[MEDIA] = os.getloadavg()[0]
             media = media_markdown(args, machine_load[MEDIA])
+        if ENGAGEMENT in sections:
+            machine_load[ENGAGEMENT] = os.getloadavg()[0]
+            engaged = bench_engagement(args)
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -1202,6 +1437,8 @@ def main() -> int:
         fresh[SONGS] = songs_markdown(songs, args, machine_load[SONGS])
     if media is not None:
         fresh[MEDIA] = media
+    if engaged is not None:
+        fresh[ENGAGEMENT] = engagement_markdown(engaged, args, machine_load[ENGAGEMENT])
     args.output.write_text(merge_results(args.output, fresh))
     for b in accounts:
         print(f"{b.backend}: current-user ÷ ping = {b.ratio:.0%} (target ≥ {TARGET_RATIO:.0%})")
@@ -1209,6 +1446,8 @@ def main() -> int:
     failed = [r.route for b in accounts for r in (b.ping, b.current_user) if r.errors]
     if songs is not None:
         failed += [x.label for x in [*songs.loads, *songs.uncached, *songs.ranges] if x.errors]
+    if engaged is not None:
+        failed += [x.label for x in engaged.loads if x.errors]
     if failed:
         print(f"error: non-2xx or socket errors on {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import re
 import uuid
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -25,6 +27,14 @@ from tests.images import png_bytes
 from tests.s3standin import moto_s3_standin, s3_admin  # noqa: F401  (fixtures)
 
 PASSWORD = "a-long-and-unusual-passphrase"
+
+# anyio imports its API on first use, and pytest rewrites anyio's modules as they load (it
+# has a pytest plugin): a first use deep in a request's stack (Starlette serving a file)
+# trips a CPython 3.11.7 parser bug ("AST constructor recursion depth mismatch"). So the
+# whole API is loaded here, near the bottom of the stack.
+for _name in dir(anyio):
+    if not _name.startswith("_"):
+        getattr(anyio, _name)
 
 
 @pytest.fixture(scope="session")
@@ -230,6 +240,10 @@ async def make_harness(
 
     yield start
     for harness, lifespan in started:
+        # Jobs a test left running (processing, deleting) finish before the tables empty;
+        # one a test killed on purpose is not waited for long.
+        with contextlib.suppress(TimeoutError):
+            await harness.app.state.runtime.queue.settle(timeout_s=10)
         for client in harness.clients:
             await client.aclose()
         await harness.app.state.runtime.limiter.reset()

@@ -110,8 +110,31 @@ async def test_docs_render_with_no_asset_from_the_internet(harness: Harness) -> 
         "/api/v1/users/watchHistory",
         "/api/v1/users/{userId}/content",
         "/api/v1/users/get/{userId}",
+        "/api/v1/songs/{songId}/like",
+        "/api/v1/songs/{songId}/unlike",
+        "/api/v1/songs/likedSongs",
+        "/api/v1/comments/{songId}/comments",
+        "/api/v1/comments/{songId}",
+        "/api/v1/comments/{songId}/reply/{parentId}",
+        "/api/v1/comments/{commentId}/like",
+        "/api/v1/comments/{commentId}/unlike",
+        "/api/v1/comments/{commentId}/delete",
+        "/api/v1/comments/nuke/{commentId}",
+        "/api/v1/comments/{commentId}/approve",
+        "/api/v1/comments/analytics/{songId}",
+        "/api/v1/analytics/{songId}",
+        "/api/v1/playlist/",
+        "/api/v1/playlist/get",
+        "/api/v1/playlist/{playlistId}/addSongs",
+        "/api/v1/playlist/{playlistId}/removeSong/{songId}",
+        "/api/v1/playlist/{playlistId}/update",
+        "/api/v1/playlist/get/{playlistId}",
+        "/api/v1/playlist/getPublicPlaylist",
+        "/api/v1/playlist/delete",
     ):
         assert path in paths, path
+    # The play is a POST on the song's own path, beside its GET.
+    assert set(spec["paths"]["/api/v1/songs/{songId}"]) == {"get", "post"}
 
 
 async def test_media_route_serves_only_generated_names(harness: Harness) -> None:

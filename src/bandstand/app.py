@@ -17,7 +17,12 @@ from bandstand.accounts.cookies import AUTH_COOKIES
 from bandstand.accounts.deps import carries_access_token
 from bandstand.accounts.passwords import dummy_hash
 from bandstand.accounts.router import router as users_router
+from bandstand.analytics.router import router as analytics_router
+from bandstand.comments.router import router as comments_router
 from bandstand.config import Settings
+from bandstand.engagement.flush import counters_kept
+from bandstand.engagement.router import lists as engagement_lists
+from bandstand.engagement.router import router as engagement_router
 from bandstand.errors import install_error_handlers
 from bandstand.kit.envelope import ERRORS, envelope
 from bandstand.kit.gc import settle_garbage_collector
@@ -30,6 +35,7 @@ from bandstand.middleware import (
     UploadAuthMiddleware,
 )
 from bandstand.migrations import upgrade
+from bandstand.playlists.router import router as playlists_router
 from bandstand.runtime import Runtime
 from bandstand.search.router import router as search_router
 from bandstand.songs.router import router as songs_router
@@ -48,7 +54,7 @@ def _limit_for(settings: Settings) -> Callable[[Scope], int]:
         f"{API_PREFIX}/users/register": settings.image_max_bytes,
         f"{API_PREFIX}/users/update-avatar": settings.image_max_bytes,
     }
-    cover = re.compile(rf"^{API_PREFIX}/songs/[^/]+/thumbnail$")
+    cover = re.compile(rf"^{API_PREFIX}/(songs/[^/]+/thumbnail|playlist/?|playlist/[^/]+/update)$")
     overhead = 1024 * 1024  # multipart framing and the text fields beside the files
 
     def limit(scope: Scope) -> int:
@@ -79,7 +85,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         runtime = Runtime.build(settings)
         app.state.runtime = runtime
         try:
-            async with jobs_running(runtime, consume=settings.run_jobs_in_api):
+            async with (
+                counters_kept(runtime),
+                jobs_running(runtime, consume=settings.run_jobs_in_api),
+            ):
                 if settings.env != "test":
                     settle_garbage_collector()
                 yield
@@ -99,7 +108,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     api = APIRouter(prefix=API_PREFIX, responses=ERRORS)
     api.include_router(users_router)
     api.include_router(search_router)  # before songs: /songs/search is not a song id
+    api.include_router(engagement_lists)  # before songs: /songs/likedSongs is not a song id
     api.include_router(songs_router)
+    api.include_router(engagement_router)  # after songs: /songs/upload is not a play
+    api.include_router(comments_router)
+    api.include_router(playlists_router)
+    api.include_router(analytics_router)
     api.include_router(media_router)
 
     @api.get("/ping", include_in_schema=False)
@@ -117,7 +131,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     app.add_middleware(
         UploadAuthMiddleware,
         paths=re.compile(
-            rf"^{API_PREFIX}/(songs/upload|songs/[^/]+/thumbnail|users/update-avatar)$"
+            rf"^{API_PREFIX}/(songs/upload|songs/[^/]+/thumbnail|users/update-avatar"
+            r"|playlist/?|playlist/[^/]+/update)$"
         ),
         authenticated=carries_access_token,
     )

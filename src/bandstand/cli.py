@@ -13,6 +13,8 @@ from bandstand.config import Settings
 app = typer.Typer(help="Bandstand: a self-hostable music platform.", no_args_is_help=True)
 admin = typer.Typer(help="Manage administrators.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
+counters = typer.Typer(help="Views, likes and comment counts.", no_args_is_help=True)
+app.add_typer(counters, name="counters")
 console = Console()
 
 
@@ -86,6 +88,45 @@ def cleanup() -> None:
             await runtime.close()
 
     console.print(f"Removed {asyncio.run(run())} expired sign-ups.")
+
+
+@counters.command("flush")
+def counters_flush() -> None:
+    """Write pending counter deltas to the database now (the worker does this every
+    `BANDSTAND_COUNTER_FLUSH_S`). Useful with Redis; on the embedded default the pending
+    deltas live in the server's memory, which only the server can flush."""
+    from bandstand.engagement.flush import flush_counters
+    from bandstand.runtime import Runtime
+
+    async def run() -> str:
+        runtime = Runtime.build(Settings())
+        try:
+            report = await flush_counters(runtime)
+        finally:
+            await runtime.close()
+        if report.skipped:
+            return "Another process is flushing; nothing done."
+        return f"Flushed {report.counters:,} counters in {report.seconds:.2f} s."
+
+    console.print(asyncio.run(run()))
+
+
+@counters.command("rebuild")
+def counters_rebuild() -> None:
+    """Recompute every view, like and comment count from the tables that hold the truth,
+    after Redis lost its data. On the embedded default, stop the server first: its
+    pending deltas are in its memory, and it writes them when it stops."""
+    from bandstand.engagement.flush import rebuild_counters
+    from bandstand.runtime import Runtime
+
+    async def run() -> float:
+        runtime = Runtime.build(Settings())
+        try:
+            return (await rebuild_counters(runtime)).seconds
+        finally:
+            await runtime.close()
+
+    console.print(f"[green]Counters rebuilt in {asyncio.run(run()):.2f} s.[/green]")
 
 
 @app.command()

@@ -69,6 +69,20 @@ class Settings(BaseSettings):
     processing_stall_s: float = 1800.0
     cleanup_every_s: float = 3600.0
 
+    # engagement: plays, likes, comments
+    # A listener's plays of a song count once per window, from the last one counted.
+    view_window_s: int = 30 * 60
+    # Views, likes and comment counts wait in the counter store (Redis, or this process on
+    # the embedded default) and reach the database in batches this often.
+    counter_flush_s: float = 60.0
+    counter_flush_batch: int = 2000  # counters per batch, each applied in one transaction
+    history_days: int = 30
+    history_max: int = 500
+    # Comments scoring this low (VADER compound, -1..1), or using a listed word, are flagged.
+    comment_flag_below: float = -0.6
+    # Flagged comments wait for the song owner's approval; off: shown at once, still flagged.
+    hold_flagged_comments: bool = True
+
     # tokens and sessions
     access_token_ttl_s: int = 15 * 60
     refresh_token_ttl_s: int = 30 * 24 * 3600

@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bandstand.accounts.principals import Principals, build_principals
 from bandstand.accounts.tokens import TokenSigner
+from bandstand.comments.recent import Recent
 from bandstand.config import Settings
 from bandstand.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from bandstand.engagement.counters import Counters, build_counters
 from bandstand.kit.cache import RecentAnswers
 from bandstand.kit.ratelimit import RateLimiter
 from bandstand.kit.signing import UrlSigner
@@ -35,6 +37,10 @@ class Runtime:
     url_signer: UrlSigner
     catalogue: RecentAnswers
     queue: Queue
+    # Views, likes and comment counts on their way to the database (engagement/counters.py).
+    counters: Counters
+    # Recent comment listings and counts, per song (comments/recent.py).
+    comment_answers: Recent
     # FFmpeg jobs at once in this process; the rest wait their turn.
     processing_slots: asyncio.Semaphore
 
@@ -55,11 +61,14 @@ class Runtime:
             url_signer=UrlSigner(signer.key("media-url")),
             catalogue=RecentAnswers(settings.catalogue_cache_s),
             queue=Queue(settings),
+            counters=build_counters(settings),
+            comment_answers=Recent(),
             processing_slots=asyncio.Semaphore(settings.processing_concurrency),
         )
 
     async def close(self) -> None:
         await self.queue.stop()
+        await self.counters.close()
         await self.engine.dispose()
         await self.principals.close()
 

@@ -42,7 +42,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bandstand.db import create_engine
-from bandstand.models import Role, Song, SongStatus, User
+from bandstand.models import Role, Song, SongStats, SongStatus, User
 from bandstand.songs.repository import CATALOGUE
 
 SEED_PASSWORD = "seeded-listener-2026"  # noqa: S105 - published on purpose; fake accounts
@@ -86,12 +86,10 @@ SONG_COLUMNS = (
     "audio_size",
     "thumbnail_key",
     "status",
-    "views",
-    "like_count",
-    "comment_count",
     "created_at",
     "updated_at",
 )
+STATS_COLUMNS = ("song_id", "views", "like_count", "comment_count")
 
 FIRST_NAMES = (
     "Ada", "Aiko", "Alba", "Amara", "Andre", "Anya", "Arjun", "Astrid", "Aya", "Bea", "Ben",
@@ -290,8 +288,10 @@ class _Popularity:
 
 def _song_rows(
     rng: random.Random, ids: _Ids, popularity: _Popularity, count: int
-) -> list[tuple[Any, ...]]:
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Songs, and their counters (``song_stats``): some plays each, no likes yet."""
     rows: list[tuple[Any, ...]] = []
+    stats: list[tuple[Any, ...]] = []
     for _ in range(count):
         owner = popularity.pick(rng)
         song_id, created = ids.take()
@@ -315,14 +315,12 @@ def _song_rows(
                 int(duration * bitrate / 8),
                 f"covers/{rng.getrandbits(128):032x}.webp",
                 SongStatus.READY.value,
-                int(rng.expovariate(1 / 150)),
-                0,
-                0,
                 created,
                 created,
             )
         )
-    return rows
+        stats.append((song_id, int(rng.expovariate(1 / 150)), 0, 0))
+    return rows, stats
 
 
 _ADD_TO_COUNTER = text(
@@ -331,21 +329,25 @@ _ADD_TO_COUNTER = text(
 )
 
 
-async def _write(
-    engine: AsyncEngine, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
-) -> None:
+Rows = list[tuple[Any, ...]]
+MODELS: dict[str, type[Song | SongStats | User]] = {
+    model.__tablename__: model for model in (Song, SongStats, User)
+}
+
+
+async def _write(engine: AsyncEngine, *tables: tuple[str, Sequence[str], Rows]) -> None:
     """One batch in one transaction, with the catalogue counter when the rows are songs."""
     async with engine.begin() as connection:
-        if table == Song.__tablename__:
-            # First, so the COPY below runs inside the transaction this statement opens.
-            await connection.execute(_ADD_TO_COUNTER, {"name": CATALOGUE, "delta": len(rows)})
-        if connection.dialect.name == "postgresql":
-            await _copy(connection, table, columns, rows)
-        else:
-            model: type[Song | User] = Song if table == Song.__tablename__ else User
-            await connection.execute(
-                insert(model), [dict(zip(columns, row, strict=True)) for row in rows]
-            )
+        for table, columns, rows in tables:
+            if table == Song.__tablename__:
+                # First, so the COPY below runs inside the transaction this statement opens.
+                await connection.execute(_ADD_TO_COUNTER, {"name": CATALOGUE, "delta": len(rows)})
+            if connection.dialect.name == "postgresql":
+                await _copy(connection, table, columns, rows)
+            else:
+                await connection.execute(
+                    insert(MODELS[table]), [dict(zip(columns, row, strict=True)) for row in rows]
+                )
 
 
 async def _copy(
@@ -432,7 +434,7 @@ async def _seed_users(
     for done in range(0, count, batch_size):
         size = min(batch_size, count - done)
         rows, batch = _user_rows(rng, ids, first_number + done, size)
-        await _write(engine, User.__tablename__, USER_COLUMNS, rows)
+        await _write(engine, (User.__tablename__, USER_COLUMNS, rows))
         owners += batch
         bar.advance(task, size)
     return owners
@@ -452,18 +454,23 @@ async def _seed_songs(
     task = bar.add("songs", count)
     writing: asyncio.Task[int] | None = None
 
-    async def write(rows: list[tuple[Any, ...]]) -> int:
-        await _write(engine, Song.__tablename__, SONG_COLUMNS, rows)
+    async def write(batch: tuple[Rows, Rows]) -> int:
+        rows, stats = batch
+        await _write(
+            engine,
+            (Song.__tablename__, SONG_COLUMNS, rows),
+            (SongStats.__tablename__, STATS_COLUMNS, stats),
+        )
         return len(rows)
 
     try:
         for done in range(0, count, batch_size):
             # Make the next batch (in a thread) while the database takes the previous one.
             size = min(batch_size, count - done)
-            rows = await asyncio.to_thread(_song_rows, rng, ids, popularity, size)
+            batch = await asyncio.to_thread(_song_rows, rng, ids, popularity, size)
             if writing is not None:
                 bar.advance(task, await writing)
-            writing = asyncio.create_task(write(rows))
+            writing = asyncio.create_task(write(batch))
         if writing is not None:
             bar.advance(task, await writing)
     finally:

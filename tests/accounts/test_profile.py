@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from tests.audio import tone
 from tests.conftest import PASSWORD, Harness, bearer
 from tests.images import png_bytes
+from tests.songs.support import artist, uploaded
 
 ME = "/api/v1/users/current-user"
 UPDATE = "/api/v1/users/update-account"
@@ -133,17 +135,32 @@ async def test_public_profile_and_content(harness: Harness) -> None:
     assert (await client.get(f"/api/v1/users/get/{other['_id']}")).status_code == 401
 
 
-async def test_watch_history_is_an_empty_page_for_now(harness: Harness) -> None:
-    auth, _ = await _logged_in(harness)
-    client = harness.client()
-    for method in ("GET", "POST"):
-        response = await client.request(
-            method, "/api/v1/users/watchHistory?limit=500", headers=auth
+async def test_a_profile_shows_the_newest_songs_and_public_playlists(harness: Harness) -> None:
+    jane = await artist(harness)
+    viewer = await artist(harness, "viewer")
+    songs = [(await uploaded(jane, tone("mp3", 0.3), title=f"Song {n}"))["_id"] for n in range(3)]
+    lists = []
+    for n in range(12):
+        response = await jane.client.post(
+            "/api/v1/playlist/", json={"playlist_name": f"List {n}"}, headers=jane.auth
         )
-        assert response.status_code == 200
-        page = response.json()["data"]
-        assert page["docs"] == [] and page["limit"] == 100 and page["totalDocs"] == 0
-    assert (await client.get("/api/v1/users/watchHistory?page=0", headers=auth)).status_code == 400
-    assert (
-        await client.get("/api/v1/users/watchHistory?page=abc", headers=auth)
-    ).status_code == 400
+        assert response.status_code == 201
+        lists.append(response.json()["data"]["_id"])
+    profile = await viewer.client.get(f"/api/v1/users/get/{jane.id}", headers=viewer.auth)
+    data = profile.json()["data"]
+    assert [s["_id"] for s in data["songs"]] == songs[::-1]
+    assert data["songs"][0]["owner"]["username"] == "janedoe"
+    # The ten newest; /content pages through the rest.
+    assert [p["_id"] for p in data["playlists"]] == lists[::-1][:10]
+    assert data["playlists"][0]["owner"] == data["songs"][0]["owner"]
+    content = f"/api/v1/users/{jane.id}/content"
+    rest = await viewer.client.get(content, params={"page": 2}, headers=viewer.auth)
+    assert rest.json()["data"]["songs"] == []
+    assert [p["_id"] for p in rest.json()["data"]["playlists"]] == lists[::-1][10:]
+    two = await viewer.client.get(content, params={"limit": 2}, headers=viewer.auth)
+    assert [s["_id"] for s in two.json()["data"]["songs"]] == songs[::-1][:2]
+    assert len(two.json()["data"]["playlists"]) == 2
+    assert "janedoe@example.com" not in profile.text + rest.text + two.text
+    bad = await viewer.client.get(content, params={"page": 0}, headers=viewer.auth)
+    assert bad.status_code == 400
+    await harness.settle()  # the songs' processing, before the next test empties the tables

@@ -19,9 +19,9 @@ async def _song(harness: Harness, owner: str, title: str, genre: str | None = No
     await harness.sql(
         "INSERT INTO songs (id, owner_id, title, description, genre, artist, duration, codec,"
         " sample_rate, channels, bitrate, audio_key, audio_format, audio_size, thumbnail_key,"
-        " status, views, like_count, comment_count, created_at, updated_at) VALUES"
+        " status, created_at, updated_at) VALUES"
         " (:id, :owner, :title, '', :genre, NULL, 1.0, 'mp3', 44100, 2, 128000, :audio, 'mp3',"
-        " 1000, :cover, 'ready', 0, 0, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        " 1000, :cover, 'ready', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
         id=song_id if harness.settings.is_embedded_database is False else song_id.hex,
         owner=uuid.UUID(owner)
         if not harness.settings.is_embedded_database

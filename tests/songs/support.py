@@ -16,6 +16,17 @@ from tests.images import png_bytes
 
 SONGS = "/api/v1/songs"
 UPLOAD = f"{SONGS}/upload"
+# What every paginated answer carries (CONTRACT.md §2).
+PAGE_FIELDS = {
+    "docs",
+    "page",
+    "limit",
+    "totalDocs",
+    "totalPages",
+    "hasNextPage",
+    "hasPrevPage",
+    "nextCursor",
+}
 FILENAMES = {
     "mp3": ("song.mp3", "audio/mpeg"),
     "wav": ("song.wav", "audio/wav"),

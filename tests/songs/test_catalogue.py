@@ -16,6 +16,7 @@ from tests.images import jpeg_with_exif, png_bytes
 from tests.songs.support import (
     COVER_FILES,
     COVER_SIZES,
+    PAGE_FIELDS,
     SONGS,
     Artist,
     artist,
@@ -34,16 +35,6 @@ HOME = f"{SONGS}/home"
 MINE = f"{SONGS}/userSongs"
 UPDATE = f"{SONGS}/updateSong"
 DELETE = f"{SONGS}/delete"
-PAGE_FIELDS = {
-    "docs",
-    "page",
-    "limit",
-    "totalDocs",
-    "totalPages",
-    "hasNextPage",
-    "hasPrevPage",
-    "nextCursor",
-}
 AUDIO = tone("mp3", 0.3)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.accounts import service
 from bandstand.accounts.cookies import (
@@ -42,14 +43,21 @@ from bandstand.accounts.schemas import (
 from bandstand.accounts.tokens import InvalidToken
 from bandstand.accounts.views import private_view, public_view
 from bandstand.db import SessionDep
+from bandstand.engagement.service import pending_for
 from bandstand.errors import BadRequest
 from bandstand.kit.envelope import Envelope, envelope
 from bandstand.kit.http import JSON_BODY, MULTIPART_BODY
-from bandstand.kit.pagination import PagingDep, page_of
+from bandstand.kit.pagination import Paging, PagingDep
+from bandstand.playlists import service as playlists_service
+from bandstand.playlists.views import cards_view as playlist_cards_view
 from bandstand.runtime import Runtime, RuntimeDep
+from bandstand.songs import service as songs_service
+from bandstand.songs.views import card_view as song_card_view
 
 router = APIRouter(prefix="/users", tags=["users"])
 REFRESH_PATH = "/api/v1/users"
+# A profile shows this many of the user's newest songs and playlists; /content pages on.
+PROFILE_SHELF = 10
 
 
 def _set_session_cookies(rt: Runtime, response: JSONResponse, tokens: service.IssuedTokens) -> None:
@@ -246,29 +254,34 @@ async def update_avatar(
     return envelope(private_view(rt, user), "Avatar updated.")
 
 
-@router.get(
-    "/watchHistory", response_model=Envelope[dict[str, Any]], summary="My listening history"
-)
-@router.post(
-    "/watchHistory", response_model=Envelope[dict[str, Any]], summary="My listening history"
-)
-async def watch_history(_: PrincipalDep, paging: PagingDep) -> JSONResponse:
-    # Plays arrive with the engagement issue; until then every history is empty.
-    return envelope(
-        page_of([], page=paging.page, limit=paging.limit, total=0), "Watch history fetched."
+async def _shelves(
+    rt: Runtime, session: AsyncSession, user_id: uuid.UUID, viewer_id: uuid.UUID, paging: Paging
+) -> dict[str, list[dict[str, object]]]:
+    """A page of the user's songs and of their playlists, newest first: the public ones,
+    and their private ones too when they look at their own."""
+    songs = await songs_service.newest_page(
+        session, page=paging.page, limit=paging.limit, cursor=None, owner_id=user_id
     )
+    pending = await pending_for(rt, [card.id for card in songs.songs])
+    playlists = await playlists_service.newest_page(
+        session, viewer_id=viewer_id, owner_id=user_id, page=paging.page, limit=paging.limit
+    )
+    return {
+        "songs": [song_card_view(rt, card, pending.get(card.id)) for card in songs.songs],
+        "playlists": playlist_cards_view(rt, playlists),
+    }
 
 
 @router.get("/get/{userId}", response_model=Envelope[ProfileOut], summary="A user's public profile")
 async def profile(
-    rt: RuntimeDep, session: SessionDep, _: CurrentUser, userId: uuid.UUID
+    rt: RuntimeDep, session: SessionDep, me: CurrentUser, userId: uuid.UUID
 ) -> JSONResponse:
+    """With the user's newest songs and playlists (``/content`` pages through them)."""
     user = await service.public_user(session, userId)
     data = {
         **public_view(rt, user),
         "createdAt": user.created_at.isoformat(),
-        "songs": [],
-        "playlists": [],
+        **await _shelves(rt, session, user.id, me.id, Paging(page=1, limit=PROFILE_SHELF)),
     }
     return envelope(data, "User profile fetched.")
 
@@ -278,6 +291,10 @@ async def profile(
     response_model=Envelope[ContentOut],
     summary="A user's songs and public playlists",
 )
-async def content(session: SessionDep, _: CurrentUser, userId: uuid.UUID) -> JSONResponse:
-    await service.public_user(session, userId)
-    return envelope({"songs": [], "playlists": []}, "User content fetched.")
+async def content(
+    rt: RuntimeDep, session: SessionDep, me: CurrentUser, userId: uuid.UUID, paging: PagingDep
+) -> JSONResponse:
+    """``page`` and ``limit`` page through both lists at once, each newest first; the
+    caller's own private playlists are listed only to the caller."""
+    user = await service.public_user(session, userId)
+    return envelope(await _shelves(rt, session, user.id, me.id, paging), "User content fetched.")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends
+from pydantic import BaseModel
 
 from bandstand.errors import BadRequest
 
@@ -28,6 +29,36 @@ def page_of(
         "hasPrevPage": page > 1,
         "nextCursor": next_cursor,
     }
+
+
+class PageMeta(BaseModel):
+    """Where a page is in its list: every paginated answer has these beside ``docs``."""
+
+    page: int
+    limit: int
+    totalDocs: int
+    totalPages: int
+    hasNextPage: bool
+    hasPrevPage: bool
+    nextCursor: str | None
+
+
+def keyset_page_of(
+    docs: list[Any],
+    *,
+    page: int,
+    limit: int,
+    total: int,
+    next_cursor: str | None,
+    by_cursor: bool,
+) -> dict[str, Any]:
+    """``page_of`` for a list that pages by cursor too: whether there is more is what the
+    query found, not arithmetic on a page number a cursor walk does not have."""
+    shaped = page_of(docs, page=page, limit=limit, total=total, next_cursor=next_cursor)
+    shaped["hasNextPage"] = next_cursor is not None
+    if by_cursor:
+        shaped["hasPrevPage"] = True
+    return shaped
 
 
 @dataclass(frozen=True)

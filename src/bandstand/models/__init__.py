@@ -1,22 +1,40 @@
 """Every ORM model, one file per table. Importing this package registers them all."""
 
 from bandstand.models.base import Base
+from bandstand.models.comment import Comment
+from bandstand.models.comment_like import CommentLike
 from bandstand.models.counter import Counter
+from bandstand.models.counter_batch import CounterBatch
 from bandstand.models.login_session import LoginSession, RefreshToken
 from bandstand.models.pending_signup import PendingSignup
+from bandstand.models.playlist import Playlist
+from bandstand.models.playlist_song import PlaylistSong
 from bandstand.models.song import Song, SongStatus
+from bandstand.models.song_daily import SongDaily
+from bandstand.models.song_like import SongLike
+from bandstand.models.song_stats import SongStats
 from bandstand.models.song_waveform import SongWaveform
 from bandstand.models.user import Role, User
+from bandstand.models.watch_entry import WatchEntry
 
 __all__ = [
     "Base",
+    "Comment",
+    "CommentLike",
     "Counter",
+    "CounterBatch",
     "LoginSession",
     "PendingSignup",
+    "Playlist",
+    "PlaylistSong",
     "RefreshToken",
     "Role",
     "Song",
+    "SongDaily",
+    "SongLike",
+    "SongStats",
     "SongStatus",
     "SongWaveform",
     "User",
+    "WatchEntry",
 ]

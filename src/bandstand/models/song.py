@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, ColumnElement, ForeignKey, Index, String, Text, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from sqlalchemy.types import Double
 
 from bandstand.models.base import Base, IdMixin, TimestampMixin
+from bandstand.models.song_stats import SongStats
 from bandstand.models.user import User
 
 
@@ -46,8 +48,24 @@ class Song(IdMixin, TimestampMixin, Base):
     loudness_lufs: Mapped[float | None] = mapped_column(Double)
     true_peak_dbtp: Mapped[float | None] = mapped_column(Double)
     gain_db: Mapped[float | None] = mapped_column(Double)
-    views: Mapped[int] = mapped_column(BigInteger, default=0)
-    like_count: Mapped[int] = mapped_column(BigInteger, default=0)
-    comment_count: Mapped[int] = mapped_column(BigInteger, default=0)
 
     owner: Mapped[User] = relationship(lazy="raise")
+
+    if TYPE_CHECKING:
+        # Read from song_stats with every song (below); written only by the counter flush.
+        views: Mapped[int]
+        like_count: Mapped[int]
+        comment_count: Mapped[int]
+
+
+def stat(column: Mapped[int]) -> ColumnElement[int]:
+    """One of a song's counters, as a subquery of the song it sits in (0 before any)."""
+    found = select(column).where(SongStats.song_id == Song.id).scalar_subquery()
+    return func.coalesce(found, 0)
+
+
+# Not expired by a flush of the song, which never writes them (so a song changed in a
+# request still has them to show); a new song is given zeros.
+Song.views = column_property(stat(SongStats.views), expire_on_flush=False)
+Song.like_count = column_property(stat(SongStats.like_count), expire_on_flush=False)
+Song.comment_count = column_property(stat(SongStats.comment_count), expire_on_flush=False)

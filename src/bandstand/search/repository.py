@@ -28,6 +28,13 @@ Other ties rank newest first. Neither index would do alone: the GIN index cannot
 a common word meant scoring thousands of rows, and the GiST walk costs tens of milliseconds
 whenever no row is very close (a typo, a phrase, no match at all), as its inner pages then
 prune little.
+
+Playlists (migration 0005) are searched by name more simply, on both engines alike
+(``playlists``): the candidates come from the name's index (the GIN index on PostgreSQL,
+the FTS5 table on SQLite), every candidate at ``THRESHOLD`` or above is scored, and they
+rank by similarity, then newest first, through the best ``WINDOW``. Only public playlists
+are searched, for everyone, their owners included: search is for finding what others
+share, and a user's own playlists are at ``/playlist/get``.
 """
 
 from __future__ import annotations
@@ -56,7 +63,8 @@ from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.sql.elements import ColumnClause
 
 from bandstand.kit.trigrams import trigrams
-from bandstand.models import Song, User
+from bandstand.models import Playlist, Song, User
+from bandstand.playlists.repository import readable_by
 
 # Share of the query's trigrams a field must contain: low enough for two typos in a word.
 THRESHOLD = 0.4
@@ -83,7 +91,7 @@ class Hits:
 
 @dataclass(frozen=True)
 class _Kind:
-    model: type[Song] | type[User]
+    model: type[Song] | type[User] | type[Playlist]
     columns: tuple[InstrumentedAttribute[Any], ...]
     where: tuple[ColumnElement[bool], ...] = ()
     options: tuple[ORMOption, ...] = ()
@@ -99,6 +107,8 @@ class _Kind:
 
 _SONGS = _Kind(Song, (Song.title, Song.genre), options=(joinedload(Song.owner),))
 _USERS = _Kind(User, (User.username, User.fullname), where=(User.banned_at.is_(None),))
+# Readable by anyone: public playlists only, whoever searches.
+_PLAYLISTS = _Kind(Playlist, (Playlist.name,), where=(readable_by(None),))
 
 
 async def songs(session: AsyncSession, query: str, limit: int, offset: int) -> Hits:
@@ -107,6 +117,11 @@ async def songs(session: AsyncSession, query: str, limit: int, offset: int) -> H
 
 async def users(session: AsyncSession, query: str, limit: int, offset: int) -> Hits:
     return await _find(session, _USERS, query, limit, offset)
+
+
+async def playlists(session: AsyncSession, query: str, limit: int, offset: int) -> Hits:
+    """Public playlists by name; ``Hits.items`` are their ids, best first."""
+    return await _find_scored(session, _PLAYLISTS, query, limit, offset)
 
 
 def like_prefix(query: str) -> str:
@@ -457,3 +472,69 @@ async def _find_sqlite(
     else:
         total = 0
     return Hits(items=[row[0] for row in rows], total=min(total, WINDOW), exact=total <= WINDOW)
+
+
+# --- Every match scored, on either engine (playlists) ------------------------------------
+
+
+async def _matching(
+    session: AsyncSession, kind: _Kind, query: str
+) -> tuple[list[ColumnElement[bool]], ColumnElement[float] | None]:
+    """Conditions a match meets, and its score (None for a prefix, ranked newest first)."""
+    if len(query) <= 2:
+        pattern = like_prefix(query)
+        return [or_(*(c.ilike(pattern, escape="\\") for c in kind.columns))], None
+    if session.get_bind().dialect.name == "postgresql":
+        # ``%>`` (which the GIN index serves) reads its threshold from this setting, local
+        # to the request's transaction; the kinds searched before may have changed it.
+        await session.execute(
+            text("SELECT set_config('pg_trgm.word_similarity_threshold', :v, true)").bindparams(
+                v=str(THRESHOLD)
+            )
+        )
+        scores = [func.word_similarity(query, c) for c in kind.columns]
+        return [or_(*(c.op("%>")(query) for c in kind.columns))], _best(scores, "greatest")
+    # SQLite's max() of several arguments is their greatest (of one, an aggregate).
+    score = _best([func.bandstand_word_similarity(query, c) for c in kind.columns], "max")
+    candidates: Select[Any] = (
+        select(literal_column("rowid"))
+        .select_from(text(f"search_{kind.table}"))
+        .where(text(f"search_{kind.table} MATCH :match").bindparams(match=fts_match(query)))
+    )
+    rowid: ColumnClause[Any] = literal_column(f"{kind.table}.rowid")
+    return [rowid.in_(candidates), score >= THRESHOLD], score
+
+
+def _best(scores: Sequence[ColumnElement[float]], greatest: str) -> ColumnElement[float]:
+    return scores[0] if len(scores) == 1 else getattr(func, greatest)(*scores)
+
+
+async def _find_scored(
+    session: AsyncSession, kind: _Kind, query: str, limit: int, offset: int
+) -> Hits:
+    """One page of matching ids, best first, and how many match in all, from one
+    statement that scores every match."""
+    conditions, score = await _matching(session, kind, query)
+    conditions = [*kind.where, *conditions]
+    order: list[ColumnElement[Any]] = [kind.ident.desc()]
+    if score is not None:
+        order.insert(0, score.desc())
+    end = min(offset + limit, WINDOW)
+    stmt = (
+        select(kind.ident, func.count().over())
+        .where(*conditions)
+        .order_by(*order)
+        .limit(max(end - offset, 0))
+        .offset(offset)
+    )
+    rows = (await session.execute(stmt)).all()
+    if rows:
+        total = int(rows[0][1])
+    elif offset:
+        # Past the last page: nothing to rank, but the total is still wanted.
+        counted = select(func.count()).select_from(kind.model).where(*conditions)
+        total = int((await session.execute(counted)).scalar_one())
+    else:
+        total = 0
+    ids = [row[0] for row in rows]
+    return Hits(items=ids, total=min(total, WINDOW), exact=total <= WINDOW)

@@ -12,6 +12,7 @@ from bandstand.accounts.views import public_view
 from bandstand.db import SessionDep
 from bandstand.kit.envelope import Envelope, envelope
 from bandstand.kit.pagination import PagingDep, page_of
+from bandstand.playlists.views import cards_view
 from bandstand.runtime import RuntimeDep
 from bandstand.search import service
 from bandstand.songs.views import song_view
@@ -40,6 +41,8 @@ async def search(
     data = {
         "songs": page([song_view(rt, s) for s in songs.items], songs.total, songs.exact),
         "users": page([public_view(rt, u) for u in users.items], users.total, users.exact),
-        "playlists": page([], playlists.total, playlists.exact),
+        "playlists": page(
+            cards_view(rt, playlists.listing), playlists.listing.total, playlists.exact
+        ),
     }
     return envelope(data, "Search results fetched.")

@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.errors import BadRequest
 from bandstand.kit.text import has_control_characters
+from bandstand.playlists import service as playlists
+from bandstand.playlists.service import Listing
 from bandstand.search import repository as repo
 from bandstand.search.repository import Hits
 
@@ -15,10 +17,18 @@ MAX_QUERY = 100
 
 
 @dataclass(frozen=True)
+class PlaylistHits:
+    """A page of playlists as a list shows them; ``exact`` as in ``Hits``."""
+
+    listing: Listing
+    exact: bool
+
+
+@dataclass(frozen=True)
 class Results:
     songs: Hits
     users: Hits
-    playlists: Hits
+    playlists: PlaylistHits
 
 
 def clean_query(raw: str | None) -> str:
@@ -36,7 +46,8 @@ def clean_query(raw: str | None) -> str:
 
 
 async def search(session: AsyncSession, raw: str | None, page: int, limit: int) -> Results:
-    """Songs by title and genre, people by username and full name, ranked by similarity;
+    """Songs by title and genre, people by username and full name, public playlists by
+    name, ranked by similarity;
     one or two characters match as a prefix, newest first. Each kind is paginated on its
     own, through its best ``repository.WINDOW`` matches; a total is exact only when every
     match was counted (``Hits.exact``), otherwise it is a lower bound."""
@@ -45,6 +56,11 @@ async def search(session: AsyncSession, raw: str | None, page: int, limit: int) 
     return Results(
         songs=await repo.songs(session, query, limit, offset),
         users=await repo.users(session, query, limit, offset),
-        # Playlists arrive with the engagement issue; none is public until then.
-        playlists=Hits(items=[], total=0),
+        playlists=await _playlists(session, query, limit, offset),
     )
+
+
+async def _playlists(session: AsyncSession, query: str, limit: int, offset: int) -> PlaylistHits:
+    found = await repo.playlists(session, query, limit, offset)
+    listing = await playlists.listed(session, found.items, found.total)
+    return PlaylistHits(listing=listing, exact=found.exact)

@@ -12,17 +12,9 @@ from sqlalchemy.orm import joinedload
 
 from bandstand.kit.time import utcnow
 from bandstand.models import Counter, Song, SongStatus, SongWaveform, User
+from bandstand.songs.cards import CARD_COLUMNS
 
 CATALOGUE = "songs"
-
-# A song as lists show it: its own columns and its owner's public summary, flat, read by
-# Core without building ORM objects (the catalogue is the busiest read).
-CARD_COLUMNS = (
-    *Song.__table__.c,
-    User.username.label("owner_username"),
-    User.fullname.label("owner_fullname"),
-    User.avatar_key.label("owner_avatar_key"),
-)
 
 
 def _cards(*extra: ColumnElement[int]) -> Select[tuple[object, ...]]:

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from bandstand.accounts.deps import CurrentUser, PrincipalDep
 from bandstand.db import ReadSessionDep, SessionDep
+from bandstand.engagement.service import pending_for
 from bandstand.kit.envelope import Envelope, envelope
 from bandstand.kit.http import JSON_BODY, MULTIPART_BODY
 from bandstand.kit.pagination import PagingDep
@@ -63,9 +64,9 @@ async def home(
         page = await service.newest_page(
             session, page=paging.page, limit=paging.limit, cursor=cursor
         )
-        return bytes(
-            envelope(page_view(rt, page, paging.page, paging.limit), "Songs fetched.").body
-        )
+        pending = await pending_for(rt, [card.id for card in page.songs])
+        shaped = page_view(rt, page, paging.page, paging.limit, pending)
+        return bytes(envelope(shaped, "Songs fetched.").body)
 
     body = await rt.catalogue.fetch((paging.page, paging.limit, cursor), render)
     return Response(body, media_type="application/json")
@@ -86,7 +87,8 @@ async def user_songs(
         cursor=cursor,
         owner_id=principal.user_id,
     )
-    return envelope(page_view(rt, page, paging.page, paging.limit), "Your songs fetched.")
+    pending = await pending_for(rt, [card.id for card in page.songs])
+    return envelope(page_view(rt, page, paging.page, paging.limit, pending), "Your songs fetched.")
 
 
 @router.patch(
@@ -148,4 +150,5 @@ async def waveform(session: SessionDep, _: PrincipalDep, song: ExistingSong) -> 
 
 @router.get("/{songId}", response_model=Envelope[SongRead], summary="One song, for its page")
 async def get_song(rt: RuntimeDep, _: PrincipalDep, song: ExistingSong) -> JSONResponse:
-    return envelope(song_view(rt, song), "Song fetched.")
+    pending = await pending_for(rt, [song.id])
+    return envelope(song_view(rt, song, pending.get(song.id)), "Song fetched.")

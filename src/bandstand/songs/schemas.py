@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from bandstand.accounts.schemas import UserPublic
+from bandstand.kit.pagination import PageMeta
 
 # Control characters have no place in text people read, and PostgreSQL cannot store NUL
 # at all; a description may still break lines.
@@ -114,12 +115,5 @@ class Waveform(BaseModel):
     peaks: list[float] = Field(description="About 1 000 peaks in time order, 0..1")
 
 
-class SongPage(BaseModel):
+class SongPage(PageMeta):
     docs: list[SongRead]
-    page: int
-    limit: int
-    totalDocs: int
-    totalPages: int
-    hasNextPage: bool
-    hasPrevPage: bool
-    nextCursor: str | None

@@ -254,6 +254,7 @@ async def remove(rt: Runtime, session: AsyncSession, song: Song) -> None:
     folders = [folder_of(keys[0]), cover_folder(keys[1])]
     rt.queue.enqueue_after_commit(session, "songs.delete_files", folders)
     after_commit(session, rt.catalogue.clear)
+    after_commit(session, lambda: rt.comment_answers.forget(song.id))
     log.info("song_deleted", song_id=str(song.id))
 
 

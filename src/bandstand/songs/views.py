@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Row
 
 from bandstand.accounts.views import avatar_url, public_view
-from bandstand.kit.pagination import page_of
+from bandstand.kit.pagination import keyset_page_of
 from bandstand.media.audio import FORMATS
 from bandstand.media.images import COVER_SIZES
 from bandstand.media.links import CONTENT_TYPES, media_url
@@ -53,11 +54,19 @@ def stream_path(song_id: uuid.UUID) -> str:
     return f"/api/v1/songs/{song_id}/stream"
 
 
-def _timestamp(moment: datetime) -> str:
+def timestamp(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _view(rt: Runtime, song: _SongFields, owner: dict[str, Any]) -> dict[str, Any]:
+def _view(
+    rt: Runtime,
+    song: _SongFields,
+    owner: dict[str, Any],
+    pending: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """``pending``: counter deltas not yet in the row (engagement/counters.py), added so
+    a listener sees their own like or play at once."""
+    extra = pending or {}
     path = stream_path(song.id)
     signed = rt.url_signer.query(path, rt.settings.stream_url_ttl_s)
     base = rt.settings.public_url.rstrip("/")
@@ -82,13 +91,13 @@ def _view(rt: Runtime, song: _SongFields, owner: dict[str, Any]) -> dict[str, An
         "truePeak": song.true_peak_dbtp,
         "gain": song.gain_db,
         "owner": owner,
-        "views": song.views,
-        "likeCount": song.like_count,
-        "commentCount": song.comment_count,
+        "views": song.views + extra.get("views", 0),
+        "likeCount": song.like_count + extra.get("likes", 0),
+        "commentCount": song.comment_count + extra.get("comments", 0),
         "status": song.status,
         "failureReason": song.failure_reason,
-        "createdAt": _timestamp(song.created_at),
-        "updatedAt": _timestamp(song.updated_at),
+        "createdAt": timestamp(song.created_at),
+        "updatedAt": timestamp(song.updated_at),
     }
 
 
@@ -122,11 +131,13 @@ def _renditions(rt: Runtime, song: _SongFields) -> list[dict[str, Any]]:
     return found
 
 
-def song_view(rt: Runtime, song: Song) -> dict[str, Any]:
-    return _view(rt, song, public_view(rt, song.owner))
+def song_view(rt: Runtime, song: Song, pending: Mapping[str, int] | None = None) -> dict[str, Any]:
+    return _view(rt, song, public_view(rt, song.owner), pending)
 
 
-def card_view(rt: Runtime, card: Row[Any]) -> dict[str, Any]:
+def card_view(
+    rt: Runtime, card: Row[Any], pending: Mapping[str, int] | None = None
+) -> dict[str, Any]:
     """A song from a list query (``repository.CARD_COLUMNS``), its owner's summary flat."""
     owner = {
         "_id": str(card.owner_id),
@@ -134,14 +145,23 @@ def card_view(rt: Runtime, card: Row[Any]) -> dict[str, Any]:
         "fullname": card.owner_fullname,
         "avatar": avatar_url(rt, card.owner_avatar_key),
     }
-    return _view(rt, card, owner)
+    return _view(rt, card, owner, pending)
 
 
-def page_view(rt: Runtime, page: Page, number: int, limit: int) -> dict[str, Any]:
-    docs = [card_view(rt, card) for card in page.songs]
-    shaped = page_of(docs, page=number, limit=limit, total=page.total, next_cursor=page.next_cursor)
-    # What the rows show, not arithmetic on a page number a cursor walk does not have.
-    shaped["hasNextPage"] = page.next_cursor is not None
-    if page.by_cursor:
-        shaped["hasPrevPage"] = True
-    return shaped
+def page_view(
+    rt: Runtime,
+    page: Page,
+    number: int,
+    limit: int,
+    pending: Mapping[uuid.UUID, Mapping[str, int]] | None = None,
+) -> dict[str, Any]:
+    pending = pending or {}
+    docs = [card_view(rt, card, pending.get(card.id)) for card in page.songs]
+    return keyset_page_of(
+        docs,
+        page=number,
+        limit=limit,
+        total=page.total,
+        next_cursor=page.next_cursor,
+        by_cursor=page.by_cursor,
+    )

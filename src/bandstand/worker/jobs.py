@@ -12,7 +12,12 @@ Job = Callable[..., Awaitable[Any]]
 
 JOBS: dict[str, Job] = {}
 # Imported when a broker is built, so that every job is registered on it.
-JOB_MODULES = ("bandstand.mail.tasks", "bandstand.songs.tasks", "bandstand.accounts.tasks")
+JOB_MODULES = (
+    "bandstand.mail.tasks",
+    "bandstand.songs.tasks",
+    "bandstand.accounts.tasks",
+    "bandstand.engagement.tasks",
+)
 
 
 def job(name: str) -> Callable[[Job], Job]:

@@ -30,6 +30,8 @@ def schedule(settings: Settings) -> list[Periodic]:
     return [
         Periodic("accounts.purge_expired_signups", settings.cleanup_every_s),
         Periodic("songs.requeue_stalled", settings.cleanup_every_s),
+        Periodic("engagement.flush_counters", settings.counter_flush_s),
+        Periodic("engagement.prune_history", settings.cleanup_every_s),
     ]
 
 

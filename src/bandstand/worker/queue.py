@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession
 from taskiq import AckableMessage, AsyncBroker, InMemoryBroker
@@ -187,8 +188,11 @@ class Queue:
             return not self.broker._running_tasks
         assert isinstance(self.broker, RedisStreamBroker)
         async with Redis(connection_pool=self.broker.connection_pool) as redis:
-            stream = await redis.xinfo_stream(self.broker.queue_name)
-            groups = await redis.xinfo_groups(self.broker.queue_name)
+            try:
+                stream = await redis.xinfo_stream(self.broker.queue_name)
+                groups = await redis.xinfo_groups(self.broker.queue_name)
+            except ResponseError:
+                return True  # no stream (Redis was emptied): nothing is queued
         group = next(
             (g for g in groups if g["name"].decode() == self.broker.consumer_group_name), None
         )

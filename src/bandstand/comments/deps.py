@@ -1,0 +1,65 @@
+"""The comments a route may act on, who may act on them, and the answers kept per song.
+
+A comment the caller may not see (held, and neither theirs nor on their song) is 404 to
+every route, before any 403: refusing it would say that it exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends
+
+from bandstand.accounts.deps import PrincipalDep
+from bandstand.comments import service
+from bandstand.comments.recent import Recent
+from bandstand.comments.service import CommentRef
+from bandstand.db import ReadSessionDep, SessionDep
+from bandstand.errors import Forbidden
+from bandstand.runtime import RuntimeDep
+
+
+async def _likeable(
+    session: ReadSessionDep, principal: PrincipalDep, commentId: uuid.UUID
+) -> CommentRef:
+    # Likes are single statements in the autocommit session, like this look-up.
+    return await service.visible_comment(session, commentId, principal.user_id)
+
+
+async def _visible(
+    session: SessionDep, principal: PrincipalDep, commentId: uuid.UUID
+) -> CommentRef:
+    return await service.visible_comment(session, commentId, principal.user_id)
+
+
+async def _parent(session: SessionDep, principal: PrincipalDep, parentId: uuid.UUID) -> CommentRef:
+    return await service.visible_comment(session, parentId, principal.user_id)
+
+
+async def _authored(
+    comment: Annotated[CommentRef, Depends(_visible)], principal: PrincipalDep
+) -> CommentRef:
+    if comment.author_id != principal.user_id:
+        raise Forbidden("Only the comment's author can do this.")
+    return comment
+
+
+async def _on_my_song(
+    comment: Annotated[CommentRef, Depends(_visible)], principal: PrincipalDep
+) -> CommentRef:
+    # Decided by the comment's own song, never by anything else the request carries.
+    if comment.song_owner_id != principal.user_id:
+        raise Forbidden("Only the owner of the comment's song can do this.")
+    return comment
+
+
+async def _recent(rt: RuntimeDep) -> Recent:
+    return rt.comment_answers
+
+
+LikeableComment = Annotated[CommentRef, Depends(_likeable)]
+ReplyParent = Annotated[CommentRef, Depends(_parent)]
+AuthoredComment = Annotated[CommentRef, Depends(_authored)]
+CommentOnMySong = Annotated[CommentRef, Depends(_on_my_song)]
+RecentDep = Annotated[Recent, Depends(_recent)]

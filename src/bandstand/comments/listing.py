@@ -1,0 +1,174 @@
+"""How a song's comments are listed: pages of top-level comments, newest first, each with
+its thread of replies nested, as the reader may see them (see ``service`` for who may
+see what)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.comments import repository as repo
+from bandstand.comments.recent import Recent, Tally
+from bandstand.comments.repository import Viewer
+from bandstand.comments.service import song_ref
+from bandstand.engagement.counters import COMMENT, Totals
+from bandstand.runtime import Runtime
+from bandstand.songs.service import decode_cursor, encode_cursor
+
+# A listing nests at most this many replies per thread (the oldest); ``replyCount`` still
+# counts them all.
+MAX_REPLIES = 100
+# Reads a listing as a listener who wrote nothing and owns nothing: no user has this id.
+EVERYONE = Viewer(user_id=uuid.UUID(int=0), owns_song=False)
+
+
+@dataclass
+class Node:
+    """A comment card (``repository.CARD_COLUMNS``) and the replies nested under it."""
+
+    card: Row[Any]
+    replies: list[Node] = field(default_factory=list)
+
+
+@dataclass(frozen=True, eq=False)
+class Listing:
+    """What a page of comments shows, as one reader sees it (or every listener: then it
+    is kept a moment and shared, compared by identity)."""
+
+    threads: list[Node]
+    next_cursor: str | None
+    # Every comment on it, replies included.
+    ids: list[uuid.UUID]
+    # Pending counter deltas by comment id (``Counters.pending``).
+    pending: dict[uuid.UUID, Totals]
+
+
+@dataclass(frozen=True)
+class Page:
+    listing: Listing
+    total: int
+    by_cursor: bool
+    # The caller's likes among the comments, when the listing was made for every
+    # listener (whose cards then say nothing of the caller); None: the cards say it.
+    liked: frozenset[uuid.UUID] | None = None
+
+
+def _threads(top: Sequence[Row[Any]], replies: Sequence[Row[Any]]) -> list[Node]:
+    """Nest replies under their parents, oldest first. A reply whose parent the reader
+    may not see (held) is dropped with everything below it."""
+    threads = [Node(card) for card in top]
+    nodes = {node.card.id: node for node in threads}
+    ordered = sorted(replies, key=lambda card: card.id)
+    nodes.update((card.id, Node(card)) for card in ordered)
+    for card in ordered:
+        parent = nodes.get(card.parent_id)
+        if parent is not None:
+            parent.replies.append(nodes[card.id])
+    return threads
+
+
+def _ids(nodes: Sequence[Node]) -> list[uuid.UUID]:
+    found: list[uuid.UUID] = []
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        found.append(node.card.id)
+        stack.extend(node.replies)
+    return found
+
+
+async def _tally(session: AsyncSession, song_id: uuid.UUID) -> Tally:
+    song = await song_ref(session, song_id)
+    public, held_top, holders = 0, dict[uuid.UUID, int](), set[uuid.UUID]()
+    for row in await repo.tally(session, song_id):
+        if row.held_by is None:
+            public += int(row.n) if row.top else 0
+        else:
+            holders.add(row.held_by)
+            if row.top:
+                held_top[row.held_by] = int(row.n)
+    return Tally(
+        owner_id=song.owner_id, public=public, held_top=held_top, holders=frozenset(holders)
+    )
+
+
+async def _listing(
+    rt: Runtime,
+    session: AsyncSession,
+    song_id: uuid.UUID,
+    viewer: Viewer,
+    *,
+    limit: int,
+    before: uuid.UUID | None,
+    offset: int,
+) -> Listing:
+    # One more than asked for says whether there is a next page.
+    rows = await repo.top_level(
+        session, song_id, viewer, limit=limit + 1, before=before, offset=offset
+    )
+    top = rows[:limit]
+    # A thread whose top has no reply the reader sees has nothing nested to show.
+    roots = [card.id for card in top if card.reply_count]
+    threads = _threads(top, await repo.replies(session, roots, viewer, cap=MAX_REPLIES))
+    ids = _ids(threads)
+    return Listing(
+        threads=threads,
+        next_cursor=encode_cursor(top[-1].id) if len(rows) > limit else None,
+        ids=ids,
+        pending=await rt.counters.pending(COMMENT, ids) if ids else {},
+    )
+
+
+async def page(
+    rt: Runtime,
+    session: AsyncSession,
+    recent: Recent,
+    song_id: uuid.UUID,
+    viewer_id: uuid.UUID,
+    *,
+    number: int,
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """A page of a song's top-level comments, newest first, each with its replies nested
+    (oldest first, at most ``MAX_REPLIES`` per thread), by page number or, when given, by
+    ``cursor`` (then the page number is ignored and the cost does not grow with depth).
+    404 if the song does not exist.
+
+    A listing costs a fixed number of round trips whatever it holds: the top-level cards
+    (authors, likes and reply counts joined in), the replies of the threads that have
+    any, and the pending like counts in one call to the counter store. Most readers see
+    the same listing, so it is made once for all of them and kept a moment, and only the
+    reader's own likes on it are looked up; the song's owner and anyone with a held
+    comment on the song get one of their own. ``totalDocs`` comes from the song's tally,
+    kept likewise (``recent.py``).
+    """
+    before = decode_cursor(cursor) if cursor else None
+    offset = 0 if before else (number - 1) * limit
+    tally = await recent.tally(song_id, lambda: _tally(session, song_id))
+    total = tally.seen_by(viewer_id)
+    by_cursor = before is not None
+    if offset and offset >= total:
+        # Past the end: nothing to fetch, and no deep OFFSET to walk.
+        nothing = Listing(threads=[], next_cursor=None, ids=[], pending={})
+        return Page(listing=nothing, total=total, by_cursor=False)
+    if tally.sees_what_everyone_sees(viewer_id):
+        listing = await recent.page(
+            song_id,
+            (before, offset, limit),
+            lambda: _listing(
+                rt, session, song_id, EVERYONE, limit=limit, before=before, offset=offset
+            ),
+        )
+        liked = await repo.liked_among(session, viewer_id, listing.ids)
+        return Page(listing=listing, total=total, by_cursor=by_cursor, liked=liked)
+    viewer = Viewer(user_id=viewer_id, owns_song=tally.owner_id == viewer_id)
+    listing = await _listing(
+        rt, session, song_id, viewer, limit=limit, before=before, offset=offset
+    )
+    return Page(listing=listing, total=total, by_cursor=by_cursor)

@@ -1,0 +1,422 @@
+"""Every comments query.
+
+The statements of the busy routes (listing, liking) are built once, on first use, with
+bound parameters: building one with aliases and correlated subqueries costs SQLAlchemy
+milliseconds, more than PostgreSQL takes to answer it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    delete,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bandstand.comments.sentiment import NEGATIVE, POSITIVE
+from bandstand.models import Comment, CommentLike, Song, User
+
+# A comment as answers show it: its own columns and its author's public summary, flat,
+# read by Core without building ORM objects (a page holds up to thousands).
+CARD_COLUMNS = (
+    *Comment.__table__.c,
+    User.username.label("author_username"),
+    User.fullname.label("author_fullname"),
+    User.avatar_key.label("author_avatar_key"),
+)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads: a song's owner sees every comment on it, anyone else the ones not held
+    and their own."""
+
+    user_id: uuid.UUID
+    owns_song: bool
+
+    def params(self) -> dict[str, Any]:
+        return {"viewer": self.user_id, "owns_song": self.owns_song}
+
+
+def _visible(comment: Any) -> ColumnElement[bool]:
+    """Visible to the ``viewer`` parameter (``owns_song``: the viewer owns the song)."""
+    return or_(
+        bindparam("owns_song", type_=Boolean),
+        comment.is_held == false(),
+        comment.user_id == bindparam("viewer", type_=Uuid),
+    )
+
+
+def _cards() -> Select[Any]:
+    """Cards with whether the viewer liked each and how many direct replies they see:
+    both looked up per row (primary key, ``parent_id`` index) inside the one query."""
+    reply = aliased(Comment)
+    replies = (
+        select(func.count())
+        .select_from(reply)
+        .where(reply.parent_id == Comment.id, _visible(reply))
+        .scalar_subquery()
+    )
+    return (
+        select(
+            *CARD_COLUMNS,
+            CommentLike.user_id.is_not(None).label("liked"),
+            replies.label("reply_count"),
+        )
+        .join(User, User.id == Comment.user_id)
+        .outerjoin(
+            CommentLike,
+            and_(
+                CommentLike.comment_id == Comment.id,
+                CommentLike.user_id == bindparam("viewer", type_=Uuid),
+            ),
+        )
+    )
+
+
+@cache
+def _top_level(by: str) -> Select[Any]:
+    """A song's top-level cards, newest first; ``by``: "top", "cursor" or "offset"."""
+    song = bindparam("song", type_=Uuid)
+    stmt = (
+        _cards()
+        .where(Comment.song_id == song, Comment.root_id.is_(None), _visible(Comment))
+        # root_id is NULL on every row, so ordering by it changes nothing, except that
+        # only (song_id, root_id, id) can then give the order: without it PostgreSQL may
+        # walk the primary key backwards through other songs' comments on a big song.
+        .order_by(Comment.root_id.desc(), Comment.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
+    if by == "cursor":
+        return stmt.where(Comment.id < bindparam("before", type_=Uuid))
+    if by == "offset":
+        # Skip on a narrow index walk, then read one page of cards from there: an OFFSET
+        # on the cards themselves would join and count replies for every skipped row.
+        other = aliased(Comment)
+        nth = (
+            select(other.id)
+            .where(other.song_id == song, other.root_id.is_(None), _visible(other))
+            .order_by(other.root_id.desc(), other.id.desc())
+            .offset(bindparam("offset", type_=Integer))
+            .limit(1)
+            .scalar_subquery()
+        )
+        return stmt.where(Comment.id <= nth)
+    return stmt
+
+
+@cache
+def _replies(dialect: str) -> Select[Any]:
+    """Cards of the oldest ``cap`` replies the viewer sees in each thread of ``roots``."""
+    thread = aliased(Comment)
+    if dialect == "postgresql":
+        # One bounded index range per thread (root_id, id), however long the thread.
+        roots = (
+            func.unnest(bindparam("roots", type_=postgresql.ARRAY(Uuid())))
+            .table_valued("id")
+            .render_derived(name="roots")
+        )
+        capped = (
+            select(thread.id)
+            .where(thread.root_id == roots.c.id, _visible(thread))
+            .order_by(thread.id)
+            .limit(bindparam("cap", type_=Integer))
+            .lateral("capped")
+        )
+        ids = select(capped.c.id).select_from(roots).join(capped, true())
+    else:
+        # SQLite has no LATERAL: number each thread's replies instead.
+        ranked = (
+            select(
+                thread.id,
+                func.row_number().over(partition_by=thread.root_id, order_by=thread.id).label("n"),
+            )
+            .where(thread.root_id.in_(bindparam("roots", expanding=True)), _visible(thread))
+            .subquery()
+        )
+        ids = select(ranked.c.id).where(ranked.c.n <= bindparam("cap", type_=Integer))
+    return _cards().where(Comment.id.in_(ids))
+
+
+@cache
+def _card() -> Select[Any]:
+    return _cards().where(Comment.id == bindparam("comment", type_=Uuid))
+
+
+@cache
+def _access() -> Select[Any]:
+    """The comment with its song's owner, how deep it nests, and how many comments of its
+    chain (itself and its ancestors, walked up at most ``max_depth`` steps) are held and
+    not the viewer's own."""
+    chain = (
+        select(
+            Comment.id,
+            Comment.parent_id,
+            Comment.is_held,
+            Comment.user_id,
+            literal(0, Integer).label("depth"),
+        )
+        .where(Comment.id == bindparam("comment", type_=Uuid))
+        .cte("chain", recursive=True)
+    )
+    up = aliased(Comment)
+    chain = chain.union_all(
+        select(up.id, up.parent_id, up.is_held, up.user_id, chain.c.depth + 1).where(
+            up.id == chain.c.parent_id, chain.c.depth < bindparam("max_depth", type_=Integer)
+        )
+    )
+    hidden = (
+        select(func.count())
+        .select_from(chain)
+        .where(chain.c.is_held == true(), chain.c.user_id != bindparam("viewer", type_=Uuid))
+        .scalar_subquery()
+    )
+    depth = select(func.max(chain.c.depth)).scalar_subquery()
+    return (
+        select(
+            Comment.id,
+            Comment.song_id,
+            Comment.user_id,
+            Comment.parent_id,
+            Comment.root_id,
+            Comment.is_held,
+            Comment.like_count,
+            Song.owner_id.label("song_owner_id"),
+            hidden.label("hidden"),
+            depth.label("depth"),
+        )
+        .join(Song, Song.id == Comment.song_id)
+        .where(Comment.id == bindparam("comment", type_=Uuid))
+    )
+
+
+@cache
+def _like(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING, in the dialect's own words."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(CommentLike)
+        .values(
+            comment_id=bindparam("comment", type_=Uuid),
+            user_id=bindparam("user", type_=Uuid),
+            created_at=bindparam("now"),
+        )
+        .on_conflict_do_nothing()
+        .returning(CommentLike.comment_id)
+    )
+
+
+@cache
+def _unlike() -> Any:
+    return (
+        delete(CommentLike)
+        .where(
+            CommentLike.comment_id == bindparam("comment", type_=Uuid),
+            CommentLike.user_id == bindparam("user", type_=Uuid),
+        )
+        .returning(CommentLike.comment_id)
+    )
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def song_ref(
+    session: AsyncSession, song_id: uuid.UUID
+) -> tuple[uuid.UUID, uuid.UUID, float] | None:
+    """The song's id, owner and duration."""
+    stmt = select(Song.id, Song.owner_id, Song.duration).where(Song.id == song_id)
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        return None
+    found_id, owner_id, duration = row
+    return found_id, owner_id, duration
+
+
+async def access(
+    session: AsyncSession, comment_id: uuid.UUID, viewer_id: uuid.UUID, max_depth: int
+) -> Row[Any] | None:
+    params = {"comment": comment_id, "viewer": viewer_id, "max_depth": max_depth}
+    row: Row[Any] | None = (await session.execute(_access(), params)).one_or_none()
+    return row
+
+
+async def top_level(
+    session: AsyncSession,
+    song_id: uuid.UUID,
+    viewer: Viewer,
+    *,
+    limit: int,
+    before: uuid.UUID | None = None,
+    offset: int = 0,
+) -> Sequence[Row[Any]]:
+    """Top-level cards of a song that ``viewer`` may see, newest first. Ids are
+    time-ordered, so ``before`` is a keyset cursor whose cost does not grow with depth;
+    ``offset`` serves page numbers."""
+    params: dict[str, Any] = {"song": song_id, "limit": limit, **viewer.params()}
+    if before is not None:
+        stmt, params["before"] = _top_level("cursor"), before
+    elif offset:
+        stmt, params["offset"] = _top_level("offset"), offset
+    else:
+        stmt = _top_level("top")
+    rows: Sequence[Row[Any]] = (await session.execute(stmt, params)).all()
+    return rows
+
+
+async def replies(
+    session: AsyncSession, roots: Sequence[uuid.UUID], viewer: Viewer, *, cap: int
+) -> Sequence[Row[Any]]:
+    """Cards of the oldest ``cap`` replies ``viewer`` may see in each of these threads,
+    in no particular order."""
+    if not roots:
+        return []
+    params = {"roots": list(roots), "cap": cap, **viewer.params()}
+    rows: Sequence[Row[Any]] = (await session.execute(_replies(_dialect(session)), params)).all()
+    return rows
+
+
+async def card(session: AsyncSession, comment_id: uuid.UUID, viewer: Viewer) -> Row[Any] | None:
+    params = {"comment": comment_id, **viewer.params()}
+    row: Row[Any] | None = (await session.execute(_card(), params)).one_or_none()
+    return row
+
+
+async def tally(session: AsyncSession, song_id: uuid.UUID) -> Sequence[Row[Any]]:
+    """A song's comments counted by who may see them and whether they are top-level:
+    rows of (``held_by``: None for those everyone sees, else the author of held ones,
+    ``top``, ``n``)."""
+    held_by = case((Comment.is_held == true(), Comment.user_id), else_=None)
+    top = Comment.root_id.is_(None)
+    stmt = (
+        select(held_by.label("held_by"), top.label("top"), func.count().label("n"))
+        .where(Comment.song_id == song_id)
+        .group_by(held_by, top)
+    )
+    rows: Sequence[Row[Any]] = (await session.execute(stmt)).all()
+    return rows
+
+
+@cache
+def _liked_among(dialect: str) -> Select[Any]:
+    stmt = select(CommentLike.comment_id).where(
+        CommentLike.user_id == bindparam("viewer", type_=Uuid)
+    )
+    if dialect == "postgresql":
+        # One statement (one prepared plan) whatever the number of ids.
+        ids = bindparam("ids", type_=postgresql.ARRAY(Uuid()))
+        return stmt.where(CommentLike.comment_id == func.any(ids))
+    return stmt.where(CommentLike.comment_id.in_(bindparam("ids", expanding=True)))
+
+
+async def liked_among(
+    session: AsyncSession, viewer_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> frozenset[uuid.UUID]:
+    """Which of these comments ``viewer_id`` likes (primary-key look-ups)."""
+    if not ids:
+        return frozenset()
+    params = {"viewer": viewer_id, "ids": list(ids)}
+    rows = await session.execute(_liked_among(_dialect(session)), params)
+    return frozenset(rows.scalars())
+
+
+async def like(
+    session: AsyncSession, comment_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> bool:
+    """Record the like; True only if this call added it (of simultaneous likes by one
+    user, exactly one adds it)."""
+    params = {"comment": comment_id, "user": user_id, "now": now}
+    return (await session.execute(_like(_dialect(session)), params)).first() is not None
+
+
+async def unlike(session: AsyncSession, comment_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    """Remove the like; True only if this call removed it."""
+    params = {"comment": comment_id, "user": user_id}
+    return (await session.execute(_unlike(), params)).first() is not None
+
+
+async def lock_song(session: AsyncSession, song_id: uuid.UUID) -> None:
+    """Keep every other writer off the song's comments until the transaction ends, so a
+    tree counted is the tree deleted. On PostgreSQL the song row FOR UPDATE: adding a
+    comment checks its song's key (FOR KEY SHARE), which that excludes. On SQLite, whose
+    reads take no lock, a write that changes nothing: it makes this transaction the one
+    writer now rather than at its first real change."""
+    if _dialect(session) == "postgresql":
+        await session.execute(select(Song.id).where(Song.id == song_id).with_for_update())
+        return
+    # updated_at set to itself: named, its onupdate default does not stamp the song.
+    touch = update(Song).where(Song.id == song_id).values(updated_at=Song.updated_at)
+    await session.execute(touch.execution_options(synchronize_session=False))
+
+
+async def tree_held(session: AsyncSession, comment_id: uuid.UUID) -> list[bool]:
+    """Whether each comment of the tree below (and including) ``comment_id`` is held."""
+    tree = (
+        select(Comment.id, Comment.is_held)
+        .where(Comment.id == comment_id)
+        .cte("tree", recursive=True)
+    )
+    down = aliased(Comment)
+    tree = tree.union_all(select(down.id, down.is_held).where(down.parent_id == tree.c.id))
+    return [bool(held) for held in (await session.execute(select(tree.c.is_held))).scalars()]
+
+
+async def delete_comment(session: AsyncSession, comment_id: uuid.UUID) -> bool:
+    """Delete the comment; its replies and every like of them go by cascade (``parent_id``,
+    ``root_id`` and ``comment_likes`` all cascade). False if it was already gone."""
+    stmt = (
+        delete(Comment)
+        .where(Comment.id == comment_id)
+        .returning(Comment.id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def release(session: AsyncSession, comment_id: uuid.UUID, now: datetime) -> bool:
+    """Un-hold a held comment; True only if this call changed it."""
+    stmt = (
+        update(Comment)
+        .where(Comment.id == comment_id, Comment.is_held == true())
+        .values(is_held=False, updated_at=now)
+        .returning(Comment.id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def sentiment_counts(session: AsyncSession, song_id: uuid.UUID) -> tuple[int, int, int]:
+    """A song's comments and replies: all of them, the positive ones, the negative ones."""
+    score = Comment.sentiment_score
+    stmt = select(
+        func.count().label("total"),
+        func.count().filter(score >= POSITIVE).label("positive"),
+        func.count().filter(score <= NEGATIVE).label("negative"),
+    ).where(Comment.song_id == song_id)
+    total, positive, negative = (await session.execute(stmt)).one()
+    return int(total), int(positive), int(negative)

@@ -1,0 +1,197 @@
+"""HTTP for ``/api/v1/comments``: parse, call one service function, answer in the envelope."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from starlette.responses import Response
+
+from bandstand.accounts.deps import Principal, PrincipalDep
+from bandstand.comments import listing, service
+from bandstand.comments.deps import (
+    AuthoredComment,
+    CommentOnMySong,
+    LikeableComment,
+    RecentDep,
+    ReplyParent,
+)
+from bandstand.comments.schemas import (
+    CommentCreate,
+    CommentLikes,
+    CommentPage,
+    CommentRead,
+    SentimentReport,
+)
+from bandstand.comments.views import likes_view, new_view, page_body, shown_view
+from bandstand.db import ReadSessionDep, SessionDep
+from bandstand.kit.envelope import Envelope, envelope
+from bandstand.kit.http import JSON_BODY
+from bandstand.kit.pagination import PagingDep
+from bandstand.models import Comment
+from bandstand.runtime import Runtime, RuntimeDep
+from bandstand.songs.deps import ExistingSong, OwnedSong
+
+router = APIRouter(prefix="/comments", tags=["comments"])
+
+
+def _added(rt: Runtime, comment: Comment, principal: Principal, what: str) -> JSONResponse:
+    message = (
+        f"{what} added; it waits for the song owner's approval."
+        if comment.is_held
+        else f"{what} added successfully."
+    )
+    return envelope(new_view(rt, comment, principal.account), message, 201)
+
+
+# Fixed first segments before the ``/{id}/...`` routes, so "analytics" and "nuke" are
+# never read as ids.
+@router.get(
+    "/analytics/{songId}",
+    response_model=Envelope[SentimentReport],
+    summary="How a song's comments read (its owner only)",
+)
+async def analytics(session: SessionDep, song: OwnedSong) -> JSONResponse:
+    breakdown = await service.sentiment_breakdown(session, song.id)
+    return envelope({"Payload": breakdown}, "Comment analytics fetched.")
+
+
+@router.delete(
+    "/nuke/{commentId}",
+    response_model=Envelope[dict[str, int]],
+    dependencies=[JSON_BODY],
+    summary="Delete a comment on my song with its replies (the song's owner)",
+)
+async def nuke(
+    rt: RuntimeDep, session: SessionDep, recent: RecentDep, comment: CommentOnMySong
+) -> JSONResponse:
+    deleted = await service.remove(rt, session, recent, comment)
+    return envelope({"deleted": deleted}, "Comment deleted successfully.")
+
+
+@router.get(
+    "/{songId}/comments",
+    response_model=Envelope[CommentPage],
+    summary="A song's comments, newest first, with their replies nested",
+)
+async def list_comments(
+    rt: RuntimeDep,
+    # The autocommit session: the busiest comments route, and it only reads.
+    session: ReadSessionDep,
+    recent: RecentDep,
+    principal: PrincipalDep,
+    songId: uuid.UUID,
+    paging: PagingDep,
+    cursor: str | None = None,
+) -> Response:
+    page = await listing.page(
+        rt,
+        session,
+        recent,
+        songId,
+        principal.user_id,
+        number=paging.page,
+        limit=paging.limit,
+        cursor=cursor,
+    )
+    body = page_body(rt, page, paging.page, paging.limit, "Comments fetched.")
+    return Response(body, media_type="application/json")
+
+
+@router.post(
+    "/{songId}",
+    response_model=Envelope[CommentRead],
+    status_code=201,
+    dependencies=[JSON_BODY],
+    summary="Comment on a song",
+)
+async def add_comment(
+    rt: RuntimeDep,
+    session: SessionDep,
+    recent: RecentDep,
+    principal: PrincipalDep,
+    song: ExistingSong,
+    body: CommentCreate,
+) -> JSONResponse:
+    comment = await service.create(rt, session, recent, song, principal.user_id, body)
+    return _added(rt, comment, principal, "Comment")
+
+
+@router.post(
+    "/{songId}/reply/{parentId}",
+    response_model=Envelope[CommentRead],
+    status_code=201,
+    dependencies=[JSON_BODY],
+    summary="Reply to a comment on the same song",
+)
+async def reply(
+    rt: RuntimeDep,
+    session: SessionDep,
+    recent: RecentDep,
+    principal: PrincipalDep,
+    song: ExistingSong,
+    parent: ReplyParent,
+    body: CommentCreate,
+) -> JSONResponse:
+    comment = await service.create(rt, session, recent, song, principal.user_id, body, parent)
+    return _added(rt, comment, principal, "Reply")
+
+
+@router.post(
+    "/{commentId}/like",
+    response_model=Envelope[CommentLikes],
+    dependencies=[JSON_BODY],
+    summary="Like a comment (twice is once)",
+)
+async def like(
+    rt: RuntimeDep,
+    session: ReadSessionDep,
+    recent: RecentDep,
+    principal: PrincipalDep,
+    comment: LikeableComment,
+) -> JSONResponse:
+    likes = await service.like(rt, session, recent, comment, principal.user_id)
+    return envelope(likes_view(likes), "Comment liked successfully.")
+
+
+@router.post(
+    "/{commentId}/unlike",
+    response_model=Envelope[CommentLikes],
+    dependencies=[JSON_BODY],
+    summary="Unlike a comment (a no-op if not liked)",
+)
+async def unlike(
+    rt: RuntimeDep,
+    session: ReadSessionDep,
+    recent: RecentDep,
+    principal: PrincipalDep,
+    comment: LikeableComment,
+) -> JSONResponse:
+    likes = await service.unlike(rt, session, recent, comment, principal.user_id)
+    return envelope(likes_view(likes), "Comment unliked successfully.")
+
+
+@router.delete(
+    "/{commentId}/delete",
+    response_model=Envelope[dict[str, int]],
+    dependencies=[JSON_BODY],
+    summary="Delete my comment with its replies (the author)",
+)
+async def delete_comment(
+    rt: RuntimeDep, session: SessionDep, recent: RecentDep, comment: AuthoredComment
+) -> JSONResponse:
+    deleted = await service.remove(rt, session, recent, comment)
+    return envelope({"deleted": deleted}, "Comment deleted successfully.")
+
+
+@router.post(
+    "/{commentId}/approve",
+    response_model=Envelope[CommentRead],
+    summary="Show a held comment to everyone (the song's owner)",
+)
+async def approve(
+    rt: RuntimeDep, session: SessionDep, recent: RecentDep, comment: CommentOnMySong
+) -> JSONResponse:
+    shown = await service.approve(rt, session, recent, comment)
+    return envelope(shown_view(rt, shown), "Comment approved.")

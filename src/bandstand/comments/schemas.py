@@ -1,0 +1,94 @@
+"""What the comments API takes and gives."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+)
+
+from bandstand.accounts.schemas import UserPublic
+from bandstand.kit.pagination import PageMeta
+from bandstand.kit.text import plain
+
+MAX_CONTENT = 1000
+
+
+def _something_to_read(value: str) -> str:
+    # Zero-width and other format characters survive strip(): "\u200b" alone is blank.
+    if all(unicodedata.category(ch)[0] in "CZ" for ch in value):
+        raise ValueError("Write something.")
+    return value
+
+
+# Strict: an object, a list or a number where text belongs is refused, not coerced.
+Content = Annotated[
+    str,
+    Strict(),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CONTENT),
+    AfterValidator(plain),
+    AfterValidator(_something_to_read),
+]
+Timestamp = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
+
+
+class CommentCreate(BaseModel):
+    """A comment or a reply; ``timestamp`` anchors it to a moment of the song (seconds)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content: Content
+    timestamp: Timestamp | None = None
+
+
+class CommentRead(BaseModel):
+    id: uuid.UUID = Field(serialization_alias="_id")
+    content: str
+    song: uuid.UUID
+    owner: UserPublic = Field(description="The author's public summary")
+    parentComment: uuid.UUID | None
+    timestamp: float | None = Field(description="Seconds into the song, if anchored")
+    sentimentScore: float = Field(description="VADER compound score, -1..1")
+    isFlagged: bool
+    isHeld: bool = Field(
+        description="Waiting for the song owner's approval; only its author and the song's "
+        "owner see such a comment"
+    )
+    likeCount: int
+    likedByMe: bool
+    replyCount: int = Field(description="Direct replies the caller can see")
+    replies: list[CommentRead] = Field(
+        description="Replies, oldest first, nested; at most 100 per thread in a listing"
+    )
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class CommentPage(PageMeta):
+    docs: list[CommentRead]
+
+
+class CommentLikes(BaseModel):
+    id: uuid.UUID = Field(serialization_alias="_id")
+    likeCount: int
+    likedByMe: bool
+
+
+class Breakdown(BaseModel):
+    Total: int
+    Positive: int
+    Negative: int
+    Neutral: int
+
+
+class SentimentReport(BaseModel):
+    Payload: Breakdown

@@ -1,0 +1,258 @@
+"""Comment rules: who sees what, how threads nest, and how counters follow.
+
+Visibility: a held comment (flagged, waiting for approval) is seen only by its author and
+the song's owner, and so is everything below it in its thread. To anyone else it does not
+exist: not listed, not counted in ``replyCount`` or ``totalDocs``, and 404 to like, reply
+to, delete or moderate.
+
+Counters: a song's ``commentCount`` counts its comments and replies that are not held; a
+comment's ``likeCount`` its rows in ``comment_likes``. Neither is written here: deltas go
+to the counter store (``rt.counters``) once the change is committed, and reads add what is
+still pending there.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.comments import repository as repo
+from bandstand.comments import sentiment
+from bandstand.comments.recent import Recent
+from bandstand.comments.repository import Viewer
+from bandstand.comments.schemas import CommentCreate
+from bandstand.db import after_commit
+from bandstand.engagement.counters import COMMENT, COMMENTS, LIKES, SONG, Delta
+from bandstand.errors import BadRequest, NotFound
+from bandstand.kit.ids import new_id
+from bandstand.kit.time import utcnow
+from bandstand.models import Comment, Song
+from bandstand.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+# A thread nests at most this deep: a deeper reply could never be among the hundred a
+# listing nests per thread, and the bound keeps every walk up a thread short.
+MAX_DEPTH = 100
+
+
+@dataclass(frozen=True)
+class SongRef:
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    duration: float
+
+
+@dataclass(frozen=True)
+class CommentRef:
+    """A comment the caller may see, with what the rules about it need."""
+
+    id: uuid.UUID
+    song_id: uuid.UUID
+    author_id: uuid.UUID
+    song_owner_id: uuid.UUID
+    root_id: uuid.UUID | None
+    is_held: bool
+    like_count: int
+    # Replies between it and the top of its thread (0: a top-level comment).
+    depth: int
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One comment card, without its replies, and its likes not yet flushed."""
+
+    card: Row[Any]
+    pending_likes: int
+
+
+@dataclass(frozen=True)
+class Likes:
+    comment_id: uuid.UUID
+    like_count: int
+    liked: bool
+
+
+def _field_error(name: str, message: str) -> dict[str, str]:
+    return {"field": name, "message": message}
+
+
+async def song_ref(session: AsyncSession, song_id: uuid.UUID) -> SongRef:
+    """The song comments are read from; 404 if there is none."""
+    found = await repo.song_ref(session, song_id)
+    if found is None:
+        raise NotFound("Song not found.")
+    return SongRef(*found)
+
+
+async def visible_comment(
+    session: AsyncSession, comment_id: uuid.UUID, viewer_id: uuid.UUID
+) -> CommentRef:
+    """The comment, if it exists and ``viewer_id`` may see it (it and every ancestor not
+    held, or held but theirs, or on their song); 404 otherwise."""
+    row = await repo.access(session, comment_id, viewer_id, MAX_DEPTH)
+    if row is None or (row.hidden and row.song_owner_id != viewer_id):
+        raise NotFound("Comment not found.")
+    return CommentRef(
+        id=row.id,
+        song_id=row.song_id,
+        author_id=row.user_id,
+        song_owner_id=row.song_owner_id,
+        root_id=row.root_id,
+        is_held=row.is_held,
+        like_count=row.like_count,
+        depth=row.depth,
+    )
+
+
+def _today_delta(song_id: uuid.UUID, amount: int) -> Delta:
+    return Delta(SONG, song_id, COMMENTS, amount, day=utcnow().date())
+
+
+async def create(
+    rt: Runtime,
+    session: AsyncSession,
+    recent: Recent,
+    song: Song,
+    author_id: uuid.UUID,
+    data: CommentCreate,
+    parent: CommentRef | None = None,
+) -> Comment:
+    """Add a comment, or a reply to ``parent`` (a comment the author can see, on the same
+    song). It is scored, flagged if abusive, and held for the song owner's approval if
+    flagged while ``hold_flagged_comments`` is on; only a comment not held moves the
+    song's ``commentCount``."""
+    if data.timestamp is not None and data.timestamp > song.duration:
+        raise BadRequest(
+            "Invalid input.",
+            errors=[_field_error("timestamp", f"At most the song's duration, {song.duration} s.")],
+        )
+    if parent is not None:
+        if parent.song_id != song.id:
+            raise BadRequest(
+                "Invalid input.",
+                errors=[_field_error("parentId", "That comment belongs to another song.")],
+            )
+        if parent.depth + 1 > MAX_DEPTH:
+            raise BadRequest(
+                "Invalid input.",
+                errors=[
+                    _field_error(
+                        "parentId", f"Replies nest at most {MAX_DEPTH} deep; reply higher up."
+                    )
+                ],
+            )
+    settings = rt.settings
+    assessment = await sentiment.assess(data.content, settings.comment_flag_below)
+    held = assessment.flagged and settings.hold_flagged_comments
+    comment = Comment(
+        id=new_id(),
+        song_id=song.id,
+        user_id=author_id,
+        parent_id=parent.id if parent else None,
+        root_id=(parent.root_id or parent.id) if parent else None,
+        content=data.content,
+        timestamp_s=data.timestamp,
+        sentiment_score=assessment.score,
+        is_flagged=assessment.flagged,
+        is_held=held,
+        like_count=0,
+    )
+    session.add(comment)
+    await session.flush()
+    if not held:
+        after_commit(session, lambda: rt.counters.add([_today_delta(song.id, 1)]))
+    after_commit(session, lambda: recent.forget(song.id))
+    log.info(
+        "comment_added",
+        comment_id=str(comment.id),
+        song_id=str(song.id),
+        flagged=assessment.flagged,
+        held=held,
+    )
+    return comment
+
+
+async def _likes(rt: Runtime, comment: CommentRef, liked: bool) -> Likes:
+    pending = await rt.counters.pending(COMMENT, [comment.id])
+    count = comment.like_count + pending.get(comment.id, {}).get(LIKES, 0)
+    return Likes(comment_id=comment.id, like_count=count, liked=liked)
+
+
+async def like(
+    rt: Runtime, session: AsyncSession, recent: Recent, comment: CommentRef, user_id: uuid.UUID
+) -> Likes:
+    """Like once, however often asked. ``session`` runs each statement on its own
+    (autocommit): the row is in the database before the delta is recorded, and only the
+    request that really added the row moves the count."""
+    try:
+        added = await repo.like(session, comment.id, user_id, utcnow())
+    except IntegrityError as exc:
+        # The comment was deleted between the look-up and the insert.
+        raise NotFound("Comment not found.") from exc
+    if added:
+        await rt.counters.add([Delta(COMMENT, comment.id, LIKES, 1)])
+        await recent.forget(comment.song_id)
+    return await _likes(rt, comment, liked=True)
+
+
+async def unlike(
+    rt: Runtime, session: AsyncSession, recent: Recent, comment: CommentRef, user_id: uuid.UUID
+) -> Likes:
+    """Unlike; a no-op if not liked. As ``like``: only a removed row moves the count."""
+    if await repo.unlike(session, comment.id, user_id):
+        await rt.counters.add([Delta(COMMENT, comment.id, LIKES, -1)])
+        await recent.forget(comment.song_id)
+    return await _likes(rt, comment, liked=False)
+
+
+async def remove(rt: Runtime, session: AsyncSession, recent: Recent, comment: CommentRef) -> int:
+    """Delete the comment with its whole reply tree and their likes; how many comments
+    went. ``commentCount`` drops by those of them that were not held: counted with the
+    song's comments locked, and only by the transaction that really deleted the tree, so
+    a reply or approval racing the delete is not missed and two deletes never subtract
+    twice."""
+    await repo.lock_song(session, comment.song_id)
+    held = await repo.tree_held(session, comment.id)
+    if not held or not await repo.delete_comment(session, comment.id):
+        raise NotFound("Comment not found.")
+    shown = held.count(False)
+    if shown:
+        after_commit(session, lambda: rt.counters.add([_today_delta(comment.song_id, -shown)]))
+    after_commit(session, lambda: recent.forget(comment.song_id))
+    log.info("comment_deleted", comment_id=str(comment.id), comments=len(held))
+    return len(held)
+
+
+async def approve(rt: Runtime, session: AsyncSession, recent: Recent, comment: CommentRef) -> Shown:
+    """Show a held comment to everyone (a no-op if it is not held); the comment as its
+    song's owner sees it."""
+    # Locked as a removal locks it: a tree counted for removal stays as counted.
+    await repo.lock_song(session, comment.song_id)
+    if await repo.release(session, comment.id, utcnow()):
+        after_commit(session, lambda: rt.counters.add([_today_delta(comment.song_id, 1)]))
+        after_commit(session, lambda: recent.forget(comment.song_id))
+        log.info("comment_approved", comment_id=str(comment.id))
+    card = await repo.card(session, comment.id, Viewer(comment.song_owner_id, owns_song=True))
+    if card is None:
+        raise NotFound("Comment not found.")
+    pending = await rt.counters.pending(COMMENT, [comment.id])
+    return Shown(card=card, pending_likes=pending.get(comment.id, {}).get(LIKES, 0))
+
+
+async def sentiment_breakdown(session: AsyncSession, song_id: uuid.UUID) -> dict[str, int]:
+    """How a song's comments and replies (held ones included) read: ``Total``,
+    ``Positive`` (score ≥ 0.05), ``Negative`` (≤ -0.05) and ``Neutral`` (between)."""
+    total, positive, negative = await repo.sentiment_counts(session, song_id)
+    return {
+        "Total": total,
+        "Positive": positive,
+        "Negative": negative,
+        "Neutral": total - positive - negative,
+    }

@@ -1,0 +1,189 @@
+"""How comments appear in answers."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Row
+
+from bandstand.accounts.principals import Account
+from bandstand.accounts.views import avatar_url
+from bandstand.comments.listing import Listing, Node, Page
+from bandstand.comments.service import Likes, Shown
+from bandstand.engagement.counters import LIKES
+from bandstand.kit.envelope import envelope
+from bandstand.kit.pagination import keyset_page_of
+from bandstand.models import Comment
+from bandstand.runtime import Runtime
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _id(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _view(
+    comment: Any,
+    owner: dict[str, Any],
+    *,
+    like_count: int,
+    liked: bool,
+    reply_count: int,
+    replies: list[dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "_id": str(comment.id),
+        "content": comment.content,
+        "song": str(comment.song_id),
+        "owner": owner,
+        "parentComment": _id(comment.parent_id),
+        "timestamp": comment.timestamp_s,
+        "sentimentScore": comment.sentiment_score,
+        "isFlagged": comment.is_flagged,
+        "isHeld": comment.is_held,
+        "likeCount": like_count,
+        "likedByMe": liked,
+        "replyCount": reply_count,
+        "replies": replies,
+        "createdAt": _timestamp(comment.created_at),
+        "updatedAt": _timestamp(comment.updated_at),
+    }
+
+
+def _author(rt: Runtime, card: Row[Any]) -> dict[str, Any]:
+    """``UserPublic`` from a card's flat author columns (never the email)."""
+    return {
+        "_id": str(card.user_id),
+        "username": card.author_username,
+        "fullname": card.author_fullname,
+        "avatar": avatar_url(rt, card.author_avatar_key),
+    }
+
+
+def card_view(
+    rt: Runtime, card: Row[Any], pending_likes: int, replies: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return _view(
+        card,
+        _author(rt, card),
+        like_count=card.like_count + pending_likes,
+        liked=bool(card.liked),
+        reply_count=int(card.reply_count),
+        replies=replies,
+    )
+
+
+def _node_view(rt: Runtime, node: Node, page: Page) -> dict[str, Any]:
+    card = node.card
+    replies = [_node_view(rt, reply, page) for reply in node.replies]
+    return card_view(rt, card, page.listing.pending.get(card.id, {}).get(LIKES, 0), replies)
+
+
+def shown_view(rt: Runtime, shown: Shown) -> dict[str, Any]:
+    return card_view(rt, shown.card, shown.pending_likes, [])
+
+
+def new_view(rt: Runtime, comment: Comment, author: Account) -> dict[str, Any]:
+    """A comment just written by ``author``: nothing liked or replied yet."""
+    owner = {
+        "_id": str(author.id),
+        "username": author.username,
+        "fullname": author.fullname,
+        "avatar": avatar_url(rt, author.avatar_key),
+    }
+    return _view(comment, owner, like_count=0, liked=False, reply_count=0, replies=[])
+
+
+def likes_view(likes: Likes) -> dict[str, Any]:
+    return {"_id": str(likes.comment_id), "likeCount": likes.like_count, "likedByMe": likes.liked}
+
+
+def _shaped(page: Page, docs: list[dict[str, Any]], number: int, limit: int) -> dict[str, Any]:
+    return keyset_page_of(
+        docs,
+        page=number,
+        limit=limit,
+        total=page.total,
+        next_cursor=page.listing.next_cursor,
+        by_cursor=page.by_cursor,
+    )
+
+
+@dataclass
+class _Shared:
+    """A shared listing rendered once: its documents as a listener who likes none of
+    them sees them, each comment's parent, and finished answers by page shape."""
+
+    docs: list[dict[str, Any]]
+    parents: dict[str, str | None]
+    bodies: dict[tuple[int, int, int, bool], bytes] = field(default_factory=dict)
+
+
+# Kept with the shared listing (listing.EVERYONE's), and gone with it.
+_SHARED: WeakKeyDictionary[Listing, _Shared] = WeakKeyDictionary()
+
+
+def _shared(rt: Runtime, page: Page) -> _Shared:
+    kept = _SHARED.get(page.listing)
+    if kept is None:
+        docs = [_node_view(rt, node, page) for node in page.listing.threads]
+        parents: dict[str, str | None] = {}
+        stack = list(docs)
+        while stack:
+            doc = stack.pop()
+            parents[doc["_id"]] = doc["parentComment"]
+            stack.extend(doc["replies"])
+        kept = _SHARED[page.listing] = _Shared(docs=docs, parents=parents)
+    return kept
+
+
+def _with_likes(kept: _Shared, liked: set[str]) -> list[dict[str, Any]]:
+    """The shared documents with ``likedByMe`` set for ``liked``: only those and their
+    ancestors are copied, the rest is shared."""
+    touched: set[str] = set()
+    for doc_id in liked:
+        current: str | None = doc_id
+        while current is not None and current not in touched:
+            touched.add(current)
+            current = kept.parents.get(current)
+
+    def mark(doc: dict[str, Any]) -> dict[str, Any]:
+        if doc["_id"] not in touched:
+            return doc
+        return {
+            **doc,
+            "likedByMe": doc["_id"] in liked,
+            "replies": [mark(reply) for reply in doc["replies"]],
+        }
+
+    return [mark(doc) for doc in kept.docs]
+
+
+def page_view(rt: Runtime, page: Page, number: int, limit: int) -> dict[str, Any]:
+    # A shared listing's cards are as listing.EVERYONE sees them: nothing liked.
+    if page.liked is None:
+        docs = [_node_view(rt, node, page) for node in page.listing.threads]
+    else:
+        docs = _with_likes(_shared(rt, page), {str(i) for i in page.liked})
+    return _shaped(page, docs, number, limit)
+
+
+def page_body(rt: Runtime, page: Page, number: int, limit: int, message: str) -> bytes:
+    """The page's answer in the envelope, as bytes. A shared listing is rendered once;
+    every listener who likes none of its comments gets the same bytes."""
+    if page.liked is None or page.liked:
+        return bytes(envelope(page_view(rt, page, number, limit), message).body)
+    kept = _shared(rt, page)
+    key = (number, limit, page.total, page.by_cursor)
+    body = kept.bodies.get(key)
+    if body is None:
+        shaped = _shaped(page, kept.docs, number, limit)
+        body = kept.bodies[key] = bytes(envelope(shaped, message).body)
+    return body

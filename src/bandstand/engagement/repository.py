@@ -1,0 +1,396 @@
+"""Every query of plays, song likes, listening history and the counter flush."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+    true,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import Uuid
+
+from bandstand.models import (
+    Comment,
+    CommentLike,
+    CounterBatch,
+    Song,
+    SongDaily,
+    SongLike,
+    SongStats,
+    User,
+    WatchEntry,
+)
+from bandstand.models.base import UTCDateTime
+from bandstand.songs.cards import CARD_COLUMNS
+
+# (id, views, likes, comments) and (song id, day, plays, likes, comments)
+SongTotals = tuple[uuid.UUID, int, int, int]
+DailyTotals = tuple[uuid.UUID, date, int, int, int]
+# Rows of Core selects, read by attribute.
+Rows = Sequence[Any]
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _insert(session: AsyncSession) -> Any:
+    return postgresql.insert if _is_postgres(session) else sqlite.insert
+
+
+# --- likes ---------------------------------------------------------------------------
+
+
+async def add_like(
+    session: AsyncSession, song_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> tuple[bool, int] | None:
+    """Like the song unless already liked: (whether a like was added, the song's stored
+    ``like_count``), or None if the song does not exist. One statement on PostgreSQL."""
+    values = select(
+        literal(song_id, Uuid()), literal(user_id, Uuid()), literal(now, UTCDateTime())
+    ).where(exists().where(Song.id == song_id))
+    stmt = (
+        _insert(session)(SongLike)
+        .from_select(["song_id", "user_id", "created_at"], values)
+        .on_conflict_do_nothing()
+        .returning(SongLike.song_id)
+    )
+    return await _changed_with_count(session, stmt, song_id)
+
+
+async def remove_like(
+    session: AsyncSession, song_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[bool, int] | None:
+    """Withdraw the like if there is one: as ``add_like``."""
+    stmt = (
+        delete(SongLike)
+        .where(SongLike.song_id == song_id, SongLike.user_id == user_id)
+        .returning(SongLike.song_id)
+    )
+    return await _changed_with_count(session, stmt, song_id)
+
+
+async def _changed_with_count(
+    session: AsyncSession, change: Any, song_id: uuid.UUID
+) -> tuple[bool, int] | None:
+    if _is_postgres(session):
+        # The change and the read in one round trip: the busiest writes of the API.
+        changed = change.cte("changed")
+        stmt = select(
+            Song.like_count, select(func.count()).select_from(changed).scalar_subquery()
+        ).where(Song.id == song_id)
+        row = (await session.execute(stmt)).one_or_none()
+        return None if row is None else (bool(row[1]), int(row[0]))
+    added = (await session.execute(change)).first() is not None
+    count = (
+        await session.execute(select(Song.like_count).where(Song.id == song_id))
+    ).scalar_one_or_none()
+    return None if count is None else (added, int(count))
+
+
+def _liked_cards(user_id: uuid.UUID) -> Select[Any]:
+    return (
+        select(*CARD_COLUMNS, SongLike.created_at.label("liked_at"))
+        .join(Song, Song.id == SongLike.song_id)
+        .join(User, User.id == Song.owner_id)
+        .where(SongLike.user_id == user_id)
+    )
+
+
+async def liked(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    limit: int,
+    offset: int = 0,
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> Rows:
+    """Song cards the user liked, newest like first; ``after`` is a keyset cursor."""
+    stmt = _liked_cards(user_id).order_by(SongLike.created_at.desc(), SongLike.song_id.desc())
+    if after is not None:
+        stmt = stmt.where(tuple_(SongLike.created_at, SongLike.song_id) < tuple_(*after))
+    elif offset:
+        stmt = stmt.offset(offset)
+    rows: Rows = (await session.execute(stmt.limit(limit))).all()
+    return rows
+
+
+async def count_liked(session: AsyncSession, user_id: uuid.UUID) -> int:
+    stmt = select(func.count()).select_from(SongLike).where(SongLike.user_id == user_id)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+# --- history --------------------------------------------------------------------------
+
+
+async def record_play(
+    session: AsyncSession, user_id: uuid.UUID, song_id: uuid.UUID, now: datetime
+) -> None:
+    """The song moves to the top of the user's history (one row per song)."""
+    stmt = _insert(session)(WatchEntry).values(user_id=user_id, song_id=song_id, watched_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[WatchEntry.user_id, WatchEntry.song_id],
+        set_={"watched_at": stmt.excluded.watched_at},
+    )
+    await session.execute(stmt)
+
+
+async def trim_history(session: AsyncSession, user_id: uuid.UUID, keep: int) -> None:
+    """Drop what is past the newest ``keep`` entries."""
+    boundary = (
+        await session.execute(
+            select(WatchEntry.watched_at, WatchEntry.song_id)
+            .where(WatchEntry.user_id == user_id)
+            .order_by(WatchEntry.watched_at.desc(), WatchEntry.song_id.desc())
+            .offset(keep)
+            .limit(1)
+        )
+    ).one_or_none()
+    if boundary is not None:
+        await session.execute(
+            delete(WatchEntry).where(
+                WatchEntry.user_id == user_id,
+                tuple_(WatchEntry.watched_at, WatchEntry.song_id) <= tuple_(*boundary),
+            )
+        )
+
+
+async def history(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    since: datetime,
+    *,
+    limit: int,
+    offset: int = 0,
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> Rows:
+    """Song cards of the user's history since ``since``, latest play first."""
+    stmt = (
+        select(*CARD_COLUMNS, WatchEntry.watched_at)
+        .join(Song, Song.id == WatchEntry.song_id)
+        .join(User, User.id == Song.owner_id)
+        .where(WatchEntry.user_id == user_id, WatchEntry.watched_at > since)
+        .order_by(WatchEntry.watched_at.desc(), WatchEntry.song_id.desc())
+    )
+    if after is not None:
+        stmt = stmt.where(tuple_(WatchEntry.watched_at, WatchEntry.song_id) < tuple_(*after))
+    elif offset:
+        stmt = stmt.offset(offset)
+    return (await session.execute(stmt.limit(limit))).all()
+
+
+async def count_history(session: AsyncSession, user_id: uuid.UUID, since: datetime) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(WatchEntry)
+        .where(WatchEntry.user_id == user_id, WatchEntry.watched_at > since)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def prune_history(session: AsyncSession, before: datetime) -> int:
+    stmt = delete(WatchEntry).where(WatchEntry.watched_at <= before)
+    result = await session.execute(stmt.execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- the flush ------------------------------------------------------------------------
+
+
+async def claim_batch(session: AsyncSession, batch_id: str) -> bool:
+    """Record the batch as applied in this transaction; False if it already was (by a
+    flush that crashed before it could tell the counter store)."""
+    stmt = (
+        _insert(session)(CounterBatch)
+        .values(id=batch_id)
+        .on_conflict_do_nothing()
+        .returning(CounterBatch.id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def forget_batches(session: AsyncSession, before: datetime) -> None:
+    await session.execute(delete(CounterBatch).where(CounterBatch.applied_at < before))
+
+
+async def add_song_totals(session: AsyncSession, rows: Sequence[SongTotals]) -> None:
+    """Add to songs' counters (``song_stats``, made as needed); rows for songs deleted
+    meanwhile change nothing. Sorted, so two writers lock rows in the same order."""
+    rows = sorted(rows)
+    if not rows:
+        return
+    if _is_postgres(session):
+        ids, views, likes, comments = (list(column) for column in zip(*rows, strict=True))
+        await session.execute(
+            text(
+                "INSERT INTO song_stats (song_id, views, like_count, comment_count) "
+                "SELECT v.id, v.views, v.likes, v.comments "
+                "FROM unnest(CAST(:ids AS uuid[]), CAST(:views AS bigint[]), "
+                "CAST(:likes AS bigint[]), CAST(:comments AS bigint[])) "
+                "AS v(id, views, likes, comments) JOIN songs ON songs.id = v.id ORDER BY v.id "
+                "ON CONFLICT (song_id) DO UPDATE SET "
+                "views = song_stats.views + excluded.views, "
+                "like_count = song_stats.like_count + excluded.like_count, "
+                "comment_count = song_stats.comment_count + excluded.comment_count"
+            ),
+            {"ids": ids, "views": views, "likes": likes, "comments": comments},
+        )
+        return
+    present = await _present(session, [row[0] for row in rows])
+    stmt = sqlite.insert(SongStats)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[SongStats.song_id],
+        set_={
+            "views": SongStats.views + stmt.excluded.views,
+            "like_count": SongStats.like_count + stmt.excluded.like_count,
+            "comment_count": SongStats.comment_count + stmt.excluded.comment_count,
+        },
+    )
+    params = [
+        {"song_id": i, "views": v, "like_count": lk, "comment_count": c}
+        for i, v, lk, c in rows
+        if i in present
+    ]
+    if params:
+        await (await session.connection()).execute(stmt, params)
+
+
+async def _present(session: AsyncSession, song_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these songs exist (SQLite: the transaction is the only writer)."""
+    found: set[uuid.UUID] = set()
+    for start in range(0, len(song_ids), 500):
+        chunk = song_ids[start : start + 500]
+        found.update((await session.execute(select(Song.id).where(Song.id.in_(chunk)))).scalars())
+    return found
+
+
+async def add_comment_likes(session: AsyncSession, rows: Sequence[tuple[uuid.UUID, int]]) -> None:
+    rows = sorted(rows)
+    if not rows:
+        return
+    if _is_postgres(session):
+        ids, likes = (list(column) for column in zip(*rows, strict=True))
+        await session.execute(
+            text(
+                "UPDATE comments SET like_count = comments.like_count + v.likes "
+                "FROM unnest(CAST(:ids AS uuid[]), CAST(:likes AS bigint[])) AS v(id, likes) "
+                "WHERE comments.id = v.id"
+            ),
+            {"ids": ids, "likes": likes},
+        )
+        return
+    stmt = (
+        update(Comment)
+        .where(Comment.id == bindparam("b_id"))
+        .values(like_count=Comment.like_count + bindparam("b_likes"))
+    )
+    await (await session.connection()).execute(stmt, [{"b_id": i, "b_likes": n} for i, n in rows])
+
+
+async def add_daily(session: AsyncSession, rows: Sequence[DailyTotals]) -> None:
+    """Add to the songs' daily rows, made as needed; songs deleted meanwhile are skipped."""
+    rows = sorted(rows)
+    if not rows:
+        return
+    if _is_postgres(session):
+        ids, days, plays, likes, comments = (list(c) for c in zip(*rows, strict=True))
+        await session.execute(
+            text(
+                "INSERT INTO song_daily (song_id, day, plays, likes, comments) "
+                "SELECT v.* FROM unnest(CAST(:ids AS uuid[]), CAST(:days AS date[]), "
+                "CAST(:plays AS bigint[]), CAST(:likes AS bigint[]), "
+                "CAST(:comments AS bigint[])) AS v(song_id, day, plays, likes, comments) "
+                "JOIN songs ON songs.id = v.song_id ORDER BY v.song_id, v.day "
+                "ON CONFLICT (song_id, day) DO UPDATE SET "
+                "plays = song_daily.plays + excluded.plays, "
+                "likes = song_daily.likes + excluded.likes, "
+                "comments = song_daily.comments + excluded.comments"
+            ),
+            {"ids": ids, "days": days, "plays": plays, "likes": likes, "comments": comments},
+        )
+        return
+    present = await _present(session, sorted({row[0] for row in rows}))
+    stmt = sqlite.insert(SongDaily)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[SongDaily.song_id, SongDaily.day],
+        set_={
+            "plays": SongDaily.plays + stmt.excluded.plays,
+            "likes": SongDaily.likes + stmt.excluded.likes,
+            "comments": SongDaily.comments + stmt.excluded.comments,
+        },
+    )
+    params = [
+        {"song_id": i, "day": d, "plays": p, "likes": lk, "comments": c}
+        for i, d, p, lk, c in rows
+        if i in present
+    ]
+    if params:
+        await (await session.connection()).execute(stmt, params)
+
+
+async def daily(session: AsyncSession, song_id: uuid.UUID, since: date) -> Rows:
+    stmt = (
+        select(SongDaily.day, SongDaily.plays, SongDaily.likes, SongDaily.comments)
+        .where(SongDaily.song_id == song_id, SongDaily.day >= since)
+        .order_by(SongDaily.day)
+    )
+    return (await session.execute(stmt)).all()
+
+
+# --- rebuild --------------------------------------------------------------------------
+
+
+async def recount(session: AsyncSession) -> None:
+    """Every counter from the tables that are the truth: likes from the like tables,
+    comments from the comments shown, views from the daily plays (both written only by
+    the flush, so they agree)."""
+    likes = (
+        select(func.count()).select_from(SongLike).where(SongLike.song_id == Song.id)
+    ).scalar_subquery()
+    comments = (
+        select(func.count())
+        .select_from(Comment)
+        .where(Comment.song_id == Song.id, Comment.is_held.is_(False))
+    ).scalar_subquery()
+    plays = (
+        select(func.coalesce(func.sum(SongDaily.plays), 0))
+        .where(SongDaily.song_id == Song.id)
+        .scalar_subquery()
+    )
+    counted = select(Song.id, plays, likes, comments).where(true())
+    stmt = _insert(session)(SongStats).from_select(
+        ["song_id", "views", "like_count", "comment_count"], counted
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[SongStats.song_id],
+            set_={
+                "views": stmt.excluded.views,
+                "like_count": stmt.excluded.like_count,
+                "comment_count": stmt.excluded.comment_count,
+            },
+        )
+    )
+    comment_likes = (
+        select(func.count()).select_from(CommentLike).where(CommentLike.comment_id == Comment.id)
+    ).scalar_subquery()
+    await session.execute(
+        update(Comment)
+        .values(like_count=comment_likes)
+        .execution_options(synchronize_session=False)
+    )

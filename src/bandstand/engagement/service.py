@@ -1,0 +1,192 @@
+"""Plays, song likes and listening history.
+
+A like is the truth table's row, written before the answer; the song's ``like_count``
+moves later, by the counter flush. Likes and plays record a delta in the counter store
+only when they change something, so no sequence of requests moves a counter further
+than the truth.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import struct
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.engagement import repository as repo
+from bandstand.engagement.counters import LIKES, SONG, VIEWS, Delta, Totals
+from bandstand.errors import BadRequest, NotFound
+from bandstand.kit.time import utcnow
+from bandstand.models import Song
+from bandstand.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A page of song cards, each with the moment it entered the list (``at``)."""
+
+    rows: Sequence[Row[Any]]
+    total: int
+    next_cursor: str | None
+    by_cursor: bool
+    pending: dict[uuid.UUID, Totals]
+
+
+@dataclass(frozen=True)
+class LikeState:
+    song_id: uuid.UUID
+    liked: bool
+    like_count: int
+
+
+async def pending_for(rt: Runtime, song_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Totals]:
+    """Songs' counter deltas not yet in their rows, to add to what the rows say."""
+    return await rt.counters.pending(SONG, song_ids)
+
+
+async def play(
+    rt: Runtime, session: AsyncSession, listener_id: uuid.UUID, song: Song
+) -> tuple[bool, Totals]:
+    """A listener plays a song: it tops their history, and counts as a view unless they
+    own it or a view of theirs counted within ``view_window_s``. Whether it counted, and
+    the song's pending deltas."""
+    now = utcnow()
+    counted = listener_id != song.owner_id and await rt.counters.first_play(
+        song.id, listener_id, rt.settings.view_window_s
+    )
+    if counted:
+        await rt.counters.add([Delta(SONG, song.id, VIEWS, 1, now.date())])
+    await repo.record_play(session, listener_id, song.id, now)
+    await repo.trim_history(session, listener_id, rt.settings.history_max)
+    pending = await pending_for(rt, [song.id])
+    return counted, pending.get(song.id, {})
+
+
+async def like(
+    rt: Runtime, session: AsyncSession, user_id: uuid.UUID, song_id: uuid.UUID
+) -> LikeState:
+    """Like a song; liking it again changes nothing. ``session`` commits each statement
+    (the like is durable before the answer)."""
+    now = utcnow()
+    outcome = await repo.add_like(session, song_id, user_id, now)
+    return await _after(rt, song_id, outcome, liked=True, amount=1)
+
+
+async def unlike(
+    rt: Runtime, session: AsyncSession, user_id: uuid.UUID, song_id: uuid.UUID
+) -> LikeState:
+    """Withdraw a like; withdrawing one that is not there changes nothing."""
+    outcome = await repo.remove_like(session, song_id, user_id)
+    return await _after(rt, song_id, outcome, liked=False, amount=-1)
+
+
+async def _after(
+    rt: Runtime,
+    song_id: uuid.UUID,
+    outcome: tuple[bool, int] | None,
+    *,
+    liked: bool,
+    amount: int,
+) -> LikeState:
+    if outcome is None:
+        raise NotFound("Song not found.")
+    changed, stored = outcome
+    if changed:
+        delta = Delta(SONG, song_id, LIKES, amount, utcnow().date())
+        pending = await rt.counters.add_and_read(delta)
+    else:
+        pending = (await pending_for(rt, [song_id])).get(song_id, {})
+    return LikeState(song_id, liked, stored + pending.get(LIKES, 0))
+
+
+def encode_cursor(moment: datetime, item: uuid.UUID) -> str:
+    micros = int(moment.timestamp() * 1_000_000)
+    raw = struct.pack(">q", micros) + item.bytes
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+        if len(raw) != 24:
+            raise ValueError("wrong length")
+        (micros,) = struct.unpack(">q", raw[:8])
+        moment = datetime.fromtimestamp(micros / 1_000_000, UTC)
+        return moment, uuid.UUID(bytes=raw[8:])
+    except (binascii.Error, ValueError, OverflowError, OSError) as exc:
+        raise BadRequest(
+            "Invalid input.", errors=[{"field": "cursor", "message": "Not a cursor this API gave."}]
+        ) from exc
+
+
+async def liked_songs(
+    rt: Runtime,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    page: int,
+    limit: int,
+    cursor: str | None,
+) -> Listing:
+    """The songs a user liked, newest like first, by page or by cursor."""
+    after = decode_cursor(cursor) if cursor else None
+    total = await repo.count_liked(session, user_id)
+    rows = await repo.liked(
+        session, user_id, limit=limit + 1, offset=(page - 1) * limit, after=after
+    )
+    return await _listing(rt, rows, total, limit, after is not None, "liked_at")
+
+
+async def history(
+    rt: Runtime,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    page: int,
+    limit: int,
+    cursor: str | None,
+) -> Listing:
+    """A listener's history: each song once at its latest play, newest first, from the
+    last ``history_days`` days and at most ``history_max`` songs."""
+    after = decode_cursor(cursor) if cursor else None
+    since = utcnow() - timedelta(days=rt.settings.history_days)
+    offset = (page - 1) * limit
+    cap = rt.settings.history_max
+    total = min(await repo.count_history(session, user_id, since), cap)
+    if after is None and offset >= total:
+        return Listing([], total, None, False, {})
+    rows = await repo.history(session, user_id, since, limit=limit + 1, offset=offset, after=after)
+    return await _listing(rt, rows, total, limit, after is not None, "watched_at")
+
+
+async def _listing(
+    rt: Runtime,
+    rows: Sequence[Row[Any]],
+    total: int,
+    limit: int,
+    by_cursor: bool,
+    moment: str,
+) -> Listing:
+    shown = rows[:limit]
+    last = shown[-1] if shown else None
+    next_cursor = (
+        encode_cursor(getattr(last, moment), last.id)
+        if last is not None and len(rows) > limit
+        else None
+    )
+    pending = await pending_for(rt, [row.id for row in shown])
+    return Listing(shown, total, next_cursor, by_cursor, pending)
+
+
+async def prune_history(rt: Runtime) -> int:
+    """Forget plays older than ``history_days`` (reads skip them anyway)."""
+    before = utcnow() - timedelta(days=rt.settings.history_days)
+    async with rt.sessionmaker() as session, session.begin():
+        return await repo.prune_history(session, before)

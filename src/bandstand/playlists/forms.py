@@ -1,0 +1,129 @@
+"""The bodies of create and update: JSON, or multipart when a cover comes with them
+(CONTRACT §2: a route whose file is optional takes JSON too). Both are read into the same
+model, so they accept exactly the same fields."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData, UploadFile
+
+from bandstand.config import Settings
+from bandstand.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from bandstand.playlists.schemas import PlaylistCreate, PlaylistUpdate
+from bandstand.runtime import RuntimeDep
+
+M = TypeVar("M", bound=BaseModel)
+COVER = "thumbnail"
+# Form fields that carry a list: repeated, or once as a JSON array or comma-separated.
+_LISTS = {"songs", "songIds"}
+
+
+@dataclass(frozen=True)
+class Submitted(Generic[M]):
+    data: M
+    cover: bytes | None
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return bool(length and length != "0") or "transfer-encoding" in request.headers
+
+
+async def _json(request: Request, settings: Settings) -> dict[str, Any]:
+    # The route's body limit is a cover's; JSON gets no more than any other JSON route.
+    limit = settings.max_json_bytes
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"Request body is too large (limit {limit} bytes).")
+    if not body:
+        return {}
+    try:
+        fields = json.loads(body)
+    except ValueError as exc:
+        raise BadRequest("Malformed JSON body.") from exc
+    if not isinstance(fields, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return fields
+
+
+async def _form(form: FormData, settings: Settings) -> tuple[dict[str, Any], bytes | None]:
+    fields: dict[str, Any] = {}
+    cover = None
+    for name in form:
+        values = form.getlist(name)
+        files = [v for v in values if isinstance(v, UploadFile)]
+        if name == COVER:
+            given = values[0] if len(values) == 1 else None
+            # A file input left empty sends a nameless, empty part: no cover.
+            if isinstance(given, UploadFile) and (given.filename or given.size):
+                cover = await given.read(settings.image_max_bytes + 1)
+            elif given is None or (given and not isinstance(given, UploadFile)):
+                raise BadRequest(
+                    "Invalid input.",
+                    errors=[{"field": COVER, "message": "Send one image file as thumbnail."}],
+                )
+        elif files:
+            raise BadRequest(
+                "Invalid input.",
+                errors=[{"field": name, "message": f"Only {COVER} may be a file."}],
+            )
+        else:
+            fields[name] = values if name in _LISTS and len(values) > 1 else values[0]
+    return fields, cover
+
+
+async def _read(request: Request, settings: Settings) -> tuple[dict[str, Any], bytes | None]:
+    kind = _media_type(request)
+    if kind == "multipart/form-data":
+        async with request.form(max_files=1, max_fields=50) as form:
+            return await _form(form, settings)
+    if kind == "application/json" or not _has_body(request):
+        return await _json(request, settings), None
+    raise UnsupportedMediaType(
+        "Send the body as application/json, or as multipart/form-data with a thumbnail."
+    )
+
+
+def _submitted(model: type[M]) -> Callable[..., Awaitable[Submitted[M]]]:
+    async def parse(request: Request, rt: RuntimeDep) -> Submitted[M]:
+        fields, cover = await _read(request, rt.settings)
+        try:
+            data = model.model_validate(fields)
+        except ValidationError as exc:
+            # Rendered like every other invalid body: 400, a message per field.
+            errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+            raise RequestValidationError(errors) from exc
+        return Submitted(data=data, cover=cover)
+
+    return parse
+
+
+def request_body(model: type[BaseModel], *, required: bool) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of a route that takes either kind of body."""
+    schema = model.model_json_schema()
+    form = {
+        **schema,
+        "properties": {
+            **schema["properties"],
+            COVER: {"type": "string", "format": "binary", "description": "Cover image"},
+        },
+    }
+    content = {"application/json": {"schema": schema}, "multipart/form-data": {"schema": form}}
+    return {"requestBody": {"required": required, "content": content}}
+
+
+CreateBody = Annotated[Submitted[PlaylistCreate], Depends(_submitted(PlaylistCreate))]
+UpdateBody = Annotated[Submitted[PlaylistUpdate], Depends(_submitted(PlaylistUpdate))]

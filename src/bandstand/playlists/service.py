@@ -1,0 +1,266 @@
+"""Playlist rules: what a playlist may hold, who sees it, and what a delete removes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.engagement.counters import Totals
+from bandstand.engagement.service import pending_for
+from bandstand.errors import BadRequest, Conflict, NotFound
+from bandstand.kit.time import utcnow
+from bandstand.models import Playlist
+from bandstand.playlists import repository as repo
+from bandstand.playlists.schemas import MAX_SONGS, PlaylistCreate, PlaylistUpdate
+from bandstand.runtime import Runtime
+from bandstand.songs.service import cover_folder, decode_cursor, encode_cursor, store_cover
+
+log = structlog.get_logger(__name__)
+
+# One playlist's songs come a page at a time; a playlist changed by a request answers with
+# its first page.
+SONGS_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Playlists as list rows (``repository.CARD_COLUMNS``), each with its song ids."""
+
+    cards: Sequence[Row[Any]]
+    song_ids: dict[uuid.UUID, list[uuid.UUID]]
+    total: int
+    next_cursor: str | None = None
+    by_cursor: bool = False
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One playlist (a card row) and a page of its songs (``repository.SONG_CARD_COLUMNS``)
+    with their counters' pending deltas."""
+
+    card: Row[Any]
+    songs: Sequence[Row[Any]]
+    page: int
+    limit: int
+    next_cursor: str | None
+    by_cursor: bool
+    pending: dict[uuid.UUID, Totals] = field(default_factory=dict)
+
+
+def _field_error(name: str, message: str) -> dict[str, str]:
+    return {"field": name, "message": message}
+
+
+def _encode_position(position: int) -> str:
+    return base64.urlsafe_b64encode(position.to_bytes(4, "big")).rstrip(b"=").decode()
+
+
+def _decode_position(cursor: str) -> int:
+    """A song cursor: the last position seen, which fits the column (32-bit, signed)."""
+    try:
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 4 or raw[0] & 0x80:
+        raise BadRequest(
+            "Invalid input.", errors=[_field_error("cursor", "Not a cursor this API gave.")]
+        )
+    return int.from_bytes(raw, "big")
+
+
+async def _add(session: AsyncSession, playlist_id: uuid.UUID, wanted: Sequence[uuid.UUID]) -> None:
+    """Append the songs not in the playlist yet, in the order given; all or nothing."""
+    if not await repo.lock(session, playlist_id, utcnow()):
+        raise NotFound("Playlist not found.")
+    found = await repo.existing_songs(session, wanted)
+    missing = [song_id for song_id in wanted if song_id not in found]
+    if missing:
+        raise NotFound(
+            "Song not found.", errors=[_field_error("songIds", f"No song {i}.") for i in missing]
+        )
+    present, last = await repo.contents(session, playlist_id)
+    new = [song_id for song_id in wanted if song_id not in present]
+    if len(present) + len(new) > MAX_SONGS:
+        raise Conflict(
+            f"A playlist holds at most {MAX_SONGS} songs; this one has {len(present)}.",
+            errors=[_field_error("songIds", f"At most {MAX_SONGS - len(present)} more.")],
+        )
+    await repo.append(session, playlist_id, new, last, utcnow())
+
+
+async def detail(
+    rt: Runtime,
+    session: AsyncSession,
+    playlist_id: uuid.UUID,
+    *,
+    page: int = 1,
+    limit: int = SONGS_PER_PAGE,
+    cursor: str | None = None,
+) -> Detail:
+    """The playlist and a page of its songs in order, by page number or, when given, by
+    ``cursor`` (then the page number is ignored and the cost does not grow with depth).
+    Whether the caller may see it is the route's dependency's to decide."""
+    found = await repo.cards(session, [playlist_id])
+    if not found:
+        raise NotFound("Playlist not found.")  # deleted since the route found it
+    card = found[0]
+    after = _decode_position(cursor) if cursor else None
+    offset = 0 if after is not None else (page - 1) * limit
+    rows: Sequence[Row[Any]] = []
+    if after is not None or offset < card.song_count:
+        rows = await repo.songs(session, playlist_id, limit=limit + 1, offset=offset, after=after)
+    songs = rows[:limit]
+    next_cursor = _encode_position(songs[-1].position) if len(rows) > limit else None
+    pending = await pending_for(rt, [song.id for song in songs]) if songs else {}
+    return Detail(
+        card=card,
+        songs=songs,
+        page=page,
+        limit=limit,
+        next_cursor=next_cursor,
+        by_cursor=after is not None,
+        pending=pending,
+    )
+
+
+async def create(
+    rt: Runtime,
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    data: PlaylistCreate,
+    cover: bytes | None,
+) -> Detail:
+    """A new playlist of the caller's, with its cover and first songs if given. Every song
+    must exist, or nothing is created."""
+    thumbnail_key = await store_cover(rt, session, cover) if cover is not None else None
+    playlist = await repo.create(
+        session,
+        owner_id=owner_id,
+        name=data.name,
+        description=data.description,
+        is_public=data.isPublic,
+        thumbnail_key=thumbnail_key,
+    )
+    if data.song_ids:
+        await _add(session, playlist.id, data.song_ids)
+    log.info("playlist_created", playlist_id=str(playlist.id), songs=len(data.song_ids))
+    return await detail(rt, session, playlist.id)
+
+
+async def add_songs(
+    rt: Runtime, session: AsyncSession, playlist: Playlist, song_ids: Sequence[uuid.UUID]
+) -> Detail:
+    """Append songs at the end in the order given. Songs already in the playlist are
+    skipped, not moved; an unknown song refuses the whole request (404), and so does
+    going past ``MAX_SONGS`` (409)."""
+    await _add(session, playlist.id, song_ids)
+    return await detail(rt, session, playlist.id)
+
+
+async def remove_song(
+    rt: Runtime, session: AsyncSession, playlist: Playlist, song_id: uuid.UUID
+) -> Detail:
+    """Take a song out of the playlist. Idempotent: a song that is not in it (or does not
+    exist) leaves it as it was, like an unlike of what is not liked."""
+    if await repo.remove_song(session, playlist.id, song_id):
+        await repo.change(session, playlist.id, {"updated_at": utcnow()})
+    return await detail(rt, session, playlist.id)
+
+
+async def update(
+    rt: Runtime,
+    session: AsyncSession,
+    playlist: Playlist,
+    data: PlaylistUpdate,
+    cover: bytes | None,
+) -> Detail:
+    """Change the name, description, visibility or cover — nothing else can be written.
+    A replaced cover's files go once the change commits; if another change replaced it
+    first, this one is refused (409) and its new files removed, so none is orphaned."""
+    if data.empty and cover is None:
+        raise BadRequest(
+            "Give at least one of playlist_name, description, isPublic or thumbnail.",
+            errors=[_field_error("body", "Nothing to change.")],
+        )
+    values: dict[str, Any] = {"updated_at": utcnow()}
+    if data.name is not None:
+        values["name"] = data.name
+    if data.description is not None:
+        values["description"] = data.description
+    if data.isPublic is not None:
+        values["is_public"] = data.isPublic
+    swap = None
+    if cover is not None:
+        swap = (playlist.thumbnail_key, await store_cover(rt, session, cover))
+    if not await repo.change(session, playlist.id, values, cover=swap):
+        raise Conflict("The playlist changed meanwhile; try again.")
+    if swap is not None and swap[0] is not None:
+        rt.queue.enqueue_after_commit(session, "songs.delete_files", [cover_folder(swap[0])])
+    return await detail(rt, session, playlist.id)
+
+
+async def remove(rt: Runtime, session: AsyncSession, playlist: Playlist) -> None:
+    """Delete the playlist in this transaction (its song list goes with it); its cover's
+    files only after it commits, so a failed delete never leaves a row without its
+    files."""
+    # The key the row holds as it goes, not as it was read: a cover replaced meanwhile
+    # is deleted too.
+    keys = await repo.delete_playlist(session, playlist.id)
+    if keys is None:
+        raise NotFound("Playlist not found.")
+    if keys:
+        rt.queue.enqueue_after_commit(session, "songs.delete_files", [cover_folder(keys[0])])
+    log.info("playlist_deleted", playlist_id=str(playlist.id))
+
+
+async def newest_page(
+    session: AsyncSession,
+    *,
+    viewer_id: uuid.UUID | None,
+    owner_id: uuid.UUID | None = None,
+    page: int,
+    limit: int,
+    cursor: str | None = None,
+) -> Listing:
+    """Playlists ``viewer_id`` may see (None: public ones only), of ``owner_id`` if given,
+    newest first, by page number or by ``cursor`` (then the page number is ignored)."""
+    before = decode_cursor(cursor) if cursor else None
+    offset = 0 if before else (page - 1) * limit
+    total = await repo.count(session, viewer_id=viewer_id, owner_id=owner_id)
+    if offset >= total:
+        # Past the end: nothing to fetch, and no absurd OFFSET for the database to refuse.
+        return Listing(cards=[], song_ids={}, total=total, by_cursor=before is not None)
+    # One more than asked for says whether there is a next page.
+    rows = await repo.newest(
+        session,
+        viewer_id=viewer_id,
+        owner_id=owner_id,
+        limit=limit + 1,
+        offset=offset,
+        before=before,
+    )
+    cards = rows[:limit]
+    next_cursor = encode_cursor(cards[-1].id) if len(rows) > limit else None
+    return Listing(
+        cards=cards,
+        song_ids=await repo.song_ids(session, [card.id for card in cards]),
+        total=total,
+        next_cursor=next_cursor,
+        by_cursor=before is not None,
+    )
+
+
+async def listed(session: AsyncSession, ids: Sequence[uuid.UUID], total: int) -> Listing:
+    """These playlists as a list, in the order given (a search's ranking). Whoever chose
+    the ids decided who may see them."""
+    cards = await repo.cards(session, ids)
+    song_ids = await repo.song_ids(session, [card.id for card in cards])
+    return Listing(cards=cards, song_ids=song_ids, total=total)
