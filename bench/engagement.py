@@ -129,7 +129,12 @@ async def seed_comments(database_url: str, song_id: str, count: int, replies: in
                 "updated_at",
             ],
         )
-        await connection.execute("UPDATE songs SET comment_count = $1 WHERE id = $2", count, song)
+        await connection.execute(
+            "INSERT INTO song_stats (song_id, views, like_count, comment_count) "
+            "VALUES ($2, 0, 0, $1) ON CONFLICT (song_id) DO UPDATE SET comment_count = $1",
+            count,
+            song,
+        )
         await connection.execute("VACUUM (ANALYZE) comments")
     finally:
         await connection.close()

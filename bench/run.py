@@ -962,7 +962,8 @@ def like_drift(songs: list[str]) -> tuple[int, int]:
     """How many of ``songs`` have a stored likeCount other than their rows of likes."""
     ids = ", ".join(f"'{song}'" for song in songs)
     wrong = bench_psql(
-        f"SELECT count(*) FROM songs s WHERE s.id IN ({ids}) AND s.like_count <> "
+        f"SELECT count(*) FROM songs s LEFT JOIN song_stats t ON t.song_id = s.id "
+        f"WHERE s.id IN ({ids}) AND coalesce(t.like_count, 0) <> "
         "(SELECT count(*) FROM song_likes l WHERE l.song_id = s.id)"
     )
     return len(songs), int(wrong)

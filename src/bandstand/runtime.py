@@ -15,6 +15,7 @@ from bandstand.comments.recent import Recent
 from bandstand.config import Settings
 from bandstand.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from bandstand.engagement.counters import Counters, build_counters
+from bandstand.engagement.likes import Likes, build_likes
 from bandstand.kit.cache import RecentAnswers
 from bandstand.kit.ratelimit import RateLimiter
 from bandstand.kit.signing import UrlSigner
@@ -39,6 +40,8 @@ class Runtime:
     queue: Queue
     # Views, likes and comment counts on their way to the database (engagement/counters.py).
     counters: Counters
+    # Song likes are written here (engagement/likes.py), not through the ORM.
+    likes: Likes
     # Recent comment listings and counts, per song (comments/recent.py).
     comment_answers: Recent
     # FFmpeg jobs at once in this process; the rest wait their turn.
@@ -48,12 +51,13 @@ class Runtime:
     def build(cls, settings: Settings) -> Runtime:
         engine = create_engine(settings.effective_database_url)
         signer = TokenSigner(settings.signing_secret())
+        read_sessionmaker = create_read_sessionmaker(engine)
         return cls(
             settings=settings,
             engine=engine,
             principals=build_principals(settings.effective_database_url),
             sessionmaker=create_sessionmaker(engine),
-            read_sessionmaker=create_read_sessionmaker(engine),
+            read_sessionmaker=read_sessionmaker,
             limiter=RateLimiter(settings.redis_url, prefix=f"{settings.redis_namespace}:rl"),
             mailer=build_mailer(settings),
             storage=build_storage(settings),
@@ -62,6 +66,7 @@ class Runtime:
             catalogue=RecentAnswers(settings.catalogue_cache_s),
             queue=Queue(settings),
             counters=build_counters(settings),
+            likes=build_likes(settings.effective_database_url, read_sessionmaker),
             comment_answers=Recent(),
             processing_slots=asyncio.Semaphore(settings.processing_concurrency),
         )
@@ -69,6 +74,7 @@ class Runtime:
     async def close(self) -> None:
         await self.queue.stop()
         await self.counters.close()
+        await self.likes.close()
         await self.engine.dispose()
         await self.principals.close()
 

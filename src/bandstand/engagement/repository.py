@@ -56,11 +56,29 @@ def _insert(session: AsyncSession) -> Any:
 # --- likes ---------------------------------------------------------------------------
 
 
+# PostgreSQL (engagement/likes.py): the change and the song's stored count in one round
+# trip; no row when the song does not exist. $1 song, $2 user (, $3 when).
+ADD_LIKE_SQL = (
+    "WITH changed AS (INSERT INTO song_likes (song_id, user_id, created_at) "
+    "SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM songs WHERE id = $1) "
+    "ON CONFLICT DO NOTHING RETURNING 1) "
+    "SELECT coalesce((SELECT like_count FROM song_stats WHERE song_id = $1), 0), "
+    "(SELECT count(*) FROM changed) FROM songs WHERE id = $1"
+)
+REMOVE_LIKE_SQL = (
+    "WITH changed AS (DELETE FROM song_likes WHERE song_id = $1 AND user_id = $2 "
+    "RETURNING 1) "
+    "SELECT coalesce((SELECT like_count FROM song_stats WHERE song_id = $1), 0), "
+    "(SELECT count(*) FROM changed) FROM songs WHERE id = $1"
+)
+
+
 async def add_like(
     session: AsyncSession, song_id: uuid.UUID, user_id: uuid.UUID, now: datetime
 ) -> tuple[bool, int] | None:
     """Like the song unless already liked: (whether a like was added, the song's stored
-    ``like_count``), or None if the song does not exist. One statement on PostgreSQL."""
+    ``like_count``), or None if the song does not exist. (SQLite; ``ADD_LIKE_SQL`` is
+    the same on PostgreSQL.)"""
     values = select(
         literal(song_id, Uuid()), literal(user_id, Uuid()), literal(now, UTCDateTime())
     ).where(exists().where(Song.id == song_id))
@@ -88,19 +106,11 @@ async def remove_like(
 async def _changed_with_count(
     session: AsyncSession, change: Any, song_id: uuid.UUID
 ) -> tuple[bool, int] | None:
-    if _is_postgres(session):
-        # The change and the read in one round trip: the busiest writes of the API.
-        changed = change.cte("changed")
-        stmt = select(
-            Song.like_count, select(func.count()).select_from(changed).scalar_subquery()
-        ).where(Song.id == song_id)
-        row = (await session.execute(stmt)).one_or_none()
-        return None if row is None else (bool(row[1]), int(row[0]))
-    added = (await session.execute(change)).first() is not None
+    changed = (await session.execute(change)).first() is not None
     count = (
         await session.execute(select(Song.like_count).where(Song.id == song_id))
     ).scalar_one_or_none()
-    return None if count is None else (added, int(count))
+    return None if count is None else (changed, int(count))
 
 
 def _liked_cards(user_id: uuid.UUID) -> Select[Any]:

@@ -59,18 +59,14 @@ async def play(
 
 
 @router.post("/songs/{songId}/like", response_model=Envelope[LikeRead], summary="Like a song")
-async def like(
-    rt: RuntimeDep, session: ReadSessionDep, principal: PrincipalDep, songId: uuid.UUID
-) -> JSONResponse:
-    state = await service.like(rt, session, principal.user_id, songId)
+async def like(rt: RuntimeDep, principal: PrincipalDep, songId: uuid.UUID) -> JSONResponse:
+    state = await service.like(rt, principal.user_id, songId)
     return envelope(like_view(state), "Song liked successfully.")
 
 
 @router.post("/songs/{songId}/unlike", response_model=Envelope[LikeRead], summary="Withdraw a like")
-async def unlike(
-    rt: RuntimeDep, session: ReadSessionDep, principal: PrincipalDep, songId: uuid.UUID
-) -> JSONResponse:
-    state = await service.unlike(rt, session, principal.user_id, songId)
+async def unlike(rt: RuntimeDep, principal: PrincipalDep, songId: uuid.UUID) -> JSONResponse:
+    state = await service.unlike(rt, principal.user_id, songId)
     return envelope(like_view(state), "Song unliked successfully.")
 
 

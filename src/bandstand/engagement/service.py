@@ -69,21 +69,16 @@ async def play(
     return counted, pending.get(song.id, {})
 
 
-async def like(
-    rt: Runtime, session: AsyncSession, user_id: uuid.UUID, song_id: uuid.UUID
-) -> LikeState:
-    """Like a song; liking it again changes nothing. ``session`` commits each statement
-    (the like is durable before the answer)."""
-    now = utcnow()
-    outcome = await repo.add_like(session, song_id, user_id, now)
+async def like(rt: Runtime, user_id: uuid.UUID, song_id: uuid.UUID) -> LikeState:
+    """Like a song; liking it again changes nothing. The like is committed before this
+    returns (it is durable before the answer)."""
+    outcome = await rt.likes.like(song_id, user_id, utcnow())
     return await _after(rt, song_id, outcome, liked=True, amount=1)
 
 
-async def unlike(
-    rt: Runtime, session: AsyncSession, user_id: uuid.UUID, song_id: uuid.UUID
-) -> LikeState:
+async def unlike(rt: Runtime, user_id: uuid.UUID, song_id: uuid.UUID) -> LikeState:
     """Withdraw a like; withdrawing one that is not there changes nothing."""
-    outcome = await repo.remove_like(session, song_id, user_id)
+    outcome = await rt.likes.unlike(song_id, user_id)
     return await _after(rt, song_id, outcome, liked=False, amount=-1)
 
 
