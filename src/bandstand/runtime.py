@@ -52,10 +52,11 @@ class Runtime:
         engine = create_engine(settings.effective_database_url)
         signer = TokenSigner(settings.signing_secret())
         read_sessionmaker = create_read_sessionmaker(engine)
+        principals = build_principals(settings.effective_database_url)
         return cls(
             settings=settings,
             engine=engine,
-            principals=build_principals(settings.effective_database_url),
+            principals=principals,
             sessionmaker=create_sessionmaker(engine),
             read_sessionmaker=read_sessionmaker,
             limiter=RateLimiter(settings.redis_url, prefix=f"{settings.redis_namespace}:rl"),
@@ -66,7 +67,7 @@ class Runtime:
             catalogue=RecentAnswers(settings.catalogue_cache_s),
             queue=Queue(settings),
             counters=build_counters(settings),
-            likes=build_likes(settings.effective_database_url, read_sessionmaker),
+            likes=build_likes(principals, read_sessionmaker),
             comment_answers=Recent(),
             processing_slots=asyncio.Semaphore(settings.processing_concurrency),
         )

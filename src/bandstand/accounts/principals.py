@@ -94,7 +94,11 @@ class PostgresPrincipals:
         self._pool: asyncpg.Pool[Any] | None = None
         self._lock = asyncio.Lock()
 
-    async def _ready_pool(self) -> asyncpg.Pool[Any]:
+    async def pool(self) -> asyncpg.Pool[Any]:
+        """The pool, made on first use. The song likes' writer shares it (one statement
+        at a time, each committing on its own), so a process keeps one driver pool."""
+        if self._pool is not None:
+            return self._pool
         async with self._lock:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
@@ -103,7 +107,7 @@ class PostgresPrincipals:
         return self._pool
 
     async def account(self, user_id: uuid.UUID, session_id: uuid.UUID) -> Account | None:
-        pool = self._pool or await self._ready_pool()
+        pool = await self.pool()
         row = await pool.fetchrow(self._sql, user_id, session_id)
         return None if row is None else Account(*row.values())
 
@@ -114,8 +118,8 @@ class PostgresPrincipals:
 
 
 async def _keep_session_state(connection: asyncpg.Connection[Any]) -> None:
-    """Nothing to reset: this pool only runs one read-only statement. Skipping asyncpg's
-    default RESET ALL saves a round trip on every request."""
+    """Nothing to reset: this pool runs single statements that leave no session state.
+    Skipping asyncpg's default RESET ALL saves a round trip on every request."""
 
 
 def build_principals(database_url: str) -> Principals:

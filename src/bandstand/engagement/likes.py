@@ -1,8 +1,8 @@
 """Writing song likes: the busiest write of the API, so on PostgreSQL it skips the ORM.
 
 Two implementations of one interface, as for the callers' logins (accounts/principals.py):
-on PostgreSQL a prepared statement on a small asyncpg pool does the change and reads the
-song's stored count in one round trip (through SQLAlchemy the same statement cost about
+on PostgreSQL a prepared statement on the callers' asyncpg pool does the change and reads
+the song's stored count in one round trip (through SQLAlchemy the same statement cost about
 three times as long); on the embedded SQLite database the repository's statements run on
 an autocommit session, one writer at a time as SQLite wants.
 
@@ -11,15 +11,14 @@ Each statement commits on its own: the like is durable before the answer.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import datetime
 from typing import Any, Protocol
 
 import asyncpg
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bandstand.accounts.principals import PostgresPrincipals, Principals
 from bandstand.engagement import repository as repo
 
 # (whether the call changed the like, the song's stored like count), or None: no song.
@@ -55,19 +54,13 @@ class SessionLikes:
 
 
 class PostgresLikes:
-    def __init__(self, dsn: str) -> None:
-        self._dsn = dsn
-        self._pool: asyncpg.Pool[Any] | None = None
-        self._lock = asyncio.Lock()
-
-    async def _ready_pool(self) -> asyncpg.Pool[Any]:
-        async with self._lock:
-            if self._pool is None:
-                self._pool = await asyncpg.create_pool(self._dsn, min_size=2, max_size=20)
-        return self._pool
+    def __init__(self, principals: PostgresPrincipals) -> None:
+        # One driver pool per process, shared with the login check: each pool holds
+        # connections, and PostgreSQL allows only so many.
+        self._principals = principals
 
     async def _run(self, sql: str, *args: Any) -> Outcome:
-        pool = self._pool or await self._ready_pool()
+        pool = await self._principals.pool()
         try:
             row = await pool.fetchrow(sql, *args)
         except asyncpg.ForeignKeyViolationError:
@@ -81,13 +74,10 @@ class PostgresLikes:
         return await self._run(repo.REMOVE_LIKE_SQL, song_id, user_id)
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        return None  # the pool is the principals'
 
 
-def build_likes(database_url: str, sessionmaker: async_sessionmaker[AsyncSession]) -> Likes:
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        return SessionLikes(sessionmaker)
-    return PostgresLikes(url.set(drivername="postgresql").render_as_string(hide_password=False))
+def build_likes(principals: Principals, sessionmaker: async_sessionmaker[AsyncSession]) -> Likes:
+    if isinstance(principals, PostgresPrincipals):
+        return PostgresLikes(principals)
+    return SessionLikes(sessionmaker)
