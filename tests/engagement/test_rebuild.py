@@ -146,3 +146,19 @@ def _cli_env(settings: Any) -> dict[str, str]:
     if settings.redis_url:
         env["BANDSTAND_REDIS_URL"] = settings.redis_url
     return env
+
+
+async def test_a_rebuild_waits_for_a_flush_in_progress(harness: Harness) -> None:
+    owner = await artist(harness, "owner")
+    fans = await listeners(harness, 2)
+    song = await a_song(harness, owner)
+    await _toggle(fans, song["_id"], "like")
+    rt = runtime(harness)
+    token = await rt.counters.flush_lock(60)  # another process is flushing
+    assert token is not None
+    rebuilding = asyncio.create_task(rebuild_counters(rt))
+    await asyncio.sleep(0.5)
+    assert not rebuilding.done()
+    await rt.counters.release(token)
+    await asyncio.wait_for(rebuilding, 10)
+    assert (await song_row(harness, song["_id"]))["likeCount"] == 2

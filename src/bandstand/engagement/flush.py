@@ -32,6 +32,8 @@ LOCK_TTL_S = 600.0
 # A batch's id is kept this long after it is applied, for a flush resumed after a crash.
 BATCH_MEMORY = timedelta(days=1)
 APPLY_TRIES = 3
+# How often a rebuild asks for the lock a flush holds.
+LOCK_POLL_S = 0.2
 # Batches written at once: the database's work runs on one core per connection.
 WRITERS = 2
 
@@ -128,9 +130,10 @@ async def rebuild_counters(rt: Runtime) -> FlushReport:
     flush adds them. Exact when no like or comment is in flight meanwhile; one that is
     may leave its counter one off until the next rebuild."""
     started = time.perf_counter()
-    token = None
-    while token is None:
-        token = await rt.counters.flush_lock(LOCK_TTL_S)
+    # A flush in progress finishes first; ask again now and then, not in a tight loop.
+    # The lock may be another process's (Redis): there is no event to wait on.
+    while (token := await rt.counters.flush_lock(LOCK_TTL_S)) is None:  # noqa: ASYNC110
+        await asyncio.sleep(LOCK_POLL_S)
     try:
         batches = await rt.counters.unfinished()
         await _apply_all(rt, batches + await rt.counters.take(rt.settings.counter_flush_batch))
