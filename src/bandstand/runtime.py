@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bandstand.accounts.principals import Principals, build_principals
 from bandstand.accounts.tokens import TokenSigner
+from bandstand.comments.liked import LikedLookup
 from bandstand.comments.recent import Recent
 from bandstand.config import Settings
 from bandstand.db import create_engine, create_read_sessionmaker, create_sessionmaker
@@ -39,11 +40,14 @@ class Runtime:
     catalogue: RecentAnswers
     queue: Queue
     # Views, likes and comment counts on their way to the database (engagement/counters.py).
+    # ``likes`` and the flush write to it: replacing it means building ``likes`` anew.
     counters: Counters
-    # Song likes are written here (engagement/likes.py), not through the ORM.
+    # Song likes are written here, in batches (engagement/likes.py).
     likes: Likes
     # Recent comment listings and counts, per song (comments/recent.py).
     comment_answers: Recent
+    # Which comments of a page its reader likes, looked up in batches (comments/liked.py).
+    liked_comments: LikedLookup
     # FFmpeg jobs at once in this process; the rest wait their turn.
     processing_slots: asyncio.Semaphore
 
@@ -53,11 +57,13 @@ class Runtime:
         signer = TokenSigner(settings.signing_secret())
         read_sessionmaker = create_read_sessionmaker(engine)
         principals = build_principals(settings.effective_database_url)
+        sessionmaker = create_sessionmaker(engine)
+        counters = build_counters(settings)
         return cls(
             settings=settings,
             engine=engine,
             principals=principals,
-            sessionmaker=create_sessionmaker(engine),
+            sessionmaker=sessionmaker,
             read_sessionmaker=read_sessionmaker,
             limiter=RateLimiter(settings.redis_url, prefix=f"{settings.redis_namespace}:rl"),
             mailer=build_mailer(settings),
@@ -66,16 +72,18 @@ class Runtime:
             url_signer=UrlSigner(signer.key("media-url")),
             catalogue=RecentAnswers(settings.catalogue_cache_s),
             queue=Queue(settings),
-            counters=build_counters(settings),
-            likes=build_likes(principals, read_sessionmaker),
+            counters=counters,
+            likes=build_likes(principals, sessionmaker, counters),
             comment_answers=Recent(),
+            liked_comments=LikedLookup(read_sessionmaker),
             processing_slots=asyncio.Semaphore(settings.processing_concurrency),
         )
 
     async def close(self) -> None:
         await self.queue.stop()
-        await self.counters.close()
         await self.likes.close()
+        await self.liked_comments.close()
+        await self.counters.close()
         await self.engine.dispose()
         await self.principals.close()
 

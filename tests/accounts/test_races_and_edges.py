@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import random
 import uuid
 from datetime import timedelta
 
@@ -197,3 +198,29 @@ async def test_expired_sign_up_cookie_is_refused(harness: Harness) -> None:
     response = await client.post("/api/v1/users/verify-otp", json={"otp": "123456"})
     assert response.status_code == 400
     assert json.loads(response.text)["success"] is False
+
+
+async def test_callers_checked_together_each_get_their_own_account(harness: Harness) -> None:
+    # On PostgreSQL, logins arriving together are checked in one statement: each answer
+    # must still be its own caller's, and a revoked login in the crowd still refused.
+    callers = []
+    for n in range(6):
+        email = f"crowd{n}@example.com"
+        await harness.sign_up(email_address=email, username=f"crowd{n}")
+        client = harness.client()
+        callers.append((f"crowd{n}", bearer((await harness.log_in(client, email))["accessToken"])))
+    revoked = callers.pop()
+    logout = await harness.client().post("/api/v1/users/logout", headers=revoked[1])
+    assert logout.status_code == 200
+    crowd = [*callers * 5, revoked]
+    random.Random(3).shuffle(crowd)
+    me = harness.client()
+    answers = await asyncio.gather(
+        *(me.get("/api/v1/users/current-user", headers=auth) for _, auth in crowd)
+    )
+    for (username, _), answer in zip(crowd, answers, strict=True):
+        if username == revoked[0]:
+            assert answer.status_code == 401
+        else:
+            assert answer.status_code == 200
+            assert answer.json()["data"]["username"] == username

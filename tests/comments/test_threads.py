@@ -240,19 +240,19 @@ async def test_a_reply_needs_a_parent_on_the_same_song(
     assert await harness.sql("SELECT count(*) FROM comments") == [(2,)]
 
 
-async def test_threads_nest_replies_up_to_a_cap(
+async def test_threads_nest_a_preview_of_their_replies(
     harness: Harness, cast: tuple[Artist, Artist, Artist], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     owner, ann, bob = cast
-    monkeypatch.setattr(listings, "MAX_REPLIES", 3)
+    monkeypatch.setattr(listings, "PREVIEW_REPLIES", 2)
     song = await a_song(harness, owner)
     top = await commented(ann, song["_id"], "Top")
     replies = [
         (await commented(bob, song["_id"], f"r{n}", parent=top["_id"]))["_id"] for n in range(5)
     ]
     shown = (await listing(ann, song["_id"]))["docs"][0]
-    # The oldest three are nested; the count says there are more.
-    assert [r["_id"] for r in shown["replies"]] == replies[:3]
+    # The oldest two are nested; the count says there are more.
+    assert [r["_id"] for r in shown["replies"]] == replies[:2]
     assert shown["replyCount"] == 5
 
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+import pytest
+
+from bandstand.engagement.likes import Change, Likes, LikeTable, Writes, build_table
 from tests.conftest import Harness
 from tests.engagement.support import (
     SONGS,
@@ -14,6 +19,7 @@ from tests.engagement.support import (
     flush,
     likes_in_table,
     listeners,
+    runtime,
     shown,
     song_row,
 )
@@ -148,3 +154,60 @@ async def test_likes_refuse_bad_requests(harness: Harness) -> None:
         assert_error(await fan.client.post(f"{SONGS}/{uuid.uuid4()}/{verb}"), 401)
     assert_error(await fan.client.get(LIKED), 401)
     assert_error(await fan.client.get(f"{LIKED}?cursor=AAAA", headers=fan.auth), 400)
+
+
+async def test_a_batch_applies_a_listeners_changes_in_order(harness: Harness) -> None:
+    owner = await artist(harness, "owner")
+    fans = await listeners(harness, 2)
+    song = await a_song(harness, owner)
+    song_id, nowhere = uuid.UUID(song["_id"]), uuid.uuid4()
+    first, second = (uuid.UUID(fan.id) for fan in fans)
+    batch = [
+        Change(song_id, first, liking=True),
+        Change(song_id, second, liking=True),
+        Change(nowhere, first, liking=True),
+        Change(song_id, first, liking=False),
+        Change(song_id, first, liking=True),
+        Change(song_id, second, liking=True),  # again: nothing
+        Change(song_id, first, liking=False),
+    ]
+    # Each answer is the count once the whole batch is in (the other listener's too).
+    assert await runtime(harness).likes.apply(batch) == [1, 1, None, 1, 1, 1, 1]
+    assert await likes_in_table(harness, song["_id"]) == 1
+    await flush(harness)
+    assert (await song_row(harness, song["_id"]))["likeCount"] == 1
+
+
+class SecondTurnFails:
+    """The real table, with a fault injected: the batch's second turn fails (as after
+    repeated deadlocks), once the first has committed."""
+
+    def __init__(self, table: LikeTable) -> None:
+        self._table = table
+        self.turns = 0
+
+    async def write(self, changes: Sequence[Change], now: datetime) -> Writes:
+        self.turns += 1
+        if self.turns == 2:
+            raise RuntimeError("deadlocked too often")
+        return await self._table.write(changes, now)
+
+
+async def test_a_failed_turn_still_counts_the_turns_committed_before_it(
+    harness: Harness,
+) -> None:
+    owner = await artist(harness, "owner")
+    (fan,) = await listeners(harness, 1)
+    song = await a_song(harness, owner)
+    rt = runtime(harness)
+    song_id, fan_id = uuid.UUID(song["_id"]), uuid.UUID(fan.id)
+    table = SecondTurnFails(build_table(rt.principals, rt.sessionmaker))
+    failing = Likes(table, rt.counters)
+    batch = [Change(song_id, fan_id, liking=True), Change(song_id, fan_id, liking=False)]
+    with pytest.raises(RuntimeError):
+        await failing.apply(batch)
+    # The like of the first turn is in the table, and its delta in the store.
+    assert await likes_in_table(harness, song["_id"]) == 1
+    assert (await shown(owner.client, owner.auth, song["_id"]))["likeCount"] == 1
+    await flush(harness)
+    assert (await song_row(harness, song["_id"]))["likeCount"] == 1

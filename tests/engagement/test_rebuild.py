@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from bandstand.engagement.counters import MemoryCounters
 from bandstand.engagement.flush import rebuild_counters
+from bandstand.engagement.likes import build_likes
 from bandstand.runtime import Runtime
 from tests.conftest import Harness
 from tests.engagement.support import (
@@ -39,6 +40,7 @@ async def _lose_the_store(harness: Harness) -> None:
     rt = runtime(harness)
     if harness.settings.redis_url is None:
         rt.counters = MemoryCounters()
+        rt.likes = build_likes(rt.principals, rt.sessionmaker, rt.counters)
         return
     redis = Redis.from_url(harness.settings.redis_url)
     try:

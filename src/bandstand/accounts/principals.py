@@ -3,8 +3,9 @@
 It runs on every request, so it skips the ORM and talks to the driver: on the embedded
 SQLite database a read-only connection answers a primary-key join from the page cache in
 microseconds, faster than the thread hop aiosqlite would take; on PostgreSQL a small
-asyncpg pool answers a prepared statement. Both read only what has been committed, so a
-logout, a ban or a deletion takes effect on the very next request.
+asyncpg pool answers a prepared statement, for many requests at once under load. Both
+read only what has been committed, so a logout, a ban or a deletion takes effect on the
+very next request.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -19,11 +21,24 @@ from typing import Any, Protocol
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from bandstand.kit.batching import Batcher
+
+# The caller's account, if their login is live and they are not banned.
 _SQL = (
     "SELECT u.id, u.username, u.fullname, u.email, u.avatar_key, u.role,"
     " u.created_at, u.updated_at"
     " FROM users u JOIN login_sessions s ON s.user_id = u.id"
-    " WHERE u.id = {0} AND s.id = {1} AND s.revoked_at IS NULL AND u.banned_at IS NULL"
+    " WHERE u.id = ? AND s.id = ? AND s.revoked_at IS NULL AND u.banned_at IS NULL"
+)
+# The same for many callers (PostgreSQL): $1 their user ids, $2 their logins' ids; each
+# account found, with its login's id last.
+_BATCH_SQL = (
+    "SELECT u.id, u.username, u.fullname, u.email, u.avatar_key, u.role,"
+    " u.created_at, u.updated_at, s.id"
+    " FROM unnest($1::uuid[], $2::uuid[]) AS w(user_id, id)"
+    " JOIN login_sessions s ON s.id = w.id AND s.user_id = w.user_id"
+    " JOIN users u ON u.id = w.user_id"
+    " WHERE s.revoked_at IS NULL AND u.banned_at IS NULL"
 )
 
 
@@ -41,6 +56,10 @@ class Account:
     updated_at: datetime
 
 
+# (user id, login id), as an access token names them.
+Login = tuple[uuid.UUID, uuid.UUID]
+
+
 class Principals(Protocol):
     async def account(self, user_id: uuid.UUID, session_id: uuid.UUID) -> Account | None:
         """The account behind a live login of a user who is not banned, else None."""
@@ -50,8 +69,6 @@ class Principals(Protocol):
 
 
 class SqlitePrincipals:
-    _sql = _SQL.format("?", "?")
-
     def __init__(self, path: str) -> None:
         self._path = path
         self._connection: sqlite3.Connection | None = None
@@ -65,7 +82,7 @@ class SqlitePrincipals:
         if self._connection is None:
             self._connection = self._connect()
         # SQLAlchemy's Uuid is 32 hex characters and DateTime naive UTC text on SQLite.
-        row = self._connection.execute(self._sql, (user_id.hex, session_id.hex)).fetchone()
+        row = self._connection.execute(_SQL, (user_id.hex, session_id.hex)).fetchone()
         if row is None:
             return None
         user, username, fullname, email, avatar_key, role, created, updated = row
@@ -87,12 +104,15 @@ class SqlitePrincipals:
 
 
 class PostgresPrincipals:
-    _sql = _SQL.format("$1", "$2")
+    """Logins checked together: a request's check waits for a batch (``kit/batching.py``),
+    so under load one statement answers many requests. A batch starts after the requests
+    in it arrived, so it still sees every logout committed before them."""
 
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
         self._pool: asyncpg.Pool[Any] | None = None
         self._lock = asyncio.Lock()
+        self._batches = Batcher(self._accounts)
 
     async def pool(self) -> asyncpg.Pool[Any]:
         """The pool, made on first use. The song likes' writer shares it (one statement
@@ -107,11 +127,21 @@ class PostgresPrincipals:
         return self._pool
 
     async def account(self, user_id: uuid.UUID, session_id: uuid.UUID) -> Account | None:
+        return await self._batches((user_id, session_id))
+
+    async def _accounts(self, logins: Sequence[Login]) -> list[Account | None]:
         pool = await self.pool()
-        row = await pool.fetchrow(self._sql, user_id, session_id)
-        return None if row is None else Account(*row.values())
+        rows = await pool.fetch(
+            _BATCH_SQL, [user for user, _ in logins], [login for _, login in logins]
+        )
+        found: dict[Login, Account] = {}
+        for row in rows:
+            *account, login_id = row
+            found[(row[0], login_id)] = Account(*account)
+        return [found.get(login) for login in logins]
 
     async def close(self) -> None:
+        await self._batches.close()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None

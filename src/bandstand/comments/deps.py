@@ -16,7 +16,8 @@ from bandstand.comments import service
 from bandstand.comments.recent import Recent
 from bandstand.comments.service import CommentRef
 from bandstand.db import ReadSessionDep, SessionDep
-from bandstand.errors import Forbidden
+from bandstand.errors import BadRequest, Forbidden
+from bandstand.kit.pagination import paging
 from bandstand.runtime import RuntimeDep
 
 
@@ -35,6 +36,23 @@ async def _visible(
 
 async def _parent(session: SessionDep, principal: PrincipalDep, parentId: uuid.UUID) -> CommentRef:
     return await service.visible_comment(session, parentId, principal.user_id)
+
+
+async def _thread(
+    session: ReadSessionDep, principal: PrincipalDep, commentId: uuid.UUID
+) -> CommentRef:
+    # A read, as the listing's: the autocommit session.
+    comment = await service.visible_comment(session, commentId, principal.user_id)
+    if comment.root_id is not None:
+        message = "A reply: its thread is paged from the thread's top-level comment."
+        raise BadRequest("Invalid input.", errors=[{"field": "commentId", "message": message}])
+    return comment
+
+
+async def _limit(limit: int = 10) -> int:
+    """``limit`` checked and clamped as for pages by number, for a list paged by cursor
+    only (no ``page``)."""
+    return (await paging(limit=limit)).limit
 
 
 async def _authored(
@@ -60,6 +78,8 @@ async def _recent(rt: RuntimeDep) -> Recent:
 
 LikeableComment = Annotated[CommentRef, Depends(_likeable)]
 ReplyParent = Annotated[CommentRef, Depends(_parent)]
+ThreadTop = Annotated[CommentRef, Depends(_thread)]
+CursorLimit = Annotated[int, Depends(_limit)]
 AuthoredComment = Annotated[CommentRef, Depends(_authored)]
 CommentOnMySong = Annotated[CommentRef, Depends(_on_my_song)]
 RecentDep = Annotated[Recent, Depends(_recent)]

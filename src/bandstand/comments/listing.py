@@ -1,6 +1,6 @@
 """How a song's comments are listed: pages of top-level comments, newest first, each with
-its thread of replies nested, as the reader may see them (see ``service`` for who may
-see what)."""
+a preview of its thread nested, and pages of one thread's replies, oldest first, as the
+reader may see them (see ``service`` for who may see what)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.comments import repository as repo
 from bandstand.comments.recent import Recent, Tally
 from bandstand.comments.repository import Viewer
-from bandstand.comments.service import song_ref
+from bandstand.comments.service import CommentRef, song_ref
 from bandstand.engagement.counters import COMMENT, Totals
 from bandstand.runtime import Runtime
 from bandstand.songs.service import decode_cursor, encode_cursor
 
-# A listing nests at most this many replies per thread (the oldest); ``replyCount`` still
-# counts them all.
-MAX_REPLIES = 100
+# A listing nests this many replies per thread, the oldest: they are what the thread is
+# about and stay put as replies come in (so a page, and what a process keeps of it, is the
+# same for long), and the rest of the thread pages on from them, oldest first. A few keep
+# a listing small whatever its threads hold; ``replyCount`` still counts every reply.
+PREVIEW_REPLIES = 3
 # Reads a listing as a listener who wrote nothing and owns nothing: no user has this id.
 EVERYONE = Viewer(user_id=uuid.UUID(int=0), owns_song=False)
 
@@ -82,10 +83,12 @@ def _ids(nodes: Sequence[Node]) -> list[uuid.UUID]:
     return found
 
 
-async def _tally(session: AsyncSession, song_id: uuid.UUID) -> Tally:
-    song = await song_ref(session, song_id)
+async def _tally(rt: Runtime, song_id: uuid.UUID) -> Tally:
+    async with rt.read_sessionmaker() as session:
+        song = await song_ref(session, song_id)
+        rows = await repo.tally(session, song_id)
     public, held_top, holders = 0, dict[uuid.UUID, int](), set[uuid.UUID]()
-    for row in await repo.tally(session, song_id):
+    for row in rows:
         if row.held_by is None:
             public += int(row.n) if row.top else 0
         else:
@@ -99,7 +102,6 @@ async def _tally(session: AsyncSession, song_id: uuid.UUID) -> Tally:
 
 async def _listing(
     rt: Runtime,
-    session: AsyncSession,
     song_id: uuid.UUID,
     viewer: Viewer,
     *,
@@ -107,14 +109,16 @@ async def _listing(
     before: uuid.UUID | None,
     offset: int,
 ) -> Listing:
-    # One more than asked for says whether there is a next page.
-    rows = await repo.top_level(
-        session, song_id, viewer, limit=limit + 1, before=before, offset=offset
-    )
-    top = rows[:limit]
-    # A thread whose top has no reply the reader sees has nothing nested to show.
-    roots = [card.id for card in top if card.reply_count]
-    threads = _threads(top, await repo.replies(session, roots, viewer, cap=MAX_REPLIES))
+    async with rt.read_sessionmaker() as session:
+        # One more than asked for says whether there is a next page.
+        rows = await repo.top_level(
+            session, song_id, viewer, limit=limit + 1, before=before, offset=offset
+        )
+        top = rows[:limit]
+        # A thread whose top has no reply the reader sees has nothing nested to show.
+        roots = [card.id for card in top if card.reply_count]
+        replies = await repo.replies(session, roots, viewer, cap=PREVIEW_REPLIES)
+    threads = _threads(top, replies)
     ids = _ids(threads)
     return Listing(
         threads=threads,
@@ -126,7 +130,6 @@ async def _listing(
 
 async def page(
     rt: Runtime,
-    session: AsyncSession,
     recent: Recent,
     song_id: uuid.UUID,
     viewer_id: uuid.UUID,
@@ -135,8 +138,8 @@ async def page(
     limit: int,
     cursor: str | None,
 ) -> Page:
-    """A page of a song's top-level comments, newest first, each with its replies nested
-    (oldest first, at most ``MAX_REPLIES`` per thread), by page number or, when given, by
+    """A page of a song's top-level comments, newest first, each with the oldest
+    ``PREVIEW_REPLIES`` replies of its thread nested, by page number or, when given, by
     ``cursor`` (then the page number is ignored and the cost does not grow with depth).
     404 if the song does not exist.
 
@@ -144,13 +147,15 @@ async def page(
     (authors, likes and reply counts joined in), the replies of the threads that have
     any, and the pending like counts in one call to the counter store. Most readers see
     the same listing, so it is made once for all of them and kept a moment, and only the
-    reader's own likes on it are looked up; the song's owner and anyone with a held
-    comment on the song get one of their own. ``totalDocs`` comes from the song's tally,
-    kept likewise (``recent.py``).
+    reader's own likes on it are looked up (together with other readers', ``liked.py``);
+    the song's owner and anyone with a held comment on the song get one of their own.
+    ``totalDocs`` comes from the song's tally, kept likewise (``recent.py``). What is kept
+    is answered without a database session: one (autocommit) is opened only to make what
+    is not.
     """
     before = decode_cursor(cursor) if cursor else None
     offset = 0 if before else (number - 1) * limit
-    tally = await recent.tally(song_id, lambda: _tally(session, song_id))
+    tally = await recent.tally(song_id, lambda: _tally(rt, song_id))
     total = tally.seen_by(viewer_id)
     by_cursor = before is not None
     if offset and offset >= total:
@@ -161,14 +166,70 @@ async def page(
         listing = await recent.page(
             song_id,
             (before, offset, limit),
-            lambda: _listing(
-                rt, session, song_id, EVERYONE, limit=limit, before=before, offset=offset
-            ),
+            lambda: _listing(rt, song_id, EVERYONE, limit=limit, before=before, offset=offset),
         )
-        liked = await repo.liked_among(session, viewer_id, listing.ids)
+        liked = await rt.liked_comments(viewer_id, listing.ids)
         return Page(listing=listing, total=total, by_cursor=by_cursor, liked=liked)
     viewer = Viewer(user_id=viewer_id, owns_song=tally.owner_id == viewer_id)
-    listing = await _listing(
-        rt, session, song_id, viewer, limit=limit, before=before, offset=offset
-    )
+    listing = await _listing(rt, song_id, viewer, limit=limit, before=before, offset=offset)
     return Page(listing=listing, total=total, by_cursor=by_cursor)
+
+
+async def _thread(
+    rt: Runtime,
+    root_id: uuid.UUID,
+    viewer: Viewer,
+    *,
+    limit: int,
+    after: uuid.UUID | None,
+    hiding: bool,
+) -> tuple[Listing, int]:
+    async with rt.read_sessionmaker() as session:
+        rows, total = await repo.thread(
+            session, root_id, viewer, limit=limit + 1, after=after, hiding=hiding
+        )
+    replies = [Node(card) for card in rows[:limit]]
+    ids = [node.card.id for node in replies]
+    listing = Listing(
+        threads=replies,
+        next_cursor=encode_cursor(ids[-1]) if len(rows) > limit else None,
+        ids=ids,
+        pending=await rt.counters.pending(COMMENT, ids) if ids else {},
+    )
+    return listing, total
+
+
+async def thread_page(
+    rt: Runtime,
+    recent: Recent,
+    root: CommentRef,
+    viewer_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """A page of the replies in ``root``'s thread (a top-level comment ``viewer_id`` may
+    see), at every depth, oldest first and flat: each names its parent, so a client can
+    nest them. The first page starts at the thread's oldest reply, so it repeats the
+    listing's preview; ``cursor`` goes on from any page's ``nextCursor``.
+
+    Kept and shared like the listing's pages: what most readers see is made once a moment
+    for all of them, and only the reader's own likes are looked up.
+    """
+    after = decode_cursor(cursor) if cursor else None
+    tally = await recent.tally(root.song_id, lambda: _tally(rt, root.song_id))
+    # Held comments hide what is below them from all but the song's owner. Looked for
+    # whatever the tally says: it may be from before the latest held comment. The page
+    # shared by everyone always hides it, whoever asked for it first.
+    if tally.sees_what_everyone_sees(viewer_id):
+        listing, total = await recent.page(
+            root.song_id,
+            ("thread", root.id, after, limit),
+            lambda: _thread(rt, root.id, EVERYONE, limit=limit, after=after, hiding=True),
+        )
+        liked = await rt.liked_comments(viewer_id, listing.ids)
+        return Page(listing=listing, total=total, by_cursor=after is not None, liked=liked)
+    viewer = Viewer(user_id=viewer_id, owns_song=tally.owner_id == viewer_id)
+    hiding = viewer_id != root.song_owner_id
+    listing, total = await _thread(rt, root.id, viewer, limit=limit, after=after, hiding=hiding)
+    return Page(listing=listing, total=total, by_cursor=after is not None)

@@ -1,5 +1,6 @@
 """Answers about a song's comments that each process keeps a moment: its tally (for
-``totalDocs``) and the listing pages every ordinary listener sees alike.
+``totalDocs``) and the pages (of its listing, of its threads' replies) every ordinary
+listener sees alike.
 
 Counting a song's visible top-level comments on every request would cost more than the
 page (about 20 ms for 100 000 comments on PostgreSQL: the held flag is in no index), and

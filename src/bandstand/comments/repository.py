@@ -8,7 +8,7 @@ milliseconds, more than PostgreSQL takes to answer it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -162,6 +162,42 @@ def _replies(dialect: str) -> Select[Any]:
     return _cards().where(Comment.id.in_(ids))
 
 
+def _in_thread(hiding: bool) -> list[ColumnElement[bool]]:
+    """Replies of the ``root`` thread the viewer may see. ``hiding``: everything below a
+    held comment that is not the viewer's goes too, as hidden as it (a song's owner sees
+    all: no need to look)."""
+    where = [Comment.root_id == bindparam("root", type_=Uuid), _visible(Comment)]
+    if hiding:
+        held = aliased(Comment)
+        hidden = (
+            select(held.id)
+            .where(
+                held.root_id == bindparam("root", type_=Uuid),
+                held.is_held == true(),
+                held.user_id != bindparam("viewer", type_=Uuid),
+            )
+            .cte("hidden", recursive=True)
+        )
+        below = aliased(Comment)
+        hidden = hidden.union(select(below.id).where(below.parent_id == hidden.c.id))
+        where.append(Comment.id.not_in(select(hidden.c.id)))
+    return where
+
+
+@cache
+def _thread(after: bool, hiding: bool) -> Select[Any]:
+    """Cards of a thread's replies, oldest first, from just after ``after`` if given."""
+    stmt = _cards().where(*_in_thread(hiding))
+    if after:
+        stmt = stmt.where(Comment.id > bindparam("after", type_=Uuid))
+    return stmt.order_by(Comment.id).limit(bindparam("limit", type_=Integer))
+
+
+@cache
+def _thread_size(hiding: bool) -> Select[Any]:
+    return select(func.count()).select_from(Comment).where(*_in_thread(hiding))
+
+
 @cache
 def _card() -> Select[Any]:
     return _cards().where(Comment.id == bindparam("comment", type_=Uuid))
@@ -301,6 +337,30 @@ async def replies(
     return rows
 
 
+async def thread(
+    session: AsyncSession,
+    root_id: uuid.UUID,
+    viewer: Viewer,
+    *,
+    limit: int,
+    after: uuid.UUID | None,
+    hiding: bool,
+) -> tuple[Sequence[Row[Any]], int]:
+    """Cards of the replies ``viewer`` may see in the thread of ``root_id``, oldest first,
+    from just after ``after`` (a keyset cursor: ids are time-ordered), and how many there
+    are in all. ``hiding``: look for held comments hiding what is below them (for all
+    but the song's owner)."""
+    counted = {"root": root_id, **viewer.params()}
+    params: dict[str, Any] = {**counted, "limit": limit}
+    if after is not None:
+        params["after"] = after
+    rows: Sequence[Row[Any]] = (
+        await session.execute(_thread(after is not None, hiding), params)
+    ).all()
+    size = (await session.execute(_thread_size(hiding), counted)).scalar_one()
+    return rows, int(size)
+
+
 async def card(session: AsyncSession, comment_id: uuid.UUID, viewer: Viewer) -> Row[Any] | None:
     params = {"comment": comment_id, **viewer.params()}
     row: Row[Any] | None = (await session.execute(_card(), params)).one_or_none()
@@ -323,26 +383,31 @@ async def tally(session: AsyncSession, song_id: uuid.UUID) -> Sequence[Row[Any]]
 
 
 @cache
-def _liked_among(dialect: str) -> Select[Any]:
-    stmt = select(CommentLike.comment_id).where(
-        CommentLike.user_id == bindparam("viewer", type_=Uuid)
-    )
+def _likes_among(dialect: str) -> Select[uuid.UUID, uuid.UUID]:
+    stmt = select(CommentLike.user_id, CommentLike.comment_id)
     if dialect == "postgresql":
-        # One statement (one prepared plan) whatever the number of ids.
+        # One statement (one prepared plan) whatever the number of users and ids.
+        users = bindparam("users", type_=postgresql.ARRAY(Uuid()))
         ids = bindparam("ids", type_=postgresql.ARRAY(Uuid()))
-        return stmt.where(CommentLike.comment_id == func.any(ids))
-    return stmt.where(CommentLike.comment_id.in_(bindparam("ids", expanding=True)))
+        return stmt.where(
+            CommentLike.comment_id == func.any(ids), CommentLike.user_id == func.any(users)
+        )
+    return stmt.where(
+        CommentLike.comment_id.in_(bindparam("ids", expanding=True)),
+        CommentLike.user_id.in_(bindparam("users", expanding=True)),
+    )
 
 
-async def liked_among(
-    session: AsyncSession, viewer_id: uuid.UUID, ids: Sequence[uuid.UUID]
-) -> frozenset[uuid.UUID]:
-    """Which of these comments ``viewer_id`` likes (primary-key look-ups)."""
-    if not ids:
-        return frozenset()
-    params = {"viewer": viewer_id, "ids": list(ids)}
-    rows = await session.execute(_liked_among(_dialect(session)), params)
-    return frozenset(rows.scalars())
+async def likes_among(
+    session: AsyncSession, users: Collection[uuid.UUID], ids: Collection[uuid.UUID]
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """Which of these users like which of these comments, as (user, comment) pairs
+    (primary-key look-ups)."""
+    if not users or not ids:
+        return set()
+    params = {"users": list(users), "ids": list(ids)}
+    rows = await session.execute(_likes_among(_dialect(session)), params)
+    return {(user, comment) for user, comment in rows}
 
 
 async def like(

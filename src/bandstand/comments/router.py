@@ -13,9 +13,11 @@ from bandstand.comments import listing, service
 from bandstand.comments.deps import (
     AuthoredComment,
     CommentOnMySong,
+    CursorLimit,
     LikeableComment,
     RecentDep,
     ReplyParent,
+    ThreadTop,
 )
 from bandstand.comments.schemas import (
     CommentCreate,
@@ -77,8 +79,8 @@ async def nuke(
 )
 async def list_comments(
     rt: RuntimeDep,
-    # The autocommit session: the busiest comments route, and it only reads.
-    session: ReadSessionDep,
+    # No session: the busiest comments route, mostly answered from what is kept; it
+    # reads the database only to make what is not (``listing.page``).
     recent: RecentDep,
     principal: PrincipalDep,
     songId: uuid.UUID,
@@ -87,7 +89,6 @@ async def list_comments(
 ) -> Response:
     page = await listing.page(
         rt,
-        session,
         recent,
         songId,
         principal.user_id,
@@ -96,6 +97,28 @@ async def list_comments(
         cursor=cursor,
     )
     body = page_body(rt, page, paging.page, paging.limit, "Comments fetched.")
+    return Response(body, media_type="application/json")
+
+
+# Told from "/{songId}/comments" by its last segment; after "/analytics/{songId}", which
+# answers a GET of "/analytics/replies" ("analytics" is no comment's id).
+@router.get(
+    "/{commentId}/replies",
+    response_model=Envelope[CommentPage],
+    summary="A thread's replies, oldest first, flat, each naming its parent",
+)
+async def list_replies(
+    rt: RuntimeDep,
+    recent: RecentDep,
+    principal: PrincipalDep,
+    thread: ThreadTop,
+    limit: CursorLimit,
+    cursor: str | None = None,
+) -> Response:
+    page = await listing.thread_page(
+        rt, recent, thread, principal.user_id, limit=limit, cursor=cursor
+    )
+    body = page_body(rt, page, 1, limit, "Replies fetched.")
     return Response(body, media_type="application/json")
 
 

@@ -67,7 +67,8 @@ class CommentRead(BaseModel):
     likedByMe: bool
     replyCount: int = Field(description="Direct replies the caller can see")
     replies: list[CommentRead] = Field(
-        description="Replies, oldest first, nested; at most 100 per thread in a listing"
+        description="Replies, oldest first, nested: in a listing the oldest 3 of the thread "
+        "(the rest from GET /comments/{commentId}/replies), in a page of replies none"
     )
     createdAt: datetime
     updatedAt: datetime

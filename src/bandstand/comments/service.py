@@ -37,8 +37,8 @@ from bandstand.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
-# A thread nests at most this deep: a deeper reply could never be among the hundred a
-# listing nests per thread, and the bound keeps every walk up a thread short.
+# A thread nests at most this deep: the bound keeps every walk up a thread (each look-up
+# of a comment checks its ancestors for held ones) short.
 MAX_DEPTH = 100
 
 

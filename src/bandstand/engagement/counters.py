@@ -36,7 +36,7 @@ import time
 import uuid
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -93,11 +93,13 @@ class Counters(ABC):
     async def add(self, deltas: Iterable[Delta]) -> None:
         """Record deltas, all or none."""
 
-    async def add_and_read(self, delta: Delta) -> Totals:
-        """Record one delta and read its counter's pending totals, in one step (one round
-        trip to Redis: the busiest writes call this)."""
-        await self.add([delta])
-        return (await self.pending(delta.kind, [delta.id])).get(delta.id, {})
+    async def add_and_read(
+        self, deltas: Sequence[Delta], kind: Kind, ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, Totals]:
+        """Record deltas, then read the pending totals of ``ids`` (as ``pending``), in
+        one step: one round trip to Redis, for the busiest writes."""
+        await self.add(deltas)
+        return await self.pending(kind, ids)
 
     @abstractmethod
     async def pending(self, kind: Kind, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Totals]:
@@ -331,15 +333,22 @@ return out
 """
 )
 
-# ARGV after the prefixes: the day, shard, counter, field and amount of one delta, which
-# is recorded (as ``add`` would) before its counter's totals are read.
+# ARGV after the prefixes: the number of deltas; the day, shard, counter, field and amount
+# of each, recorded (as ``add`` would); then a shard and a counter per counter to read.
 _ADD_AND_READ = (
     _SUMS
     + """
-local day, shard, counter = ARGV[3], ARGV[4], ARGV[5]
-redis.call('HINCRBY', ARGV[1] .. day .. ':' .. shard, counter .. '|' .. ARGV[6], ARGV[7])
-if redis.call('SADD', KEYS[1], day) == 1 then table.insert(days, day) end
-return sums(shard, counter)
+local at = 4
+for _ = 1, tonumber(ARGV[3]) do
+  local day = ARGV[at]
+  local key = ARGV[1] .. day .. ':' .. ARGV[at + 1]
+  redis.call('HINCRBY', key, ARGV[at + 2] .. '|' .. ARGV[at + 3], ARGV[at + 4])
+  if redis.call('SADD', KEYS[1], day) == 1 then table.insert(days, day) end
+  at = at + 5
+end
+local out = {}
+for i = at, #ARGV, 2 do table.insert(out, sums(ARGV[i], ARGV[i + 1])) end
+return out
 """
 )
 
@@ -347,6 +356,15 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+
+def _found(ids: list[uuid.UUID], rows: list[list[int]]) -> dict[uuid.UUID, Totals]:
+    """The scripts' sums, one row per id, as ``pending`` answers them."""
+    return {
+        item: dict(zip(FIELDS, (int(v) for v in sums), strict=True))
+        for item, sums in zip(ids, rows, strict=True)
+        if any(sums)
+    }
 
 
 def shard_of(counter: str) -> int:
@@ -382,36 +400,33 @@ class RedisCounters(Counters):
                 pipe.sadd(self._days, *days)
             await pipe.execute()
 
-    async def add_and_read(self, delta: Delta) -> Totals:
-        counter = f"{delta.kind}:{delta.id}"
-        sums = await self._add_and_read(
-            keys=[self._days, self._batches],
-            args=[
-                self._live,
-                self._batch,
-                _day_token(delta),
-                shard_of(counter),
-                counter,
-                delta.field,
-                delta.amount,
-            ],
-        )
-        return dict(zip(FIELDS, (int(v) for v in sums), strict=True))
+    async def add_and_read(
+        self, deltas: Sequence[Delta], kind: Kind, ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, Totals]:
+        args: list[str | int] = [self._live, self._batch, len(deltas)]
+        for delta in deltas:
+            counter = f"{delta.kind}:{delta.id}"
+            args += [_day_token(delta), shard_of(counter), counter, delta.field, delta.amount]
+        order = list(ids)
+        args += self._read_args(kind, order)
+        rows = await self._add_and_read(keys=[self._days, self._batches], args=args)
+        return _found(order, rows)
 
     async def pending(self, kind: Kind, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Totals]:
         if not ids:
             return {}
         order = list(ids)
-        args: list[str | int] = [self._live, self._batch]
-        for item in order:
+        args = [self._live, self._batch, *self._read_args(kind, order)]
+        rows = await self._pending(keys=[self._days, self._batches], args=args)
+        return _found(order, rows)
+
+    @staticmethod
+    def _read_args(kind: Kind, ids: list[uuid.UUID]) -> list[str | int]:
+        args: list[str | int] = []
+        for item in ids:
             counter = f"{kind}:{item}"
             args += [shard_of(counter), counter]
-        rows = await self._pending(keys=[self._days, self._batches], args=args)
-        found: dict[uuid.UUID, Totals] = {}
-        for item, sums in zip(order, rows, strict=True):
-            if any(sums):
-                found[item] = dict(zip(FIELDS, (int(v) for v in sums), strict=True))
-        return found
+        return args
 
     async def pending_days(self, song_id: uuid.UUID) -> dict[date, Totals]:
         counter = f"{SONG}:{song_id}"

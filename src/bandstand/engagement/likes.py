@@ -1,83 +1,180 @@
-"""Writing song likes: the busiest write of the API, so on PostgreSQL it skips the ORM.
+"""Writing song likes: the busiest write of the API, so likes that arrive together are
+written together.
 
-Two implementations of one interface, as for the callers' logins (accounts/principals.py):
-on PostgreSQL a prepared statement on the callers' asyncpg pool does the change and reads
-the song's stored count in one round trip (through SQLAlchemy the same statement cost about
-three times as long); on the embedded SQLite database the repository's statements run on
-an autocommit session, one writer at a time as SQLite wants.
+Each like or unlike waits for its batch (``kit/batching.py``): one round trip to the
+database writes the batch and commits it, then one call to the counter store records
+the batch's deltas and reads its songs' pending counts. The like is durable before its
+answer, as alone; under load a round trip serves many listeners instead of one.
 
-Each statement commits on its own: the like is durable before the answer.
+The database part has two implementations: on PostgreSQL one statement on the callers'
+asyncpg pool (through SQLAlchemy one like cost three times as long); on the embedded
+SQLite database the repository's statements in one transaction.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bandstand.accounts.principals import PostgresPrincipals, Principals
 from bandstand.engagement import repository as repo
+from bandstand.engagement.counters import LIKES, SONG, Counters, Delta
+from bandstand.kit.batching import Batcher
+from bandstand.kit.time import utcnow
 
-# (whether the call changed the like, the song's stored like count), or None: no song.
-Outcome = tuple[bool, int] | None
+# A batch that meets another on the same rows, or a song deleted under it, is tried again.
+_ATTEMPTS = 5
 
 
-class Likes(Protocol):
-    async def like(self, song_id: uuid.UUID, user_id: uuid.UUID, now: datetime) -> Outcome:
-        """Add the like unless it is there."""
+@dataclass(frozen=True, slots=True)
+class Change:
+    song_id: uuid.UUID
+    user_id: uuid.UUID
+    liking: bool  # else unliking
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    changed: bool
+    stored: int  # the song's like_count in its row, before the flush adds what is pending
+
+
+# One per change, in order; None: no such song.
+Writes = list[Written | None]
+
+
+class LikeTable(Protocol):
+    async def write(self, changes: Sequence[Change], now: datetime) -> Writes:
+        """Apply changes, at most one per listener and song, and commit them."""
         ...
 
-    async def unlike(self, song_id: uuid.UUID, user_id: uuid.UUID) -> Outcome:
-        """Remove the like if it is there."""
-        ...
 
-    async def close(self) -> None: ...
-
-
-class SessionLikes:
+class SessionLikeTable:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
 
-    async def like(self, song_id: uuid.UUID, user_id: uuid.UUID, now: datetime) -> Outcome:
-        async with self._sessionmaker() as session:
-            return await repo.add_like(session, song_id, user_id, now)
+    async def write(self, changes: Sequence[Change], now: datetime) -> Writes:
+        writes: Writes = []
+        async with self._sessionmaker() as session, session.begin():
+            for change in changes:
+                if change.liking:
+                    done = await repo.add_like(session, change.song_id, change.user_id, now)
+                else:
+                    done = await repo.remove_like(session, change.song_id, change.user_id)
+                writes.append(None if done is None else Written(*done))
+        return writes
 
-    async def unlike(self, song_id: uuid.UUID, user_id: uuid.UUID) -> Outcome:
-        async with self._sessionmaker() as session:
-            return await repo.remove_like(session, song_id, user_id)
 
-    async def close(self) -> None:
-        return None
-
-
-class PostgresLikes:
+class PostgresLikeTable:
     def __init__(self, principals: PostgresPrincipals) -> None:
         # One driver pool per process, shared with the login check: each pool holds
         # connections, and PostgreSQL allows only so many.
         self._principals = principals
 
-    async def _run(self, sql: str, *args: Any) -> Outcome:
+    async def write(self, changes: Sequence[Change], now: datetime) -> Writes:
         pool = await self._principals.pool()
+        args = (
+            [c.song_id for c in changes],
+            [c.user_id for c in changes],
+            [c.liking for c in changes],
+            now,
+        )
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                rows = await pool.fetch(repo.WRITE_LIKES_SQL, *args)
+                break
+            # Nothing of a failed statement stays, so it is simply run again.
+            except (asyncpg.DeadlockDetectedError, asyncpg.ForeignKeyViolationError):
+                if attempt == _ATTEMPTS:
+                    raise
+        found = {(r["song_id"], r["user_id"]): Written(r["changed"], r["stored"]) for r in rows}
+        return [found.get((c.song_id, c.user_id)) for c in changes]
+
+
+class Likes:
+    """Song likes and unlikes, batched; each answers the song's like count (stored and
+    pending), or None when there is no such song."""
+
+    def __init__(self, table: LikeTable, counters: Counters) -> None:
+        self._table = table
+        self._counters = counters
+        self._batches = Batcher(self.apply)
+
+    async def like(self, song_id: uuid.UUID, user_id: uuid.UUID) -> int | None:
+        """Add the like unless it is there."""
+        return await self._batches(Change(song_id, user_id, liking=True))
+
+    async def unlike(self, song_id: uuid.UUID, user_id: uuid.UUID) -> int | None:
+        """Remove the like if it is there."""
+        return await self._batches(Change(song_id, user_id, liking=False))
+
+    async def apply(self, changes: Sequence[Change]) -> list[int | None]:
+        """One batch: each change's answer, in order. A listener's changes of one like
+        apply in the order given."""
+        now = utcnow()
+        writes: Writes = [None] * len(changes)
         try:
-            row = await pool.fetchrow(sql, *args)
-        except asyncpg.ForeignKeyViolationError:
-            return None  # the song went between the check and the insert
-        return None if row is None else (bool(row[1]), int(row[0]))
-
-    async def like(self, song_id: uuid.UUID, user_id: uuid.UUID, now: datetime) -> Outcome:
-        return await self._run(repo.ADD_LIKE_SQL, song_id, user_id, now)
-
-    async def unlike(self, song_id: uuid.UUID, user_id: uuid.UUID) -> Outcome:
-        return await self._run(repo.REMOVE_LIKE_SQL, song_id, user_id)
+            for turn in _turns(changes):
+                done = await self._table.write([changes[i] for i in turn], now)
+                for i, written in zip(turn, done, strict=True):
+                    writes[i] = written
+        except Exception:
+            # A turn failed: those before it are committed, and their deltas must count.
+            if committed := _deltas(changes, writes, now):
+                await self._counters.add(committed)
+            raise
+        songs = {c.song_id for c, w in zip(changes, writes, strict=True) if w is not None}
+        pending = await self._counters.add_and_read(_deltas(changes, writes, now), SONG, songs)
+        return [
+            None if w is None else w.stored + pending.get(c.song_id, {}).get(LIKES, 0)
+            for c, w in zip(changes, writes, strict=True)
+        ]
 
     async def close(self) -> None:
-        return None  # the pool is the principals'
+        await self._batches.close()
 
 
-def build_likes(principals: Principals, sessionmaker: async_sessionmaker[AsyncSession]) -> Likes:
+def _deltas(changes: Sequence[Change], writes: Writes, now: datetime) -> list[Delta]:
+    """A delta only where a row really came or went: no sequence of requests moves a
+    counter further than the truth."""
+    return [
+        Delta(SONG, change.song_id, LIKES, 1 if change.liking else -1, now.date())
+        for change, written in zip(changes, writes, strict=True)
+        if written is not None and written.changed
+    ]
+
+
+def _turns(changes: Sequence[Change]) -> list[list[int]]:
+    """The changes' positions in turns that each hold a listener's like of a song at most
+    once, in order: the second change of the same like goes in the second turn, and so on."""
+    turns: list[list[int]] = []
+    seen: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+    for i, change in enumerate(changes):
+        key = (change.song_id, change.user_id)
+        turn = seen[key] = seen.get(key, -1) + 1
+        if turn == len(turns):
+            turns.append([])
+        turns[turn].append(i)
+    return turns
+
+
+def build_table(
+    principals: Principals, sessionmaker: async_sessionmaker[AsyncSession]
+) -> LikeTable:
     if isinstance(principals, PostgresPrincipals):
-        return PostgresLikes(principals)
-    return SessionLikes(sessionmaker)
+        return PostgresLikeTable(principals)
+    return SessionLikeTable(sessionmaker)
+
+
+def build_likes(
+    principals: Principals,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    counters: Counters,
+) -> Likes:
+    return Likes(build_table(principals, sessionmaker), counters)

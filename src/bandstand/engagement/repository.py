@@ -56,29 +56,44 @@ def _insert(session: AsyncSession) -> Any:
 # --- likes ---------------------------------------------------------------------------
 
 
-# PostgreSQL (engagement/likes.py): the change and the song's stored count in one round
-# trip; no row when the song does not exist. $1 song, $2 user (, $3 when).
-ADD_LIKE_SQL = (
-    "WITH changed AS (INSERT INTO song_likes (song_id, user_id, created_at) "
-    "SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM songs WHERE id = $1) "
-    "ON CONFLICT DO NOTHING RETURNING 1) "
-    "SELECT coalesce((SELECT like_count FROM song_stats WHERE song_id = $1), 0), "
-    "(SELECT count(*) FROM changed) FROM songs WHERE id = $1"
-)
-REMOVE_LIKE_SQL = (
-    "WITH changed AS (DELETE FROM song_likes WHERE song_id = $1 AND user_id = $2 "
-    "RETURNING 1) "
-    "SELECT coalesce((SELECT like_count FROM song_stats WHERE song_id = $1), 0), "
-    "(SELECT count(*) FROM changed) FROM songs WHERE id = $1"
-)
+# PostgreSQL (engagement/likes.py): a batch of likes and unlikes, at most one per listener
+# and song, in one statement; for each whose song (and listener) exist, whether it changed
+# anything and the song's stored ``like_count``. $1 songs, $2 listeners, $3 whether each
+# likes (else unlikes), $4 when. Inserts go in key order, so two batches adding the same
+# likes wait for each other in one order; batches that still meet in a deadlock (one
+# adding what the other removes) are tried again (``likes.py``).
+WRITE_LIKES_SQL = """
+WITH wanted AS (
+    SELECT w.song_id, w.user_id, w.liking
+    FROM unnest($1::uuid[], $2::uuid[], $3::bool[]) AS w(song_id, user_id, liking)
+    WHERE EXISTS (SELECT 1 FROM songs s WHERE s.id = w.song_id)
+      AND EXISTS (SELECT 1 FROM users u WHERE u.id = w.user_id)
+),
+added AS (
+    INSERT INTO song_likes (song_id, user_id, created_at)
+    SELECT song_id, user_id, $4 FROM wanted WHERE liking ORDER BY song_id, user_id
+    ON CONFLICT DO NOTHING
+    RETURNING song_id, user_id
+),
+removed AS (
+    DELETE FROM song_likes l USING wanted w
+    WHERE NOT w.liking AND l.song_id = w.song_id AND l.user_id = w.user_id
+    RETURNING l.song_id, l.user_id
+),
+changed AS (SELECT * FROM added UNION ALL SELECT * FROM removed)
+SELECT w.song_id, w.user_id, coalesce(t.like_count, 0) AS stored,
+       EXISTS (SELECT 1 FROM changed c WHERE c.song_id = w.song_id AND c.user_id = w.user_id)
+         AS changed
+FROM wanted w LEFT JOIN song_stats t ON t.song_id = w.song_id
+"""
 
 
 async def add_like(
     session: AsyncSession, song_id: uuid.UUID, user_id: uuid.UUID, now: datetime
 ) -> tuple[bool, int] | None:
     """Like the song unless already liked: (whether a like was added, the song's stored
-    ``like_count``), or None if the song does not exist. (SQLite; ``ADD_LIKE_SQL`` is
-    the same on PostgreSQL.)"""
+    ``like_count``), or None if the song does not exist. (SQLite; ``WRITE_LIKES_SQL``
+    does it for a batch on PostgreSQL.)"""
     values = select(
         literal(song_id, Uuid()), literal(user_id, Uuid()), literal(now, UTCDateTime())
     ).where(exists().where(Song.id == song_id))

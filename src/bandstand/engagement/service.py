@@ -21,7 +21,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.engagement import repository as repo
-from bandstand.engagement.counters import LIKES, SONG, VIEWS, Delta, Totals
+from bandstand.engagement.counters import SONG, VIEWS, Delta, Totals
 from bandstand.errors import BadRequest, NotFound
 from bandstand.kit.time import utcnow
 from bandstand.models import Song
@@ -72,33 +72,18 @@ async def play(
 async def like(rt: Runtime, user_id: uuid.UUID, song_id: uuid.UUID) -> LikeState:
     """Like a song; liking it again changes nothing. The like is committed before this
     returns (it is durable before the answer)."""
-    outcome = await rt.likes.like(song_id, user_id, utcnow())
-    return await _after(rt, song_id, outcome, liked=True, amount=1)
+    return _state(song_id, await rt.likes.like(song_id, user_id), liked=True)
 
 
 async def unlike(rt: Runtime, user_id: uuid.UUID, song_id: uuid.UUID) -> LikeState:
     """Withdraw a like; withdrawing one that is not there changes nothing."""
-    outcome = await rt.likes.unlike(song_id, user_id)
-    return await _after(rt, song_id, outcome, liked=False, amount=-1)
+    return _state(song_id, await rt.likes.unlike(song_id, user_id), liked=False)
 
 
-async def _after(
-    rt: Runtime,
-    song_id: uuid.UUID,
-    outcome: tuple[bool, int] | None,
-    *,
-    liked: bool,
-    amount: int,
-) -> LikeState:
-    if outcome is None:
+def _state(song_id: uuid.UUID, like_count: int | None, *, liked: bool) -> LikeState:
+    if like_count is None:
         raise NotFound("Song not found.")
-    changed, stored = outcome
-    if changed:
-        delta = Delta(SONG, song_id, LIKES, amount, utcnow().date())
-        pending = await rt.counters.add_and_read(delta)
-    else:
-        pending = (await pending_for(rt, [song_id])).get(song_id, {})
-    return LikeState(song_id, liked, stored + pending.get(LIKES, 0))
+    return LikeState(song_id, liked, like_count)
 
 
 def encode_cursor(moment: datetime, item: uuid.UUID) -> str:
