@@ -21,7 +21,7 @@ from bandstand.analytics.router import router as analytics_router
 from bandstand.comments.router import router as comments_router
 from bandstand.config import Settings
 from bandstand.engagement.flush import counters_kept
-from bandstand.engagement.router import lists as engagement_lists
+from bandstand.engagement.router import first as engagement_first
 from bandstand.engagement.router import router as engagement_router
 from bandstand.errors import install_error_handlers
 from bandstand.kit.envelope import ERRORS, envelope
@@ -106,9 +106,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     install_error_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=ERRORS)
+    # First: literal paths a song id would take (/songs/likedSongs), and the likes.
+    api.include_router(engagement_first)
     api.include_router(users_router)
     api.include_router(search_router)  # before songs: /songs/search is not a song id
-    api.include_router(engagement_lists)  # before songs: /songs/likedSongs is not a song id
     api.include_router(songs_router)
     api.include_router(engagement_router)  # after songs: /songs/upload is not a play
     api.include_router(comments_router)

@@ -18,14 +18,15 @@ from bandstand.runtime import RuntimeDep
 from bandstand.songs.deps import ExistingSong
 from bandstand.songs.views import song_view
 
-# Two routers because of the songs router between them: ``lists`` goes before it, where
-# ``GET /songs/likedSongs`` is not taken for a song id; ``router`` after it, where
-# ``POST /songs/upload`` is not taken for a play.
-lists = APIRouter(tags=["engagement"])
+# Two routers because of the songs router between them. ``first`` goes before every other
+# router: there ``GET /songs/likedSongs`` is not taken for a song id, and the busiest write
+# (a like) is matched without trying every other route first. ``router`` goes after songs,
+# where ``POST /songs/upload`` is not taken for a play.
+first = APIRouter(tags=["engagement"])
 router = APIRouter(tags=["engagement"])
 
 
-@lists.get(
+@first.get(
     "/songs/likedSongs", response_model=Envelope[LikedPage], summary="Songs I liked, newest first"
 )
 async def liked_songs(
@@ -58,22 +59,22 @@ async def play(
     return envelope({**song_view(rt, song, pending), "viewCounted": counted}, message)
 
 
-@router.post("/songs/{songId}/like", response_model=Envelope[LikeRead], summary="Like a song")
+@first.post("/songs/{songId}/like", response_model=Envelope[LikeRead], summary="Like a song")
 async def like(rt: RuntimeDep, principal: PrincipalDep, songId: uuid.UUID) -> JSONResponse:
     state = await service.like(rt, principal.user_id, songId)
     return envelope(like_view(state), "Song liked successfully.")
 
 
-@router.post("/songs/{songId}/unlike", response_model=Envelope[LikeRead], summary="Withdraw a like")
+@first.post("/songs/{songId}/unlike", response_model=Envelope[LikeRead], summary="Withdraw a like")
 async def unlike(rt: RuntimeDep, principal: PrincipalDep, songId: uuid.UUID) -> JSONResponse:
     state = await service.unlike(rt, principal.user_id, songId)
     return envelope(like_view(state), "Song unliked successfully.")
 
 
-@lists.get(
+@first.get(
     "/users/watchHistory", response_model=Envelope[HistoryPage], summary="My listening history"
 )
-@lists.post(
+@first.post(
     "/users/watchHistory", response_model=Envelope[HistoryPage], summary="My listening history"
 )
 async def watch_history(
