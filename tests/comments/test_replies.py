@@ -126,45 +126,49 @@ async def test_held_replies_are_paged_only_for_their_author_and_the_song_owner(
     assert [r["_id"] for r in await every_reply(bob, top["_id"], limit=3)] == everything
 
 
-async def test_another_process_hides_a_reply_under_a_comment_held_since_its_tally(
-    harness: Harness, make_harness: Callable[..., Any]
-) -> None:
+async def _held_since_another_process_tallied(
+    harness: Harness, make_harness: Callable[..., Any], keep_pages: bool
+) -> tuple[str, Artist, Artist]:
+    """A thread whose song another process tallied when nothing was held, then a held
+    reply with an answer under it: the thread's id, and its owner and a listener asking
+    in that other process."""
     owner, ann, bob = await people(harness, "owner", "ann", "bob")
     song = await a_song(harness, owner)
     top = await commented(bob, song["_id"], "Nice")
-    # Another process, which keeps the song's tally (nothing held yet) but no pages.
     other: Harness = await make_harness()
-    runtime(other).comment_answers = Recent(page_ttl_s=0)
-    bob_there = Artist(user=bob.user, auth=bob.auth, client=other.client())
-    assert (await replies(bob_there, top["_id"]))["docs"] == []
-
+    if not keep_pages:
+        runtime(other).comment_answers = Recent(page_ttl_s=0)
+    owner_there, bob_there = (
+        Artist(user=p.user, auth=p.auth, client=other.client()) for p in (owner, bob)
+    )
+    # A page of five: the pages asked for later, of the default size, are not kept yet.
+    assert (await replies(bob_there, top["_id"], limit=5))["docs"] == []
     held = await commented(ann, song["_id"], ABUSE, parent=top["_id"])
     answer = await commented(ann, song["_id"], "Sorry, everyone", parent=held["_id"])
     assert held["isHeld"] and not answer["isHeld"]
-    page = await replies(bob_there, top["_id"])
+    return top["_id"], owner_there, bob_there
+
+
+async def test_another_process_hides_a_reply_under_a_comment_held_since_its_tally(
+    harness: Harness, make_harness: Callable[..., Any]
+) -> None:
+    top, _, bob_there = await _held_since_another_process_tallied(
+        harness, make_harness, keep_pages=False
+    )
+    page = await replies(bob_there, top)
     assert (page["docs"], page["totalDocs"]) == ([], 0)
 
 
 async def test_the_owner_asking_first_does_not_open_the_shared_page(
     harness: Harness, make_harness: Callable[..., Any]
 ) -> None:
-    owner, ann, bob = await people(harness, "owner", "ann", "bob")
-    song = await a_song(harness, owner)
-    top = await commented(bob, song["_id"], "Nice")
-    # Another process keeps the song's tally (nothing held yet) and its pages (this one
-    # of five replies; the pages asked for below are of the default size).
-    other: Harness = await make_harness()
-    owner_there, bob_there = (
-        Artist(user=p.user, auth=p.auth, client=other.client()) for p in (owner, bob)
+    top, owner_there, bob_there = await _held_since_another_process_tallied(
+        harness, make_harness, keep_pages=True
     )
-    assert (await replies(bob_there, top["_id"], limit=5))["docs"] == []
-
-    held = await commented(ann, song["_id"], ABUSE, parent=top["_id"])
-    await commented(ann, song["_id"], "Sorry, everyone", parent=held["_id"])
     # By its stale tally the owner sees what everyone sees: the page made for the owner
     # is the one everyone gets, so it hides what is below the held comment.
-    await replies(owner_there, top["_id"])
-    page = await replies(bob_there, top["_id"])
+    await replies(owner_there, top)
+    page = await replies(bob_there, top)
     assert (page["docs"], page["totalDocs"]) == ([], 0)
 
 
