@@ -5,8 +5,10 @@ from bandstand.models.comment import Comment
 from bandstand.models.comment_like import CommentLike
 from bandstand.models.counter import Counter
 from bandstand.models.counter_batch import CounterBatch
+from bandstand.models.job import PendingJob
 from bandstand.models.login_session import LoginSession, RefreshToken
 from bandstand.models.pending_signup import PendingSignup
+from bandstand.models.play import Play
 from bandstand.models.playlist import Playlist
 from bandstand.models.playlist_song import PlaylistSong
 from bandstand.models.song import Song, SongStatus
@@ -24,7 +26,9 @@ __all__ = [
     "Counter",
     "CounterBatch",
     "LoginSession",
+    "PendingJob",
     "PendingSignup",
+    "Play",
     "Playlist",
     "PlaylistSong",
     "RefreshToken",
