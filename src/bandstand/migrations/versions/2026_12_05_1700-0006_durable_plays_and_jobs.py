@@ -16,7 +16,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bandstand.models.base
 
 # revision identifiers, used by Alembic.
 revision: str = "0006"
@@ -32,7 +31,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("song_id", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=True),
-        sa.Column("played_at", bandstand.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("played_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("counted", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["song_id"], ["songs.id"], name=op.f("fk_plays_song_id_songs"), ondelete="CASCADE"
@@ -53,8 +52,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("args", sa.JSON(), nullable=False),
-        sa.Column("created_at", bandstand.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("run_after", bandstand.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("run_after", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_jobs")),
