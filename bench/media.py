@@ -1,25 +1,28 @@
-"""How fast one core turns an upload into everything derived from it: both HLS bit rates,
-the progressive M4A, loudness and the waveform (``process_audio``). Target: ≥ 20× real
-time.
+"""The media section: how fast one core turns an upload into everything derived from it,
+and what the job queue costs per job.
 
-The source is generated here, minutes of stereo chords and pulsing noise (something the
-AAC encoder has to work at; pure tones and silence are easier or, for its fast coder,
-oddly harder), then encoded by FFmpeg as each upload format. Generating is not timed.
-The process is pinned to one CPU while it measures, and the figure is the audio's length
-over the CPU time spent (all threads of the process, so a helper thread cannot flatter
-it); wall time is shown beside it.
+Processing: ``process_audio`` (both HLS bit rates, the progressive M4A, loudness and the
+waveform) on 5 minutes of generated audio as MP3, WAV and FLAC, three runs each, pinned to
+one CPU; speed = audio length ÷ CPU time (target ≥ 20× real time). The source is stereo
+chords and pulsing noise, something the AAC encoder has to work at (pure tones and silence
+are easier or, for its fast coder, oddly harder), encoded by FFmpeg as each upload format;
+generating it is not timed. The CPU time is that of every thread of the process, so a
+helper thread cannot flatter the figure; wall time is shown beside it.
 
-Run from the repository root with the project's venv:
-``.venv/bin/python bench/media.py [--seconds 300] [--runs 3] [--formats mp3,wav,flac]``.
-Prints a markdown table.
+The queue: 10 000 no-op jobs enqueued one after another and run, on the in-process broker
+(the embedded default) and through a Redis stream with a receiver in the same process
+(what ``bandstand worker`` runs), each acknowledged after it ran.
+
+Alone, from the repository root: ``.venv/bin/python bench/run.py --only media [--quick]``
+(``--quick``: one minute of audio, one run, 1 000 jobs).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import os
-import platform
 import shutil
 import statistics
 import tempfile
@@ -27,29 +30,40 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
+from typing import Annotated
 
 import av
 import numpy as np
+from harness import REDIS_URL, Report, Section, code_version, cpu_model, reproduce
+from taskiq import Context, TaskiqDepends
 
+from bandstand.config import Settings
 from bandstand.media.processing import BITRATES, process_audio
+from bandstand.migrations import upgrade
+from bandstand.runtime import Runtime
+from bandstand.worker.jobs import job
 
+MEDIA = "media"
+TITLE = "## Media processing and the job queue"
 TARGET = 20.0
+AUDIO_S, QUICK_AUDIO_S = 300.0, 60.0
+RUNS, QUICK_RUNS = 3, 1
+JOBS, QUICK_JOBS = 10_000, 1_000
 RATE = 44_100
+FRAME = 1152
 # format → (container, codec, sample format, what the upload is)
 SOURCES = {
     "mp3": ("mp3", "libmp3lame", "s16p", "MP3 (LAME, 128 kbit/s)"),
     "wav": ("wav", "pcm_s16le", "s16", "WAV (16-bit PCM)"),
     "flac": ("flac", "flac", "s16", "FLAC"),
-    "m4a": ("ipod", "aac", "fltp", "M4A (AAC, 128 kbit/s)"),
-    "ogg": ("ogg", "libvorbis", "fltp", "Ogg Vorbis"),
 }
-FRAME = 1152
 
 
 @dataclass(frozen=True)
-class MediaResult:
+class Processing:
     fmt: str
     seconds: float  # of audio
     runs: int
@@ -66,6 +80,26 @@ class MediaResult:
         return self.seconds / self.wall_s
 
 
+@dataclass(frozen=True)
+class QueueResult:
+    broker: str
+    jobs: int
+    seconds: float
+
+    @property
+    def per_job_us(self) -> float:
+        return self.seconds / self.jobs * 1e6
+
+
+@dataclass(frozen=True)
+class MediaResult:
+    processing: list[Processing]
+    queue: list[QueueResult]
+
+
+# --- processing on one core ---------------------------------------------------------------
+
+
 def music(seconds: float, rate: int = RATE) -> np.ndarray:
     t = np.arange(int(seconds * rate)) / rate
     left = np.zeros_like(t)
@@ -80,12 +114,9 @@ def music(seconds: float, rate: int = RATE) -> np.ndarray:
 
 def write_source(path: Path, fmt: str, seconds: float) -> None:
     container_name, codec, sample_format, _ = SOURCES[fmt]
-    if codec == "libvorbis" and codec not in av.codecs_available:
-        codec = "vorbis"
     audio = music(seconds)
     with av.open(str(path), "w", format=container_name) as container:
-        options = {"strict": "experimental"} if codec == "vorbis" else {}
-        stream = container.add_stream(codec, rate=RATE, options=options)
+        stream = container.add_stream(codec, rate=RATE)
         assert isinstance(stream, av.AudioStream)
         stream.layout = "stereo"
         for start in range(0, audio.shape[1], FRAME):
@@ -114,9 +145,7 @@ def one_core() -> Iterator[int]:
         os.sched_setaffinity(0, allowed)
 
 
-def bench_media(
-    seconds: float = 300.0, runs: int = 3, formats: Sequence[str] = ("mp3", "wav", "flac")
-) -> list[MediaResult]:
+def bench_processing(seconds: float, runs: int, formats: Sequence[str]) -> list[Processing]:
     """``process_audio`` on a generated ``seconds``-long file in each format, ``runs`` times
     each on one core; the median of the runs."""
     results = []
@@ -137,18 +166,78 @@ def bench_media(
                     decoded = processed.duration
                     shutil.rmtree(out)
             results.append(
-                MediaResult(fmt, decoded, runs, statistics.median(walls), statistics.median(cpus))
+                Processing(fmt, decoded, runs, statistics.median(walls), statistics.median(cpus))
             )
     return results
 
 
-def render(results: Sequence[MediaResult]) -> str:
+# --- the queue's cost per job -------------------------------------------------------------
+
+
+class _Count:
+    done = 0
+
+
+@job("bench.noop")
+async def noop(context: Annotated[Context, TaskiqDepends()]) -> None:
+    """Nothing but a count; ``context`` because the queue hands every job its own."""
+    _Count.done += 1
+
+
+async def _measure_queue(settings: Settings, label: str, jobs: int) -> QueueResult:
+    # The queue keeps each job in the database until it is done: migrate it, and start the
+    # queue with the runtime whose sessions write there, as `bandstand worker` does.
+    await asyncio.to_thread(upgrade, settings.effective_database_url)
+    runtime = Runtime.build(settings)
+    try:
+        await runtime.queue.start(runtime, consume=True)
+        _Count.done = 0
+        started = time.perf_counter()
+        for _ in range(jobs):
+            await runtime.queue.enqueue("bench.noop")
+        # Polled, not an Event: the job runs wherever the receiver runs it.
+        while _Count.done < jobs:  # noqa: ASYNC110
+            await asyncio.sleep(0.001)
+        elapsed = time.perf_counter() - started
+    finally:
+        await runtime.close()
+    return QueueResult(label, jobs, elapsed)
+
+
+async def bench_queue(jobs: int, redis_url: str) -> list[QueueResult]:
+    with tempfile.TemporaryDirectory(prefix="bandstand-bench-queue-") as tmp:
+        data_dir, secret_key = Path(tmp), "bench-" + "x" * 40
+        embedded = Settings(_env_file=None, data_dir=data_dir, secret_key=secret_key)
+        redis = Settings(
+            _env_file=None,
+            data_dir=data_dir,
+            secret_key=secret_key,
+            redis_url=redis_url,
+            redis_namespace=f"bandstand-bench-queue-{time.time_ns()}",
+        )
+        return [
+            await _measure_queue(embedded, "in-process (embedded default)", jobs),
+            await _measure_queue(redis, "Redis stream, acknowledged (production)", jobs),
+        ]
+
+
+# --- the section -------------------------------------------------------------------------
+
+
+def bench_media(args: argparse.Namespace) -> MediaResult:
+    seconds = QUICK_AUDIO_S if args.quick else AUDIO_S
+    print(f"media: processing {seconds:.0f} s of audio per format on one core", flush=True)
+    processing = bench_processing(seconds, QUICK_RUNS if args.quick else RUNS, tuple(SOURCES))
+    jobs = QUICK_JOBS if args.quick else JOBS
+    print(f"jobs: {jobs:,} no-op jobs per broker", flush=True)
+    return MediaResult(processing, asyncio.run(bench_queue(jobs, REDIS_URL)))
+
+
+def processing_table(results: Sequence[Processing], machine_load: float) -> list[str]:
     rates = " and ".join(f"{b // 1000}" for b in sorted(BITRATES))
     lines = [
-        "## Media processing: renditions, loudness and waveform on one core",
-        "",
-        f"- Machine: nproc {os.cpu_count()}, {_cpu_model()}; "
-        f"load average {os.getloadavg()[0]:.2f} when it started",
+        f"- Machine: nproc {os.cpu_count()}, {cpu_model()}; "
+        f"load average {machine_load:.2f} when it started",
         f"- Work: `process_audio` = AAC {rates} kbit/s in HLS (fMP4, 6 s) + the M4A "
         "(packets of the highest, not re-encoded) + EBU R 128 loudness with true peak + "
         "1 000-point waveform, from one decode",
@@ -165,31 +254,48 @@ def render(results: Sequence[MediaResult]) -> str:
             f"| {result.wall_s:.2f} | {result.cpu_s:.2f} | {result.speed:.1f}× "
             f"| {result.wall_speed:.1f}× | {'yes' if result.speed >= TARGET else 'no'} |"
         )
+    return lines
+
+
+def queue_table(results: Sequence[QueueResult]) -> list[str]:
+    lines = [
+        "| broker | no-op jobs | seconds | per job µs | jobs/s |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {r.broker} | {r.jobs:,} | {r.seconds:.2f} | {r.per_job_us:,.0f} | "
+        f"{r.jobs / r.seconds:,.0f} |"
+        for r in results
+    ]
+    return lines
+
+
+def markdown(r: MediaResult, args: argparse.Namespace, machine_load: float) -> str:
+    jobs = r.queue[0].jobs  # the same count on every broker
+    lines = [
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; code {code_version()}; "
+        f"load average {machine_load:.2f} when the section started",
+        "",
+        "Reproduce from the repository root:",
+        "",
+        "```sh",
+        reproduce(MEDIA, *(["--quick"] if args.quick else [])),
+        "```",
+        "",
+        *processing_table(r.processing, machine_load),
+        "",
+        f"The queue: {jobs:,} no-op jobs enqueued one after another and run, per broker; "
+        "Redis on 127.0.0.1, the receiver in the same process as `bandstand worker` runs "
+        "it, each job acknowledged after it ran:",
+        "",
+        *queue_table(r.queue),
+    ]
     return "\n".join(lines) + "\n"
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+def run(args: argparse.Namespace, machine_load: float) -> Report:
+    # Its failures raise; there are no per-request errors to count.
+    return Report(markdown(bench_media(args), args, machine_load), failed=[])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=300.0, help="length of the source")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--formats", default="mp3,wav,flac", help=f"of {','.join(SOURCES)}")
-    args = parser.parse_args()
-    formats = [name for name in args.formats.split(",") if name]
-    unknown = set(formats) - set(SOURCES)
-    if unknown:
-        parser.error(f"unknown formats: {', '.join(sorted(unknown))}")
-    print(render(bench_media(args.seconds, args.runs, formats)))
-
-
-if __name__ == "__main__":
-    main()
+SECTION = Section(MEDIA, TITLE, run)
