@@ -70,7 +70,8 @@ async def test_seed_fills_a_consistent_catalogue(harness: Harness) -> None:
         assert _utc(row.owner_created) < created < datetime.now(UTC)
         check_key(row.audio_key)
         check_key(row.thumbnail_key)
-        assert row.artist == row.fullname and row.status == "ready"
+        # No file behind the keys: not "ready" (nothing to play), but a placeholder.
+        assert row.artist == row.fullname and row.status == "placeholder"
     times = [_utc(r.created_at) for r in rows]
     assert times == sorted(times) and len(set(times)) == len(times)
 
@@ -84,6 +85,9 @@ async def test_seeded_data_through_the_api(harness: Harness) -> None:
     home = (await client.get("/api/v1/songs/home", params={"limit": 5}, headers=auth)).json()
     assert home["data"]["totalDocs"] == 120
     newest = home["data"]["docs"][0]
+    # Listed like any song, and marked as having nothing to play: its link finds no file.
+    assert newest["status"] == "placeholder" and newest["hls"] is None
+    assert (await client.get(newest["songFile"])).status_code == 404
     # The search indexes (FTS on SQLite, pg_trgm on PostgreSQL) know the seeded titles: the
     # whole title scores 1, and among equal scores the newest song comes first.
     params = {"q": newest["title"], "limit": 3}

@@ -4,7 +4,9 @@ Rows go straight into the tables in batches: COPY on PostgreSQL (``copy_records_
 ``executemany`` on SQLite, where the FTS triggers of migration 0002 index each row. Each
 batch commits together with its share of the ``songs`` counter, so the counter matches
 the table even if a run is interrupted. Nothing is written to storage: the songs' audio and
-cover keys are well-formed names with no files behind them.
+cover keys are well-formed names with no files behind them, so the songs are marked
+``placeholder``, not ``ready``: listed and found like any other song, and their status
+tells players there is nothing to play.
 
 Ids are UUIDv7 built from each row's ``created_at`` (strictly increasing milliseconds), so
 the newest-first order of ids and of timestamps agree. Every seeded user has the password
@@ -314,7 +316,7 @@ def _song_rows(
                 "mp3",
                 int(duration * bitrate / 8),
                 f"covers/{rng.getrandbits(128):032x}.webp",
-                SongStatus.READY.value,
+                SongStatus.PLACEHOLDER.value,
                 created,
                 created,
             )

@@ -61,7 +61,7 @@ async def docs(request: Request) -> HTMLResponse:
     )
 
 
-@router.get("/media/{key:path}")
+@router.api_route("/media/{key:path}", methods=["GET", "HEAD"])
 async def media(key: str, request: Request, rt: RuntimeDep) -> Response:
     """Public media: avatars and covers, nothing else (songs stream by signed URL only).
     Keys are checked against what the server generates."""
@@ -72,9 +72,7 @@ async def media(key: str, request: Request, rt: RuntimeDep) -> Response:
     if key.split("/", 1)[0] not in PUBLIC_PREFIXES:
         raise NotFound("Media not found.")
     media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
-    return await deliver(
-        rt, key, media_type, request.headers, "public, max-age=31536000, immutable"
-    )
+    return await deliver(rt, key, media_type, request, "public, max-age=31536000, immutable")
 
 
 def mount_static(app: FastAPI) -> None:

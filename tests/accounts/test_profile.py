@@ -164,3 +164,28 @@ async def test_a_profile_shows_the_newest_songs_and_public_playlists(harness: Ha
     bad = await viewer.client.get(content, params={"page": 0}, headers=viewer.auth)
     assert bad.status_code == 400
     await harness.settle()  # the songs' processing, before the next test empties the tables
+
+
+async def test_change_password_takes_the_original_apis_confirm_password(harness: Harness) -> None:
+    # The original API sends {oldPassword, newPassword, confirmPassword}.
+    auth, _ = await _logged_in(harness)
+    client = harness.client()
+    change = "/api/v1/users/change-password"
+    new = "a-brand-new-passphrase"
+    differs = await client.post(
+        change,
+        json={"oldPassword": PASSWORD, "newPassword": new, "confirmPassword": new + "!"},
+        headers=auth,
+    )
+    assert differs.status_code == 400, differs.text
+    [error] = differs.json()["errors"]
+    assert error["field"] == "confirmPassword" and "newPassword" in error["message"]
+    await harness.log_in(harness.client("10.7.7.1"), password=PASSWORD)  # unchanged
+
+    same = await client.post(
+        change,
+        json={"oldPassword": PASSWORD, "newPassword": new, "confirmPassword": new},
+        headers=auth,
+    )
+    assert same.status_code == 200, same.text
+    await harness.log_in(harness.client("10.7.7.2"), password=new)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bandstand.media.loudness import TARGET_LUFS
+from bandstand.media.loudness import PEAK_CEILING_DBTP, TARGET_LUFS, normalising_gain
 from tests.media.signals import channels, encode, music, silence, sine
 from tests.media.support import ffmpeg_ebur128, process
 
@@ -88,3 +88,50 @@ def test_a_peak_after_the_last_whole_block_counts(tmp_path: Path) -> None:
 
     assert result.true_peak_dbtp == pytest.approx(20 * math.log10(0.9), abs=0.05)
     assert result.loudness_lufs == pytest.approx(-20.0, abs=0.1)
+
+
+def test_a_quiet_song_with_loud_peaks_comes_up_only_as_far_as_its_peaks_allow(
+    tmp_path: Path,
+) -> None:
+    # A -20 LUFS sine with one snare-like hit at -0.35 dBTP (which lifts the whole to about
+    # -17 LUFS): the full gain of about +3 dB would put the hit over full scale. The song
+    # comes up only until the hit is at -1 dBTP.
+    quiet = sine(4.0, amplitude=0.1)
+    hit = sine(0.02, amplitude=0.96, frequency=2_000)
+    audio = channels(np.concatenate([quiet[:96_000], hit, quiet[96_000:]]), 2)
+    result, _ = process(tmp_path, encode(audio, "wav"))
+
+    assert result.loudness_lufs is not None and result.true_peak_dbtp is not None
+    assert TARGET_LUFS - result.loudness_lufs > 2
+    assert result.true_peak_dbtp == pytest.approx(20 * math.log10(0.96), abs=0.05)
+    assert result.gain_db < 0
+    # At the ceiling, not under it by more than the 0.01 dB the figures are given to.
+    assert result.true_peak_dbtp + result.gain_db <= PEAK_CEILING_DBTP + 1e-9
+    assert result.true_peak_dbtp + result.gain_db >= PEAK_CEILING_DBTP - 0.011
+
+
+def test_a_loud_song_with_clean_peaks_keeps_its_full_gain(tmp_path: Path) -> None:
+    # Turned down to the target its peak is far under the ceiling: nothing to limit.
+    result, _ = process(tmp_path, encode(channels(sine(4.0, amplitude=0.5), 2), "wav"))
+
+    assert result.loudness_lufs is not None and result.true_peak_dbtp is not None
+    assert result.gain_db == pytest.approx(TARGET_LUFS - result.loudness_lufs, abs=0.01)
+    assert result.true_peak_dbtp + result.gain_db < PEAK_CEILING_DBTP - 5
+
+
+@pytest.mark.parametrize(
+    ("loudness", "peak", "gain"),
+    [
+        (-19.64, -0.33, -0.67),  # the song the issue found: +5.64 dB would have clipped
+        (-19.64, -0.334, -0.67),  # the limit rounds down: -0.666 would pass the ceiling
+        (-19.64, -0.326, -0.68),
+        (-20.0, -20.0, 6.0),  # room enough: the full gain
+        (-13.5, 0.8, -1.8),  # over full scale already: down past the target
+        (None, -3.0, 0.0),  # no loudness (silence, under 0.4 s): no gain
+        (-20.0, None, 6.0),
+    ],
+)
+def test_the_gain_limit(loudness: float | None, peak: float | None, gain: float) -> None:
+    assert normalising_gain(loudness, peak) == gain
+    if peak is not None:
+        assert round(peak, 2) + gain <= PEAK_CEILING_DBTP + 1e-9

@@ -110,3 +110,18 @@ async def test_offload_hands_the_file_to_the_proxy(make_harness: Any) -> None:
     key = "/".join(_parts(url)[6:9])
     assert response.headers["x-accel-redirect"] == f"/_protected/{key}"
     assert response.content == b""
+
+
+@pytest.mark.parametrize("headers", [{}, {"Range": "bytes=10-109"}], ids=["whole", "range"])
+async def test_head_answers_as_get_without_the_body(jane: Artist, headers: dict[str, str]) -> None:
+    song = await uploaded(jane, tone("flac", 1.0))
+    links = [_original(song)["url"], song["thumbnail"]]  # a signed song file; a public cover
+    for url in links:
+        got = await jane.client.get(url, headers=headers)
+        head = await jane.client.head(url, headers=headers)
+        assert head.status_code == got.status_code and got.status_code in (200, 206), url
+        for name in ("content-type", "content-length", "accept-ranges", "content-range", "etag"):
+            assert head.headers.get(name) == got.headers.get(name), (url, name)
+        assert head.headers["accept-ranges"] == "bytes"
+        assert head.content == b""
+    assert (await jane.client.head(_with_parts(links[0], sig="A" * 27))).status_code == 403

@@ -86,6 +86,12 @@ async def test_song_on_s3_streams_by_redirect_and_leaves_nothing_when_deleted(
         assert whole.status_code == 200 and whole.content == audio
         part = await outside.get(presigned, headers={"Range": "bytes=100-199"})
         assert part.status_code == 206 and part.content == audio[100:200]
+        # A HEAD is sent to a URL signed for HEAD (S3 refuses a GET signature for it).
+        head = await client.head(song["songFile"])
+        assert head.status_code == 302 and head.headers["location"] != presigned
+        headed = await outside.head(head.headers["location"])
+        assert headed.status_code == 200
+        assert int(headed.headers["content-length"]) == len(audio)
     cover = await client.get(song["thumbnail"])
     assert cover.status_code == 302
 

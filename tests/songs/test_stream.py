@@ -240,3 +240,46 @@ async def test_offload_hands_the_bytes_to_the_proxy(make_harness: Any) -> None:
     assert response.headers["content-type"] == "audio/mpeg"
     assert response.content == b""
     assert_error(await jane.client.get(_with_query(song, sig="x" + "A" * 26)), 403)
+
+
+# What a HEAD must repeat of the GET it stands for.
+SAME_HEADERS = ("content-type", "content-length", "accept-ranges", "content-range", "etag")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Range": "bytes=100-1099"}, {"Range": "bytes=-300"}, {"Range": "bytes=0-99, 1000-1049"}],
+    ids=["whole", "range", "suffix", "several"],
+)
+async def test_head_answers_as_get_without_the_body(jane: Artist, headers: dict[str, str]) -> None:
+    song, _ = await _song(jane)
+    got = await jane.client.get(song["songFile"], headers=headers)
+    head = await jane.client.head(song["songFile"], headers=headers)
+    assert head.status_code == got.status_code and got.status_code in (200, 206)
+    for name in SAME_HEADERS:
+        if name == "content-type" and "multipart" in got.headers[name]:
+            # Each answer draws its own boundary.
+            assert head.headers[name].startswith("multipart/byteranges; boundary=")
+            continue
+        assert head.headers.get(name) == got.headers.get(name), name
+    assert head.headers["accept-ranges"] == "bytes"
+    assert head.content == b""
+
+
+async def test_head_refuses_what_get_refuses(jane: Artist) -> None:
+    song, audio = await _song(jane, 0.5)
+    beyond = await jane.client.head(song["songFile"], headers={"Range": f"bytes={len(audio)}-"})
+    assert beyond.status_code == 416
+    assert beyond.headers["content-range"] == f"bytes */{len(audio)}"
+    assert (await jane.client.head(_with_query(song, sig="A" * 27))).status_code == 403
+
+
+async def test_head_with_offload_hands_over_to_the_proxy(make_harness: Any) -> None:
+    harness: Harness = await make_harness(media_offload=True)
+    jane = await artist(harness)
+    song, _ = await _song(jane, 0.5)
+    got = await jane.client.get(song["songFile"])
+    head = await jane.client.head(song["songFile"])
+    assert head.status_code == got.status_code == 200
+    assert head.headers["x-accel-redirect"] == got.headers["x-accel-redirect"]
+    assert head.headers["content-type"] == "audio/mpeg"

@@ -14,6 +14,8 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -59,6 +61,11 @@ Login = Annotated[str, StringConstraints(min_length=1, max_length=254), AfterVal
 Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 
 
+# What /docs fills its forms with ("Try it out"): the README's walk-through, not "string".
+EXAMPLE_FULLNAME, EXAMPLE_EMAIL, EXAMPLE_USERNAME = "Jane Doe", "jane@example.com", "janedoe"
+EXAMPLE_PASSWORD = "a-long-and-unusual-passphrase"  # noqa: S105 - an example, not a secret
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -67,16 +74,16 @@ class RegisterForm(BaseModel):
     # A form: the avatar file arrives beside these fields, and nothing else is read.
     model_config = ConfigDict(extra="ignore")
 
-    fullname: Fullname
-    email: Email
-    username: Username
-    password: Password
+    fullname: Fullname = Field(examples=[EXAMPLE_FULLNAME])
+    email: Email = Field(examples=[EXAMPLE_EMAIL])
+    username: Username = Field(examples=[EXAMPLE_USERNAME])
+    password: Password = Field(examples=[EXAMPLE_PASSWORD])
 
 
 class VerifyOtpIn(Input):
-    otp: Code
+    otp: Code = Field(examples=["123456"])
     registrationId: uuid.UUID | None = None
-    email: Email | None = None
+    email: Email | None = Field(default=None, examples=[EXAMPLE_EMAIL])
 
 
 class ResendOtpIn(Input):
@@ -84,9 +91,9 @@ class ResendOtpIn(Input):
 
 
 class LoginIn(Input):
-    email: Login | None = None
-    username: Login | None = None
-    password: AnyPassword
+    email: Login | None = Field(default=None, examples=[EXAMPLE_EMAIL])
+    username: Login | None = Field(default=None, examples=[EXAMPLE_USERNAME])
+    password: AnyPassword = Field(examples=[EXAMPLE_PASSWORD])
 
     @model_validator(mode="after")
     def _one_identifier(self) -> LoginIn:
@@ -104,15 +111,27 @@ class RefreshIn(Input):
 
 
 class ChangePasswordIn(Input):
-    oldPassword: AnyPassword
-    newPassword: Password
+    """``confirmPassword`` is optional, as our own clients never sent it; the original API
+    requires it, so when it comes it must repeat ``newPassword``."""
+
+    oldPassword: AnyPassword = Field(examples=[EXAMPLE_PASSWORD])
+    newPassword: Password = Field(examples=["a-brand-new-passphrase"])
+    confirmPassword: AnyPassword | None = Field(default=None, examples=["a-brand-new-passphrase"])
+
+    @field_validator("confirmPassword")
+    @classmethod
+    def _confirms(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # newPassword is absent here when it failed its own checks: that error is enough.
+        if value is not None and "newPassword" in info.data and value != info.data["newPassword"]:
+            raise ValueError("Must be the same as newPassword.")
+        return value
 
 
 class UpdateAccountIn(Input):
-    fullname: Fullname | None = None
-    email: Email | None = None
-    username: Username | None = None
-    currentPassword: AnyPassword | None = None
+    fullname: Fullname | None = Field(default=None, examples=["Jane Q. Doe"])
+    email: Email | None = Field(default=None, examples=["jane.doe@example.com"])
+    username: Username | None = Field(default=None, examples=["jane.q"])
+    currentPassword: AnyPassword | None = Field(default=None, examples=[EXAMPLE_PASSWORD])
 
     @model_validator(mode="after")
     def _something_to_change(self) -> UpdateAccountIn:

@@ -6,6 +6,7 @@ import asyncio
 import os
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
     MalformedRangeHeader,
@@ -59,13 +60,17 @@ def _check_range(headers: Headers, response: FileResponse, size: int) -> None:
 
 
 async def deliver(
-    rt: Runtime, key: str, content_type: str, headers: Headers, cache: str
+    rt: Runtime, key: str, content_type: str, request: Request, cache: str
 ) -> Response:
-    """Serve a stored file: a presigned redirect from an object store, an
-    ``X-Accel-Redirect`` for the proxy when offloading, else the bytes with Range support."""
+    """Serve a stored file: a presigned redirect from an object store (signed for the
+    request's method: a URL signed for GET is refused a HEAD), an ``X-Accel-Redirect`` for
+    the proxy when offloading, else the bytes with Range support."""
+    headers = request.headers
     path = rt.storage.local_path(key)
     if path is None:
-        url = await rt.storage.presigned_url(key, rt.settings.stream_url_ttl_s, content_type)
+        url = await rt.storage.presigned_url(
+            key, rt.settings.stream_url_ttl_s, content_type, head=request.method == "HEAD"
+        )
         if url is None:
             raise NotFound("Media not found.")
         return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})

@@ -15,6 +15,11 @@ from av.audio.frame import AudioFrame
 from bandstand.media.graphs import frame_graph
 
 TARGET_LUFS = -14.0
+# A player applying the gain must not push the true peak above this, as loudness-normalising
+# players do (Spotify raises a quiet track only until its true peak reaches -1 dBTP;
+# ReplayGain players lower a gain that would clip): the dB kept under full scale is room
+# for the peaks a lossy encoder adds.
+PEAK_CEILING_DBTP = -1.0
 # ebur128 reports the absolute gate until a 400 ms block rises above it: that is what it
 # says for silence, and for audio shorter than one block. Loudness is undefined then.
 ABSOLUTE_GATE_LUFS = -70.0
@@ -25,9 +30,10 @@ _TRUE_PEAK = "lavfi.r128.true_peak"
 @dataclass(frozen=True)
 class Loudness:
     """Integrated loudness and true peak of the whole file, and the gain a player applies
-    to bring it to ``TARGET_LUFS``. Undefined loudness (silence, under 0.4 s) is ``None``
-    with a gain of 0 dB: no gain can bring silence to a level. A true peak of exactly zero
-    (digital silence) is ``None`` too."""
+    to bring it towards ``TARGET_LUFS``: as much as reaches the target, but never so much
+    that the true peak would pass ``PEAK_CEILING_DBTP`` (``normalising_gain``). Undefined
+    loudness (silence, under 0.4 s) is ``None`` with a gain of 0 dB: no gain can bring
+    silence to a level. A true peak of exactly zero (digital silence) is ``None`` too."""
 
     integrated_lufs: float | None
     true_peak_dbtp: float | None
@@ -74,11 +80,11 @@ class LoudnessMeter:
         self._graph.push(None)
         self._drain()
         loudness = None if integrated <= ABSOLUTE_GATE_LUFS else integrated
-        peak = self._true_peak
+        peak = 20 * math.log10(self._true_peak) if self._true_peak > 0 else None
         return Loudness(
             integrated_lufs=loudness,
-            true_peak_dbtp=round(20 * math.log10(peak), 2) if peak > 0 else None,
-            gain_db=0.0 if loudness is None else round(TARGET_LUFS - loudness, 2),
+            true_peak_dbtp=None if peak is None else round(peak, 2),
+            gain_db=normalising_gain(loudness, peak),
         )
 
     def _push(self, frame: AudioFrame) -> None:
@@ -95,6 +101,22 @@ class LoudnessMeter:
             if _INTEGRATED in metadata:
                 self._integrated = float(metadata[_INTEGRATED])
                 self._true_peak = float(metadata[_TRUE_PEAK])
+
+
+def normalising_gain(loudness_lufs: float | None, true_peak_dbtp: float | None) -> float:
+    """The gain (dB, to 0.01) that brings the audio to ``TARGET_LUFS``, lowered where
+    needed so that true peak + gain stays at or under ``PEAK_CEILING_DBTP``: a quiet song
+    with loud peaks comes up only as far as its peaks allow, and is heard a little under
+    the target rather than clipped. The limit is rounded down, so that neither the exact
+    true peak nor the reported one (to 0.01 dB) plus the gain passes the ceiling."""
+    if loudness_lufs is None:
+        return 0.0
+    gain = round(TARGET_LUFS - loudness_lufs, 2)
+    if true_peak_dbtp is None:
+        return gain
+    # round() first: 0.67 * 100 is 66.99999999999999, whose floor would cost 0.01 dB.
+    limit = math.floor(round((PEAK_CEILING_DBTP - true_peak_dbtp) * 100, 6)) / 100
+    return min(gain, limit)
 
 
 def _silence(samples: int, layout: str, sample_rate: int, pts: int) -> AudioFrame:

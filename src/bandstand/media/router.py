@@ -21,6 +21,11 @@ PLAYLIST = CONTENT_TYPES["m3u8"]
 PLAYLIST_HEADERS = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
 
 
+# HEAD too: players and proxies ask it before they fetch; it answers as GET would.
+@router.head(
+    "/{expires}/{signature}/songs/{folder}/{name}",
+    summary="The headers GET would answer with, without the body",
+)
 @router.get(
     "/{expires}/{signature}/songs/{folder}/{name}",
     summary="A song's file (original, rendition, HLS) by signed link; honours Range",
@@ -49,4 +54,4 @@ async def signed_media(
         except FileNotFoundError as exc:
             raise NotFound("Media not found.") from exc
         return Response(playlist, media_type=content_type, headers=PLAYLIST_HEADERS)
-    return await deliver(rt, key, content_type, request.headers, "private, max-age=3600")
+    return await deliver(rt, key, content_type, request, "private, max-age=3600")

@@ -17,6 +17,8 @@ class SongStatus(StrEnum):
     PROCESSING = "processing"
     READY = "ready"
     FAILED = "failed"
+    # A catalogue entry with no audio behind it (``bandstand seed``): listed, never playable.
+    PLACEHOLDER = "placeholder"
 
 
 class Song(IdMixin, TimestampMixin, Base):

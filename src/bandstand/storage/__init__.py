@@ -64,8 +64,11 @@ class Storage(Protocol):
         """Where the bytes are on this machine, if they are on this machine."""
         ...
 
-    async def presigned_url(self, key: str, ttl_s: int, content_type: str) -> str | None:
-        """A time-limited URL the object store serves itself, if it can."""
+    async def presigned_url(
+        self, key: str, ttl_s: int, content_type: str, *, head: bool = False
+    ) -> str | None:
+        """A time-limited URL the object store serves itself, if it can; ``head`` signs
+        it for HEAD instead of GET."""
         ...
 
 

@@ -48,7 +48,9 @@ class LocalStorage:
     def local_path(self, key: str) -> Path | None:
         return self.path(key)
 
-    async def presigned_url(self, key: str, ttl_s: int, content_type: str) -> str | None:
+    async def presigned_url(
+        self, key: str, ttl_s: int, content_type: str, *, head: bool = False
+    ) -> str | None:
         check_key(key)
         return None
 

@@ -146,15 +146,16 @@ class S3Storage:
         check_key(key)
         return None
 
-    async def presigned_url(self, key: str, ttl_s: int, content_type: str) -> str | None:
+    async def presigned_url(
+        self, key: str, ttl_s: int, content_type: str, *, head: bool = False
+    ) -> str | None:
         name = self._name(key)
         params = {"Bucket": self.bucket, "Key": name, "ResponseContentType": content_type}
+        operation = "head_object" if head else "get_object"
         url: str = await self._run(
             "sign",
             name,
-            lambda: self._client.generate_presigned_url(
-                "get_object", Params=params, ExpiresIn=ttl_s
-            ),
+            lambda: self._client.generate_presigned_url(operation, Params=params, ExpiresIn=ttl_s),
         )
         return url
 
