@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install Bandstand with its dev tools
 
-run: $(STAMP) ## Install and serve http://127.0.0.1:8000 on the embedded defaults
-	$(BIN)/bandstand serve
+run: $(STAMP) ## Install and serve on the embedded defaults (HOST=127.0.0.1 PORT=8000)
+	$(BIN)/bandstand serve$(if $(HOST), --host $(HOST))$(if $(PORT), --port $(PORT))
 
 test: $(STAMP) ## Install and run the whole suite (SQLite; PostgreSQL + Redis when BANDSTAND_TEST_* are set)
 	$(BIN)/pytest

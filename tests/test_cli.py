@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -10,8 +11,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
+
+from tests.processes import Bandstand, free_port
 
 BANDSTAND = str(Path(sys.executable).with_name("bandstand"))
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env(data_dir: Path) -> dict[str, str]:
@@ -70,3 +75,102 @@ def test_serve_applies_migrations_and_answers(tmp_path: Path) -> None:
         server.wait(timeout=15)
         if server.stdout:
             server.stdout.close()
+
+
+def _run_all(runs: list[tuple[dict[str, str], list[str]]]) -> list[tuple[list[str], int, str]]:
+    """Each (environment, arguments) as a `bandstand` process, all at once."""
+    started = [
+        (
+            args,
+            subprocess.Popen(
+                [BANDSTAND, *args],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            ),
+        )
+        for env, args in runs
+    ]
+    return [(args, p.wait(timeout=120), p.communicate()[0]) for args, p in started]
+
+
+def test_a_setting_or_database_we_cannot_use_is_one_line_and_a_failure(tmp_path: Path) -> None:
+    base = _env(tmp_path)
+    cases = {
+        "BANDSTAND_DATABASE_URL: not a database URL": (
+            base | {"BANDSTAND_DATABASE_URL": "db.example.com/band"},
+            [["serve"]],
+        ),
+        "BANDSTAND_DATABASE_URL: unsupported database 'mysql'": (
+            base | {"BANDSTAND_DATABASE_URL": "mysql://u@db/band"},
+            [["counters", "rebuild"]],
+        ),
+        # Port 1: nothing listens there.
+        "cannot reach the database": (
+            base | {"BANDSTAND_DATABASE_URL": "postgres://u:secret@127.0.0.1:1/band"},
+            [["serve"], ["worker"], ["migrate"], ["cleanup"]],
+        ),
+        "BANDSTAND_SECRET_KEY must be set": (
+            base | {"BANDSTAND_ENV": "production"},
+            [["serve"], ["worker"]],
+        ),
+    }
+    runs = [(env, args) for env, commands in cases.values() for args in commands]
+    results = iter(_run_all(runs))
+    for expected, (_, commands) in cases.items():
+        for _ in commands:
+            args, status, said = next(results)
+            assert status == 1, (args, said)
+            assert said.startswith("bandstand: ") and said.count("\n") == 1, (args, said)
+            assert expected in said and "secret" not in said.lower().replace("secret_key", ""), (
+                args,
+                said,
+            )
+    assert not (tmp_path / "bandstand.db").exists()
+
+
+def test_serve_listens_where_the_environment_says(tmp_path: Path) -> None:
+    port = free_port()
+    env = _env(tmp_path) | {"BANDSTAND_PORT": str(port), "BANDSTAND_HOST": "127.0.0.1"}
+    server = Bandstand(["serve"], env, tmp_path / "serve.log")
+    server.start()
+    try:
+        server.wait_until_serving(f"http://127.0.0.1:{port}")
+    finally:
+        server.stop()
+
+
+def test_make_run_takes_a_port_and_a_host() -> None:
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+
+    def planned(*variables: str) -> str:
+        done = subprocess.run(
+            [make, "--dry-run", "run", *variables],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()[-1]
+
+    assert planned().endswith("bandstand serve")
+    assert planned("PORT=8001").endswith("bandstand serve --port 8001")
+    assert planned("PORT=8001", "HOST=127.0.0.2").endswith(
+        "bandstand serve --host 127.0.0.2 --port 8001"
+    )
+
+
+def test_postgres_and_sqlite_urls_as_hosts_write_them(database_url: str, tmp_path: Path) -> None:
+    plain = database_url.replace("postgresql+asyncpg://", "postgres://", 1).replace(
+        "sqlite+aiosqlite://", "sqlite://", 1
+    )
+    env = _env(tmp_path) | {"BANDSTAND_DATABASE_URL": plain}
+    done = subprocess.run(
+        [BANDSTAND, "migrate"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "up to date" in done.stdout

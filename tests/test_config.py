@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,41 @@ def test_database_url_selects_postgresql() -> None:
     url = "postgresql+asyncpg://u@db/bandstand"
     settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
     assert settings.effective_database_url == url and not settings.is_embedded_database
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://u:p%40ss@db:5433/band", "postgresql+asyncpg://u:p%40ss@db:5433/band"),
+        ("postgresql://u@db/band?ssl=require", "postgresql+asyncpg://u@db/band?ssl=require"),
+        ("postgresql+asyncpg://u@db/band", "postgresql+asyncpg://u@db/band"),
+        ("sqlite:////srv/band/b.db", "sqlite+aiosqlite:////srv/band/b.db"),
+    ],
+)
+def test_database_urls_as_hosts_give_them_out(given: str, used: str) -> None:
+    settings = Settings(_env_file=None, database_url=given)  # type: ignore[call-arg]
+    assert settings.effective_database_url == used
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("db.example.com/band", "not a database URL"),
+        ("mysql://u@db/band", "unsupported database 'mysql'"),
+        ("postgresql+psycopg2://u@db/band", "unsupported database 'postgresql+psycopg2'"),
+    ],
+)
+def test_a_database_url_we_cannot_use_is_refused_plainly(given: str, said: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(said)) as refused:
+        Settings(_env_file=None, database_url=given)  # type: ignore[call-arg]
+    assert "postgresql://user:password@host" in str(refused.value)
+
+
+def test_host_and_port_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BANDSTAND_PORT", "8001")
+    monkeypatch.setenv("BANDSTAND_HOST", "127.0.0.2")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (settings.host, settings.port) == ("127.0.0.2", 8001)
+    monkeypatch.setenv("BANDSTAND_PORT", "70000")
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)  # type: ignore[call-arg]

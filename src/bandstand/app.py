@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from bandstand.engagement.flush import counters_kept
 from bandstand.engagement.router import first as engagement_first
 from bandstand.engagement.router import router as engagement_router
 from bandstand.errors import install_error_handlers
+from bandstand.kit import datalock
 from bandstand.kit.envelope import ERRORS, envelope
 from bandstand.kit.gc import settle_garbage_collector
 from bandstand.logging import configure_logging
@@ -68,6 +70,12 @@ def _limit_for(settings: Settings) -> Callable[[Scope], int]:
     return limit
 
 
+def _data_folder_held(settings: Settings) -> contextlib.AbstractContextManager[None]:
+    if settings.is_embedded_database:
+        return datalock.holding(settings.data_dir, "serve")
+    return contextlib.nullcontext()
+
+
 def create_app(settings: Settings | None = None, *, migrate: bool | None = None) -> FastAPI:
     """Build the application. ``migrate`` (default: on the embedded database) applies
     migrations at start-up, so ``bandstand serve`` needs nothing run before it."""
@@ -77,23 +85,26 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        if should_migrate:
-            await asyncio.to_thread(upgrade, settings.effective_database_url)
-        # The first unknown-user login must not pay for making the timing-equaliser hash.
-        await asyncio.to_thread(dummy_hash)
-        runtime = Runtime.build(settings)
-        app.state.runtime = runtime
-        try:
-            async with (
-                counters_kept(runtime),
-                jobs_running(runtime, consume=settings.run_jobs_in_api),
-            ):
-                if settings.env != "test":
-                    settle_garbage_collector()
-                yield
-        finally:
-            await runtime.close()
+        # Embedded, this process alone may write the data folder, and it must hold it
+        # before the migrations or the counter rebuild write anything (kit/datalock.py).
+        with _data_folder_held(settings):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            if should_migrate:
+                await asyncio.to_thread(upgrade, settings.effective_database_url)
+            # The first unknown-user login must not pay for making the timing-equaliser hash.
+            await asyncio.to_thread(dummy_hash, settings.password_hash_cost)
+            runtime = Runtime.build(settings)
+            app.state.runtime = runtime
+            try:
+                async with (
+                    counters_kept(runtime),
+                    jobs_running(runtime, consume=settings.run_jobs_in_api),
+                ):
+                    if settings.env != "test":
+                        settle_garbage_collector()
+                    yield
+            finally:
+                await runtime.close()
 
     app = FastAPI(
         title="Bandstand",

@@ -3,14 +3,88 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from bandstand.config import Settings
+from bandstand.kit import datalock
 
-app = typer.Typer(help="Bandstand: a self-hostable music platform.", no_args_is_help=True)
+
+class _Cli(typer.Typer):
+    """Typer, except that a refusal (a bad setting, a data folder in use, a database or
+    Redis out of reach) is one line on stderr and exit status 1, not a traceback: these
+    are the operator's to fix, and nothing in the stack helps them do it."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            line = refusal(exc)
+            if line is None:
+                raise
+            sys.stderr.write(f"bandstand: {line}\n")
+            sys.exit(1)
+
+
+def refusal(exc: BaseException) -> str | None:
+    """The one line that says what to fix, when ``exc`` is the operator's to fix."""
+    import asyncpg
+
+    from bandstand.errors import causes, unreachable
+
+    if isinstance(exc, ValidationError) and exc.title == Settings.__name__:
+        return "; ".join(_setting_error(error) for error in exc.errors())
+    if isinstance(exc, datalock.DataFolderBusy | Unreachable):
+        return str(exc)
+    refused = asyncpg.exceptions.InvalidAuthorizationSpecificationError
+    missing = asyncpg.exceptions.InvalidCatalogNameError
+    for cause in causes(exc):
+        if isinstance(cause, refused | missing):
+            return (
+                f"the database refused the connection ({_first_line(cause)}); "
+                "check BANDSTAND_DATABASE_URL"
+            )
+    dependency = unreachable(exc)
+    if dependency is None:
+        return None
+    setting = {"Redis": "BANDSTAND_REDIS_URL", "the database": "BANDSTAND_DATABASE_URL"}.get(
+        dependency, "BANDSTAND_DATABASE_URL and BANDSTAND_REDIS_URL"
+    )
+    return f"cannot reach {dependency} ({_first_line(exc)}); check {setting}"
+
+
+class Unreachable(Exception):
+    """A service the command needs did not answer when it started."""
+
+    def __init__(self, service: str, setting: str, cause: BaseException) -> None:
+        super().__init__(f"cannot reach {service} ({_first_line(cause)}); check {setting}")
+
+
+def _setting_error(error: Any) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:
+        return message
+    return f"BANDSTAND_{'_'.join(str(part) for part in error['loc']).upper()}: {message}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+app = _Cli(
+    help="Bandstand: a self-hostable music platform.",
+    no_args_is_help=True,
+    # A traceback's locals would print the settings, secrets included.
+    pretty_exceptions_show_locals=False,
+)
 admin = typer.Typer(help="Manage administrators.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
 counters = typer.Typer(help="Views, likes and comment counts.", no_args_is_help=True)
@@ -18,37 +92,110 @@ app.add_typer(counters, name="counters")
 console = Console()
 
 
+@contextlib.contextmanager
+def _writing(settings: Settings, command: str) -> Iterator[None]:
+    """On the embedded database, this command holds the data folder while it runs: a
+    server on it refuses to start, and it refuses while a server runs (kit/datalock.py)."""
+    if not settings.is_embedded_database:
+        yield
+        return
+    with datalock.holding(settings.data_dir, command):
+        yield
+
+
+def _settings_reached() -> Settings:
+    """The settings, once the services they name have answered (see ``_reachable``)."""
+    settings = Settings()
+    if not settings.is_embedded_database or settings.redis_url:
+        asyncio.run(_reachable(settings))
+    return settings
+
+
+async def _reachable(settings: Settings) -> None:
+    """Connect to the database and Redis once, so that a wrong URL or a service that is
+    down is said in one line before anything starts."""
+    from sqlalchemy import text
+
+    from bandstand.db import create_engine
+    from bandstand.errors import unreachable
+    from bandstand.kit.redisclient import connect
+
+    if not settings.is_embedded_database:  # a file of ours: nothing to reach
+        engine = create_engine(settings.effective_database_url)
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            if unreachable(exc) is None:
+                raise
+            raise Unreachable("the database", "BANDSTAND_DATABASE_URL", exc) from exc
+        finally:
+            await engine.dispose()
+    if settings.redis_url:
+        client = connect(settings.redis_url)
+        try:
+            await client.ping()
+        except Exception as exc:
+            if unreachable(exc) is None:
+                raise
+            raise Unreachable("Redis", "BANDSTAND_REDIS_URL", exc) from exc
+        finally:
+            await client.aclose()
+
+
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Interface to listen on (default: BANDSTAND_HOST, or 127.0.0.1)."),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (default: BANDSTAND_PORT, or 8000).")
+    ] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     access_log: Annotated[
         bool, typer.Option(help="Log each request (off behind a proxy that logs them).")
     ] = True,
 ) -> None:
     """Serve the API (applies migrations first on the embedded database)."""
-    import os
-
-    import uvicorn
-
-    # Links the API hands out (media URLs) point at this server unless told otherwise.
-    os.environ.setdefault("BANDSTAND_PUBLIC_URL", f"http://{host}:{port}")
     settings = Settings()
+    host = host or settings.host
+    port = settings.port if port is None else port
+    if "public_url" not in settings.model_fields_set:
+        # Links the API hands out (media URLs) point at this server unless told otherwise;
+        # the environment carries it to every worker process.
+        os.environ["BANDSTAND_PUBLIC_URL"] = f"http://{host}:{port}"
+        settings = Settings()
     if workers > 1 and (settings.is_embedded_database or not settings.redis_url):
         # Each process would keep its own rate limits, multiplying every one by N.
         raise typer.BadParameter("several workers need PostgreSQL and BANDSTAND_REDIS_URL")
-    uvicorn.run(
-        "bandstand.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        server_header=False,
-        access_log=access_log,
-        log_level="info",
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "proxy_headers": True,
+        "server_header": False,
+        "access_log": access_log,
+        "log_level": "info",
+    }
+    if settings.is_embedded_database:
+        # Held until this process exits (the app's start-up takes it again, re-entrantly);
+        # taken before anything is imported or written, so a refusal is immediate.
+        datalock.acquire(settings.data_dir, "serve")
+    import uvicorn
+
+    from bandstand.app import create_app
+    from bandstand.migrations import upgrade
+
+    if workers > 1:
+        asyncio.run(_reachable(settings))
+        uvicorn.run("bandstand.app:create_app", factory=True, workers=workers, **options)
+        return
+    if settings.is_embedded_database:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.effective_database_url)
+    else:
+        asyncio.run(_reachable(settings))
+    uvicorn.run(create_app(settings, migrate=False), **options)
 
 
 @app.command()
@@ -56,8 +203,9 @@ def worker() -> None:
     """Run background jobs from Redis (production; the embedded default needs none)."""
     from bandstand.worker.run import work
 
+    settings = _settings_reached()
     try:
-        asyncio.run(work(Settings()))
+        asyncio.run(work(settings))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
 
@@ -65,11 +213,12 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Apply database migrations."""
-    from bandstand.migrations import upgrade
+    settings = _settings_reached()
+    with _writing(settings, "migrate"):
+        from bandstand.migrations import upgrade
 
-    settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.effective_database_url)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.effective_database_url)
     console.print("[green]Database is up to date.[/green]")
 
 
@@ -81,12 +230,13 @@ def cleanup() -> None:
     from bandstand.runtime import Runtime
 
     async def run() -> int:
-        runtime = Runtime.build(Settings())
+        runtime = Runtime.build(settings)
         try:
             return await purge_all_expired_signups(runtime)
         finally:
             await runtime.close()
 
+    settings = _settings_reached()
     console.print(f"Removed {asyncio.run(run())} expired sign-ups.")
 
 
@@ -95,11 +245,12 @@ def counters_flush() -> None:
     """Write pending counter deltas to the database now (the worker does this every
     `BANDSTAND_COUNTER_FLUSH_S`). Useful with Redis; on the embedded default the pending
     deltas live in the server's memory, which only the server can flush."""
-    from bandstand.engagement.flush import flush_counters
-    from bandstand.runtime import Runtime
 
-    async def run() -> str:
-        runtime = Runtime.build(Settings())
+    async def run(settings: Settings) -> str:
+        from bandstand.engagement.flush import flush_counters
+        from bandstand.runtime import Runtime
+
+        runtime = Runtime.build(settings)
         try:
             report = await flush_counters(runtime)
         finally:
@@ -108,7 +259,9 @@ def counters_flush() -> None:
             return "Another process is flushing; nothing done."
         return f"Flushed {report.counters:,} counters in {report.seconds:.2f} s."
 
-    console.print(asyncio.run(run()))
+    settings = _settings_reached()
+    with _writing(settings, "counters flush"):
+        console.print(asyncio.run(run(settings)))
 
 
 @counters.command("rebuild")
@@ -116,17 +269,21 @@ def counters_rebuild() -> None:
     """Recompute every view, like and comment count from the tables that hold the truth,
     after Redis lost its data. On the embedded default, stop the server first: its
     pending deltas are in its memory, and it writes them when it stops."""
-    from bandstand.engagement.flush import rebuild_counters
-    from bandstand.runtime import Runtime
 
-    async def run() -> float:
-        runtime = Runtime.build(Settings())
+    async def run(settings: Settings) -> float:
+        from bandstand.engagement.flush import rebuild_counters
+        from bandstand.runtime import Runtime
+
+        runtime = Runtime.build(settings)
         try:
             return (await rebuild_counters(runtime)).seconds
         finally:
             await runtime.close()
 
-    console.print(f"[green]Counters rebuilt in {asyncio.run(run()):.2f} s.[/green]")
+    settings = _settings_reached()
+    with _writing(settings, "counters rebuild"):
+        seconds = asyncio.run(run(settings))
+    console.print(f"[green]Counters rebuilt in {seconds:.2f} s.[/green]")
 
 
 @app.command()
@@ -137,27 +294,28 @@ def seed(
     random_seed: Annotated[int, typer.Option("--seed", help="Seed of the fake data.")] = 2026,
 ) -> None:
     """Fill the database with fake users and songs for load tests (no media files)."""
-    from bandstand import seed as seeding
-    from bandstand.migrations import upgrade
-
     settings = Settings()
     if settings.is_production:
         # Every seeded account shares one published password.
         raise typer.BadParameter("refusing to seed fake accounts when BANDSTAND_ENV=production")
-    if settings.is_embedded_database:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        upgrade(settings.effective_database_url)
-    with seeding.progress_bar(console) as progress:
-        result = asyncio.run(
-            seeding.seed(
-                settings.effective_database_url,
-                users=users,
-                songs=songs,
-                batch_size=batch_size,
-                random_seed=random_seed,
-                progress=progress,
+    with _writing(settings, "seed"):
+        from bandstand import seed as seeding
+        from bandstand.migrations import upgrade
+
+        if settings.is_embedded_database:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            upgrade(settings.effective_database_url)
+        with seeding.progress_bar(console) as progress:
+            result = asyncio.run(
+                seeding.seed(
+                    settings.effective_database_url,
+                    users=users,
+                    songs=songs,
+                    batch_size=batch_size,
+                    random_seed=random_seed,
+                    progress=progress,
+                )
             )
-        )
     console.print(
         f"[green]Added {result.users:,} users and {result.songs:,} songs "
         f"in {result.seconds:.1f} s.[/green]"
@@ -173,13 +331,14 @@ def storage_check() -> None:
     from bandstand.storage.audit import strangers
 
     async def run() -> list[str]:
-        runtime = Runtime.build(Settings())
+        runtime = Runtime.build(settings)
         try:
             async with runtime.read_sessionmaker() as session:
                 return await strangers(runtime.storage, session)
         finally:
             await runtime.close()
 
+    settings = _settings_reached()
     found = asyncio.run(run())
     for key in found:
         console.print(key)
@@ -215,7 +374,7 @@ def promote(login: Annotated[str, typer.Argument(help="Email or username.")]) ->
     from bandstand.runtime import Runtime
 
     async def run() -> bool:
-        runtime = Runtime.build(Settings())
+        runtime = Runtime.build(settings)
         try:
             async with transaction(runtime.sessionmaker) as session:
                 user = await repo.user_by_login(session, login.strip().lower())
@@ -226,6 +385,7 @@ def promote(login: Annotated[str, typer.Argument(help="Email or username.")]) ->
         finally:
             await runtime.close()
 
+    settings = _settings_reached()
     if not asyncio.run(run()):
         console.print(f"[red]No user {login!r}.[/red]")
         raise typer.Exit(1)

@@ -8,8 +8,12 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+_DATABASE_URL_FORMS = "postgresql://user:password@host:5432/name or sqlite:///path/to/file.db"
 
 
 class Settings(BaseSettings):
@@ -19,6 +23,11 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     data_dir: Path = Path("./var")
+    # Where `bandstand serve` listens (its --host and --port win over these).
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    # postgresql://user:password@host/name (postgres:// and postgresql+asyncpg:// too);
+    # unset: SQLite in the data dir.
     database_url: str | None = None
     redis_url: str | None = None
     # Prefix of every Redis key, so several deployments (or test runs) can share a server.
@@ -51,15 +60,23 @@ class Settings(BaseSettings):
     # long (0: never), and forgets them at once when it changes a song itself.
     catalogue_cache_s: float = 1.0
 
-    # background jobs (taskiq): in-process without Redis, a Redis stream with it
-    job_max_tries: int = 4
-    # The first retry waits this long, each later one longer (taskiq multiplies the last
-    # wait by the retry's number: 5, 10, 30 s ...), never more than the next, plus jitter.
+    # background jobs (taskiq): in-process without Redis, a Redis stream with it. Each job
+    # waits in the database (pending_jobs) until done; the queue only carries its id.
+    job_max_tries: int = 4  # tries, counting those whose worker died, before giving up
+    # The first retry waits this long, each later one longer (the last wait times the
+    # retry's number: 5, 10, 30 s ...), never more than the next, plus up to 50 % jitter.
     job_retry_delay_s: float = 5.0
     job_retry_max_delay_s: float = 300.0
-    # A job a worker took and has not finished after this long goes to another worker (it
-    # died): longer than the longest job, or two workers would run it.
-    job_reclaim_after_s: float = 900.0
+    # A running job is its worker's for this long, renewed every third of it while the
+    # worker lives: a dead worker's job goes to another within about this long, and a
+    # live worker's job is never taken from it however long it runs.
+    job_lease_s: float = 30.0
+    # How often each process that runs jobs hands due jobs (a dead worker's, a retry's, one
+    # the queue lost) to the queue again.
+    job_relay_every_s: float = 2.0
+    # A job queued this long and not started is queued again (its message may be lost);
+    # a second message for a job is harmless, only one runs it.
+    job_redeliver_after_s: float = 300.0
     job_concurrency: int = 8  # jobs at once in one process
     job_shutdown_grace_s: float = 10.0
     # With Redis, jobs run in `bandstand worker`; this makes `serve` run them too.
@@ -87,6 +104,8 @@ class Settings(BaseSettings):
     access_token_ttl_s: int = 15 * 60
     refresh_token_ttl_s: int = 30 * 24 * 3600
     refresh_reuse_grace_s: int = 10
+    # argon2id parameters: OWASP's (about 30 ms a hash); "cheapest" is for the test suite.
+    password_hash_cost: Literal["owasp", "cheapest"] = "owasp"  # noqa: S105 (not a password)
 
     # sign-up
     otp_ttl_s: int = 5 * 60
@@ -121,6 +140,26 @@ class Settings(BaseSettings):
         if isinstance(origins, str):
             values["allowed_origins"] = [o.strip() for o in origins.split(",") if o.strip()]
         return values
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str | None) -> str | None:
+        """The URL as the async drivers need it, from any spelling a host gives out
+        (``postgres://`` from Heroku-style hosts, ``postgresql://`` from libpq)."""
+        if not value:
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"not a database URL; expected {_DATABASE_URL_FORMS}") from None
+        backend, _, driver = url.drivername.partition("+")
+        drivers = {"postgres": "postgresql+asyncpg", "postgresql": "postgresql+asyncpg"}
+        drivers["sqlite"] = "sqlite+aiosqlite"
+        if backend not in drivers or driver not in {"", drivers[backend].partition("+")[2]}:
+            raise ValueError(
+                f"unsupported database {url.drivername!r}; expected {_DATABASE_URL_FORMS}"
+            )
+        return url.set(drivername=drivers[backend]).render_as_string(hide_password=False)
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Settings:

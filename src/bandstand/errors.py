@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
+import redis.exceptions
+import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,6 +20,10 @@ from starlette.responses import Response
 from bandstand.kit.envelope import envelope
 
 log = structlog.get_logger(__name__)
+
+# Seconds a client is told to wait when a dependency is down: long enough for a restart
+# to finish, short enough that nobody gives up.
+RETRY_AFTER_S = 5
 
 
 class AppError(Exception):
@@ -78,8 +89,71 @@ class TooManyRequests(AppError):
 
 
 class ServiceUnavailable(AppError):
+    """Something the answer needs (the database, Redis) cannot be reached: the request
+    itself was fine and may succeed once it is back, so the answer says when to retry."""
+
     status_code = 503
-    message = "Service unavailable."
+    message = "A service Bandstand depends on is unavailable. Try again shortly."
+
+    def __init__(self, message: str | None = None, retry_after: int = RETRY_AFTER_S) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+# Errors that say a dependency is out of reach, not that the request or the code is wrong.
+# Raw OS and asyncpg errors are here because connecting is not wrapped by SQLAlchemy.
+_DATABASE_DOWN: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection came free in time
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+)
+_REDIS_DOWN: tuple[type[Exception], ...] = (
+    redis.exceptions.ConnectionError,  # refused, reset, still loading its data
+    redis.exceptions.TimeoutError,
+)
+_SQLITE_DOWN = (
+    "database is locked",
+    "unable to open database file",
+    "disk I/O error",
+    "database or disk is full",
+)
+_NETWORK_DOWN: tuple[type[Exception], ...] = (ConnectionError, socket.gaierror, TimeoutError)
+DEPENDENCY_ERRORS = _DATABASE_DOWN + _REDIS_DOWN + _NETWORK_DOWN
+
+
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: SQLAlchemy's ``orig``, then each ``__cause__``."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+
+
+def unreachable(exc: BaseException) -> str | None:
+    """The dependency ``exc`` says is out of reach ("the database", "Redis"), or None when
+    it is an ordinary fault. A wrapped error is judged by what it wraps."""
+    chain = list(causes(exc))
+    for cause in chain:
+        if isinstance(cause, sqlite3.OperationalError):
+            # SQLite says "operational" of a syntax error too: only these are the file's.
+            return "the database" if str(cause).startswith(_SQLITE_DOWN) else None
+    for cause in chain:
+        if isinstance(cause, sqlalchemy.exc.DBAPIError) and cause.connection_invalidated:
+            return "the database"
+        if isinstance(cause, _REDIS_DOWN):
+            return "Redis"
+        if isinstance(cause, _DATABASE_DOWN):
+            return "the database"
+    if isinstance(exc, _NETWORK_DOWN):
+        return "a service"
+    return None
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -124,7 +198,36 @@ async def _http_error(_: Request, exc: Exception) -> Response:
     return envelope(message=message, status_code=exc.status_code, headers=exc.headers)
 
 
+async def _dependency_error(_: Request, exc: Exception) -> Response:
+    dependency = unreachable(exc)
+    if dependency is None:
+        raise exc  # an ordinary fault: the request-id middleware makes it a 500
+    log.warning(
+        "dependency_unavailable", dependency=dependency, error=f"{type(exc).__name__}: {exc}"[:300]
+    )
+    return await _app_error(_, ServiceUnavailable())
+
+
+def _nested_too_deeply(exc: RecursionError) -> bool:
+    """Whether the stack ran out inside the JSON decoder: the input was nested deeper than
+    it can go, which is bad input, not a fault of ours."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_globals.get("__name__") == json.decoder.__name__
+
+
+async def _recursion_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RecursionError)
+    if not _nested_too_deeply(exc):
+        raise exc
+    return envelope(message="Malformed JSON body: nested too deeply.", status_code=400)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
+    for kind in DEPENDENCY_ERRORS:
+        app.add_exception_handler(kind, _dependency_error)
+    app.add_exception_handler(RecursionError, _recursion_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

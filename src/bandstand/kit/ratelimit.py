@@ -9,6 +9,8 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from bandstand.kit.redisclient import client_options
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -25,7 +27,10 @@ class RateLimiter:
             uri = redis_url.replace("redis://", "async+redis://", 1).replace(
                 "rediss://", "async+rediss://", 1
             )
-            self.storage = RedisStorage(uri, implementation="redispy", key_prefix=prefix)
+            # The pool must heal after a Redis restart like every other (kit/redisclient.py).
+            self.storage = RedisStorage(
+                uri, implementation="redispy", key_prefix=prefix, **client_options()
+            )
         else:
             self.storage = MemoryStorage()
         self._limiter = MovingWindowRateLimiter(self.storage)

@@ -1,0 +1,39 @@
+"""One way to open Redis, so that every pool survives a Redis restart the same way.
+
+A pooled connection to a Redis that restarted is dead, and redis-py finds out only when a
+command fails on it: without a retry, the first command on each pool after a restart
+fails although Redis is back. With these options a command that fails for want of a
+connection is sent once more on a new one, after a short pause; a Redis that is really
+down still fails fast (the caller answers 503), and a slow one cannot hang a request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError, TimeoutError
+
+CONNECT_TIMEOUT_S = 2.0
+COMMAND_TIMEOUT_S = 10.0
+
+
+def client_options() -> dict[str, Any]:
+    """Keyword arguments for ``Redis.from_url`` (and libraries that pass them on)."""
+    return {
+        # Two more tries, 50-200 ms apart: enough to replace a dead connection, too few to
+        # double a command that reached a server which then died (it has lost it anyway).
+        "retry": Retry(ExponentialWithJitterBackoff(cap=0.2, base=0.05), retries=2),
+        "retry_on_error": [ConnectionError, TimeoutError],
+        "socket_connect_timeout": CONNECT_TIMEOUT_S,
+        "socket_timeout": COMMAND_TIMEOUT_S,
+        # A connection idle this long is checked (PING) before it is used again.
+        "health_check_interval": 30,
+    }
+
+
+def connect(url: str) -> Redis:
+    """A client for ``url`` whose pool heals after Redis restarts."""
+    return Redis.from_url(url, **client_options())
