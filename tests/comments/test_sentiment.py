@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bandstand.comments.sentiment import assess, bucket, score, uses_listed_word
+from bandstand.comments.sentiment import assess, score, uses_listed_word
 
 
 @pytest.mark.parametrize(
@@ -42,16 +42,6 @@ def test_listed_words_are_found_through_simple_disguises(text: str) -> None:
 )
 def test_everyday_words_are_not_listed(text: str) -> None:
     assert not uses_listed_word(text)
-
-
-def test_buckets_follow_vader() -> None:
-    assert [bucket(v) for v in (0.05, 0.049, 0.0, -0.049, -0.05)] == [
-        "Positive",
-        "Neutral",
-        "Neutral",
-        "Neutral",
-        "Negative",
-    ]
 
 
 def test_music_slang_is_praise() -> None:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.models import LoginSession, PendingSignup, RefreshToken, User
@@ -124,7 +124,3 @@ async def revoke_sessions(
     if keep is not None:
         stmt = stmt.where(LoginSession.id != keep)
     await session.execute(stmt.execution_options(synchronize_session=False))
-
-
-async def count_users(session: AsyncSession) -> int:
-    return int((await session.execute(select(func.count()).select_from(User))).scalar_one())

@@ -108,15 +108,6 @@ def score(text: str) -> float:
     return compound
 
 
-def bucket(value: float) -> str:
-    """``Positive``, ``Negative`` or ``Neutral``, by VADER's bands."""
-    if value >= POSITIVE:
-        return "Positive"
-    if value <= NEGATIVE:
-        return "Negative"
-    return "Neutral"
-
-
 def _assess(text: str, flag_below: float) -> Assessment:
     value = score(text)
     return Assessment(score=value, flagged=value <= flag_below or uses_listed_word(text))
