@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bandstand.search import repository
+from bandstand.search import kinds
 from tests.conftest import Harness
 from tests.playlists.support import PLAYLIST_FIELDS, created
 from tests.songs.support import Artist, artist
@@ -90,6 +90,20 @@ async def test_private_playlists_are_never_found(jane: Artist, mallory: Artist) 
     assert _names(await _found(jane, "ra")) == ["Rainy Day Songs"]
 
 
+async def test_transposed_letters_find_the_playlist_but_never_a_private_one(
+    jane: Artist, mallory: Artist
+) -> None:
+    secret = await created(jane, "Rainy Day Secrets", isPublic=False)
+    await created(jane, "Rainy Day Songs")
+    await created(jane, "Chill")
+    await created(jane, "Workout Bangers")
+    assert _names(await _found(mallory, "chlil")) == ["Chill"]
+    assert _names(await _found(mallory, "wokrout bnagers")) == ["Workout Bangers"]
+    for who in (jane, mallory):
+        page = await _found(who, "rainy day sercets")
+        assert _names(page) == ["Rainy Day Songs"] and secret["_id"] not in str(page)
+
+
 async def test_the_search_follows_renames_and_deletes(jane: Artist) -> None:
     playlist = await created(jane, "Old Name")
     renamed = await jane.client.post(
@@ -117,7 +131,7 @@ async def test_playlists_are_paginated_through_the_best_window(
     assert all(p["totalDocs"] == 5 and p["totalExact"] for p in pages)
     seen = [doc["_id"] for p in pages for doc in p["docs"]]
     assert seen == made[::-1]  # equally similar: newest first
-    monkeypatch.setattr(repository, "WINDOW", 3)
+    monkeypatch.setattr(kinds, "WINDOW", 3)
     capped = [await _found(jane, "road trip", limit=2, page=n) for n in (1, 2)]
     assert [len(p["docs"]) for p in capped] == [2, 1]
     assert capped[0]["totalDocs"] == 3 and capped[0]["totalExact"] is False

@@ -8,26 +8,29 @@ from typing import Any
 import pytest
 
 from bandstand.kit.ids import new_hex, new_id
-from bandstand.search import repository
+from bandstand.search import kinds, postgres
 from tests.conftest import Harness, bearer
 
 SEARCH = "/api/v1/songs/search"
 
 
-async def _song(harness: Harness, owner: str, title: str, genre: str | None = None) -> str:
+async def _song(
+    harness: Harness, owner: str, title: str, genre: str | None = None, artist: str | None = None
+) -> str:
     song_id = new_id()
     await harness.sql(
         "INSERT INTO songs (id, owner_id, title, description, genre, artist, duration, codec,"
         " sample_rate, channels, bitrate, audio_key, audio_format, audio_size, thumbnail_key,"
         " status, created_at, updated_at) VALUES"
-        " (:id, :owner, :title, '', :genre, NULL, 1.0, 'mp3', 44100, 2, 128000, :audio, 'mp3',"
-        " 1000, :cover, 'ready', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        " (:id, :owner, :title, '', :genre, :artist, 1.0, 'mp3', 44100, 2, 128000, :audio,"
+        " 'mp3', 1000, :cover, 'ready', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
         id=song_id if harness.settings.is_embedded_database is False else song_id.hex,
         owner=uuid.UUID(owner)
         if not harness.settings.is_embedded_database
         else uuid.UUID(owner).hex,
         title=title,
         genre=genre,
+        artist=artist,
         audio=f"songs/{new_hex()}/original.mp3",
         cover=f"covers/{new_hex()}.webp",
     )
@@ -137,6 +140,94 @@ async def test_search_index_follows_changes(harness: Harness, catalogue: dict[st
     assert _titles(await _search(harness, catalogue["auth"], "goodbye moon")) == []
 
 
+# --- Transpositions and names --------------------------------------------------------------
+
+
+async def test_transposed_letters_find_the_song_and_the_person(
+    harness: Harness, catalogue: dict[str, Any]
+) -> None:
+    owner, auth = catalogue["artist"]["_id"], catalogue["auth"]
+    for title in ("First Light", "Light & Friend", "Fast Lane"):
+        await _song(harness, owner, title)
+    # A transposition in each word: the song whose words they are comes first.
+    assert _titles(await _search(harness, auth, "frist lihgt"))[0] == "First Light"
+    assert _titles(await _search(harness, auth, "midngiht jazz"))[0] == "Midnight Jazz Session"
+    await harness.sign_up(email_address="jane@example.com", username="jane", fullname="Jane")
+    people = (await _search(harness, auth, "jnae"))["users"]["docs"]
+    assert people[0]["username"] == "jane"
+    assert (await _search(harness, auth, "nigthowl"))["users"]["docs"][0]["username"] == (
+        "nightowl"
+    )
+
+
+async def test_a_transposition_ranks_below_the_same_words_spelled_right(
+    harness: Harness, catalogue: dict[str, Any]
+) -> None:
+    owner = catalogue["artist"]["_id"]
+    for title in ("Lvoe Letters", "Love Letters"):
+        await _song(harness, owner, title)
+    assert _titles(await _search(harness, catalogue["auth"], "lvoe letters"))[:2] == [
+        "Lvoe Letters",
+        "Love Letters",
+    ]
+
+
+async def test_an_artists_name_finds_their_songs(
+    harness: Harness, catalogue: dict[str, Any]
+) -> None:
+    auth = catalogue["auth"]
+    marisol = await harness.sign_up(
+        email_address="mv@example.com", username="marisolv", fullname="Marisol Vandermeer"
+    )
+    songs = {await _song(harness, marisol["_id"], t) for t in ("Quiet Harbour", "Paper Boats")}
+    for q in ("marisolv", "Marisol Vandermeer", "Marisol Vandermer", "marsiolv", "vandermeer"):
+        found = (await _search(harness, auth, q))["songs"]["docs"]
+        assert {doc["_id"] for doc in found} == songs, q
+        assert all(doc["owner"]["username"] == "marisolv" for doc in found), q
+    # A likeness short of a typo is not enough ("jazz" and "Jane Doe" share "ja").
+    assert set(_titles(await _search(harness, auth, "jazz"))) == {
+        "Midnight Jazz Session",
+        "Blue in Green",
+    }
+
+
+async def test_an_artists_songs_page_newest_first(
+    harness: Harness, catalogue: dict[str, Any]
+) -> None:
+    auth = catalogue["auth"]
+    person = await harness.sign_up(email_address="o@example.com", username="oskarsson")
+    made = [await _song(harness, person["_id"], f"Untitled {n}") for n in range(5)]
+    for q in ("oskarsson", "oksarsson"):
+        pages = [(await _search(harness, auth, q, limit=2, page=n))["songs"] for n in (1, 2, 3)]
+        assert [doc["_id"] for p in pages for doc in p["docs"]] == made[::-1], q
+        assert [p["hasNextPage"] for p in pages] == [True, True, False], q
+
+
+async def test_a_songs_artist_finds_it(harness: Harness, catalogue: dict[str, Any]) -> None:
+    auth = catalogue["auth"]
+    song = await _song(harness, catalogue["artist"]["_id"], "Aria", artist="Orchestra Novella")
+    for q in ("orchestra novella", "orchestra novela", "orchestra novlela"):
+        assert [doc["_id"] for doc in (await _search(harness, auth, q))["songs"]["docs"]] == [
+            song
+        ], q
+    # A name matches from about a typo away, not as a prefix or a passing likeness.
+    for q in ("or", "orchid"):
+        assert _titles(await _search(harness, auth, q)) == [], q
+    # The index follows the artist as it changes.
+    await harness.sql("UPDATE songs SET artist = 'Quartet Lumen' WHERE title = 'Aria'")
+    assert _titles(await _search(harness, auth, "quartet lumen")) == ["Aria"]
+    assert _titles(await _search(harness, auth, "orchestra novella")) == []
+
+
+async def test_what_is_hidden_stays_hidden_when_respelled(
+    harness: Harness, catalogue: dict[str, Any]
+) -> None:
+    auth = catalogue["auth"]
+    await harness.sql("UPDATE users SET banned_at = CURRENT_TIMESTAMP WHERE username = 'nightowl'")
+    for q in ("nigthowl", "nightowl"):
+        assert (await _search(harness, auth, q))["users"]["docs"] == [], q
+
+
 # --- Ranking and totals at scale -----------------------------------------------------------
 # PostgreSQL reads levels of similarity (exact, close, weak) and walks the GiST index when a
 # column has many exact matches; ``small_levels`` shrinks the limits so that a handful of
@@ -146,8 +237,8 @@ async def test_search_index_follows_changes(harness: Harness, catalogue: dict[st
 @pytest.fixture
 def small_levels(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past two exact or close matches a column is walked or sampled; six fill a window."""
-    monkeypatch.setattr(repository, "HEAD", 2)
-    monkeypatch.setattr(repository, "WINDOW", 6)
+    monkeypatch.setattr(postgres, "HEAD", 2)
+    monkeypatch.setattr(kinds, "WINDOW", 6)
 
 
 @pytest.mark.parametrize("levels", ["default", "small"])
@@ -240,6 +331,6 @@ async def test_banned_people_stay_hidden_on_every_path(
 
 
 def test_the_close_level_reaches_one_typo_away() -> None:
-    assert repository.head_threshold("tokyo") == repository.THRESHOLD  # short: all are close
-    assert repository.head_threshold("midnight") == 0.5
-    assert repository.head_threshold("midnigth train") == repository.CLOSE_MAX
+    assert postgres.head_threshold("tokyo") == kinds.THRESHOLD  # short: all are close
+    assert postgres.head_threshold("midnight") == 0.5
+    assert postgres.head_threshold("midnigth train") == postgres.CLOSE_MAX
