@@ -1,5 +1,5 @@
 """The engagement section: likes under load, the counter flush, a song's comments, on
-PostgreSQL + Redis after ``bandstand seed`` loads 100 000 songs and 2 000 users.
+PostgreSQL + Redis after ``seed.py`` loads 100 000 songs and 2 000 users.
 
 - The flush, in this process: every song gets a pending view and like in Redis (200 000
   deltas, each also on today's daily row), then one ``flush_counters`` writes them all
@@ -385,7 +385,7 @@ def bench_engagement(args: argparse.Namespace) -> EngagementResult:
 
 def markdown(r: EngagementResult, args: argparse.Namespace, machine_load: float) -> str:
     more = [
-        f"- Data: {r.songs:,} songs and {r.users:,} users from `bandstand seed`; "
+        f"- Data: {r.songs:,} songs and {r.users:,} users from `bench/seed.py`; "
         f"{r.comments:,} comments on one song ({r.replies:,} of them replies in the newest "
         "threads) copied in by `bench/engagement.py`",
         f"- Likes: {LIKERS} listeners, each with a token of their own, like and unlike "

@@ -1,5 +1,5 @@
 """What the benchmark sections share: the tools (wrk, psql, nginx), a fresh PostgreSQL +
-Redis, ``bandstand serve`` and ``bandstand seed`` as child processes, logging in through
+Redis, ``bandstand serve`` and ``seed.py`` as child processes, logging in through
 the API, wrk runs read by a Lua ``done()``, and the report around each section's tables.
 
 Nothing here knows a section; ``run.py`` lists them, and each section module
@@ -28,13 +28,13 @@ from pathlib import Path
 import httpx
 import redis
 from PIL import Image
-
-from bandstand.seed import SEED_PASSWORD
+from seed import SEED_PASSWORD
 
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
 RESULTS_FILE = BENCH_DIR / "RESULTS.md"
 BANDSTAND = Path(sys.prefix) / "bin" / "bandstand"
+SEED_SCRIPT = BENCH_DIR / "seed.py"
 
 HOST = "127.0.0.1"
 WARMUP_S = 3
@@ -160,9 +160,9 @@ def postgresql_env(data_dir: Path) -> Iterator[dict[str, str]]:
 
 
 def seed(env: dict[str, str], cwd: Path, users: int, songs: int) -> float:
-    """``bandstand seed``, its progress bar on this terminal; returns the wall time."""
+    """``seed.py``, its progress bar on this terminal; returns the wall time."""
     started = time.monotonic()
-    command = [str(BANDSTAND), "seed", "--users", str(users), "--songs", str(songs)]
+    command = [sys.executable, str(SEED_SCRIPT), "--users", str(users), "--songs", str(songs)]
     if subprocess.run(command, env=env, cwd=cwd, check=False).returncode != 0:
         raise BenchError(f"`{' '.join(command)}` failed (its output is above)")
     return time.monotonic() - started
@@ -333,7 +333,7 @@ def png_avatar() -> bytes:
 
 def seeded_tokens(base_url: str, count: int) -> list[str]:
     """Access tokens of the first ``count`` seeded users (by id), logged in through the API
-    with ``bandstand.seed.SEED_PASSWORD``."""
+    with ``seed.SEED_PASSWORD``."""
     emails = bench_psql(f"SELECT email FROM users ORDER BY id LIMIT {count}").splitlines()
     tokens: list[str] = []
     with httpx.Client(base_url=f"{base_url}/api/v1/users", timeout=30) as client:

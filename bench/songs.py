@@ -1,7 +1,7 @@
 """The songs section: the catalogue at scale, search, and Range requests, on PostgreSQL +
 Redis.
 
-``bandstand seed`` loads 100 000 users and 1 000 000 songs into a fresh ``bandstand_bench``
+``seed.py`` loads 100 000 users and 1 000 000 songs into a fresh ``bandstand_bench``
 database. The home page on top and 5 000 pages deep (by cursor; by page number, OFFSET,
 for contrast) and search over five queries are timed one request at a time, then loaded
 by wrk at 32 connections on ``bandstand serve --workers 2``, and the home page again with
@@ -395,7 +395,7 @@ def bench_songs(args: argparse.Namespace) -> SongsResult:
 def markdown(r: SongsResult, args: argparse.Namespace, machine_load: float) -> str:
     queries = ", ".join(f"`{q}` ({n} songs)" for q, n in r.search_hits.items())
     more = [
-        f"- Data: {r.songs:,} songs and {r.users:,} users loaded by `bandstand seed` in "
+        f"- Data: {r.songs:,} songs and {r.users:,} users loaded by `bench/seed.py` in "
         f"{r.seed_s:.0f} s (database {r.database_size} after `VACUUM (ANALYZE)`)",
         f"- Routes: `GET {HOME}?limit={PAGE_LIMIT}` on page 1 and on page {r.deep_page:,} by "
         f"`cursor` (the `nextCursor` of page {r.deep_page - 1:,}); `GET {SEARCH}?q=` rotating "

@@ -17,6 +17,8 @@ import pytest
 from bandstand.kit import datalock
 from tests.processes import Bandstand, free_port
 
+SEED_SCRIPT = str(Path(__file__).resolve().parents[1] / "bench" / "seed.py")
+
 
 def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANDSTAND_")}
@@ -35,7 +37,7 @@ def _bandstand(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def _start(data_dir: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bandstand", *args],
+        [sys.executable, *args],
         env=_env(data_dir),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -58,11 +60,11 @@ def test_a_second_server_and_writing_commands_refuse(tmp_path: Path) -> None:
         before = _listing(data)
         # The same port too: the old second server rebuilt every counter, then failed to bind.
         commands = (
-            ["serve", "--port", str(port)],
-            ["counters", "rebuild"],
-            ["counters", "flush"],
-            ["migrate"],
-            ["seed", "--users", "1", "--songs", "1"],
+            ["-m", "bandstand", "serve", "--port", str(port)],
+            ["-m", "bandstand", "counters", "rebuild"],
+            ["-m", "bandstand", "counters", "flush"],
+            ["-m", "bandstand", "migrate"],
+            [SEED_SCRIPT, "--users", "1", "--songs", "1"],  # bench's, which writes songs
         )
         started = [_start(data, *args) for args in commands]
         for args, process in zip(commands, started, strict=True):

@@ -226,7 +226,7 @@ def migrate() -> None:
 def cleanup() -> None:
     """Delete sign-ups nobody verified in time, with their avatars (the worker does this
     every `BANDSTAND_CLEANUP_EVERY_S` too)."""
-    from bandstand.accounts.service import purge_all_expired_signups
+    from bandstand.accounts.signups import purge_all_expired_signups
     from bandstand.runtime import Runtime
 
     async def run() -> int:
@@ -284,44 +284,6 @@ def counters_rebuild() -> None:
     with _writing(settings, "counters rebuild"):
         seconds = asyncio.run(run(settings))
     console.print(f"[green]Counters rebuilt in {seconds:.2f} s.[/green]")
-
-
-@app.command()
-def seed(
-    users: Annotated[int, typer.Option(min=0, help="Fake users to add.")] = 1_000,
-    songs: Annotated[int, typer.Option(min=0, help="Fake songs to add.")] = 10_000,
-    batch_size: Annotated[int, typer.Option(min=1, help="Rows per transaction.")] = 20_000,
-    random_seed: Annotated[int, typer.Option("--seed", help="Seed of the fake data.")] = 2026,
-) -> None:
-    """Fill the database with fake users and songs for load tests (no media files)."""
-    settings = Settings()
-    if settings.is_production:
-        # Every seeded account shares one published password.
-        raise typer.BadParameter("refusing to seed fake accounts when BANDSTAND_ENV=production")
-    with _writing(settings, "seed"):
-        from bandstand import seed as seeding
-        from bandstand.migrations import upgrade
-
-        if settings.is_embedded_database:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            upgrade(settings.effective_database_url)
-        with seeding.progress_bar(console) as progress:
-            result = asyncio.run(
-                seeding.seed(
-                    settings.effective_database_url,
-                    users=users,
-                    songs=songs,
-                    batch_size=batch_size,
-                    random_seed=random_seed,
-                    progress=progress,
-                )
-            )
-    console.print(
-        f"[green]Added {result.users:,} users and {result.songs:,} songs "
-        f"in {result.seconds:.1f} s.[/green]"
-    )
-    if result.sample_email:
-        console.print(f"Log in as {result.sample_email} with password {seeding.SEED_PASSWORD}")
 
 
 @app.command("storage-check")

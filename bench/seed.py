@@ -1,4 +1,14 @@
-"""Fake users and songs in bulk, for load tests and for trying the catalogue at scale.
+"""Fake users and songs in bulk, for the benchmarks and for trying the catalogue at scale.
+
+Run from the repository root with the project's venv:
+``.venv/bin/python bench/seed.py [--users 1000] [--songs 10000] [--batch-size 20000]
+[--seed 2026]``. It uses the database of ``BANDSTAND_DATABASE_URL`` (the embedded SQLite
+under ``BANDSTAND_DATA_DIR`` by default, migrated first), refuses ``BANDSTAND_ENV=production``
+(every seeded account shares one published password), and on the embedded database holds
+the data folder as the ``bandstand`` commands that write do (``bandstand.kit.datalock``):
+it refuses while a server runs there, and a server refuses while it runs. A refusal is one
+line on stderr and exit status 1, as with ``bandstand``. It lives here, not in the product
+package, because nothing in production needs fake accounts.
 
 Rows go straight into the tables in batches: COPY on PostgreSQL (``copy_records_to_table``),
 ``executemany`` on SQLite, where the FTS triggers of migration 0002 index each row. Each
@@ -15,10 +25,12 @@ the newest-first order of ids and of timestamps agree. Every seeded user has the
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import bisect
 import contextlib
 import random
+import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -43,11 +55,16 @@ from rich.text import Text
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bandstand.cli import Unreachable, refusal
+from bandstand.config import Settings
 from bandstand.db import create_engine
+from bandstand.errors import unreachable
+from bandstand.kit import datalock
+from bandstand.migrations import upgrade
 from bandstand.models import Role, Song, SongStats, SongStatus, User
 from bandstand.songs.repository import CATALOGUE
 
-SEED_PASSWORD = "seeded-listener-2026"  # noqa: S105 - published on purpose; fake accounts
+SEED_PASSWORD = "seeded-listener-2026"  # published on purpose: fake accounts only
 # argon2id of SEED_PASSWORD with the parameters of accounts/passwords.py (no rehash on login).
 _HASH_PARAMS, _HASH_SALT = "$argon2id$v=19$m=19456,t=2,p=1", "nEmCkAveuWcz1SwF4fhDLw"
 SEED_PASSWORD_HASH = f"{_HASH_PARAMS}${_HASH_SALT}$LWWUPdiUI5dLYdrGnvJ/dgKwDa3Gyj3bNncU8PdKHCg"
@@ -368,7 +385,7 @@ async def _existing_owners(engine: AsyncEngine) -> list[_Owner]:
 
 async def _count(engine: AsyncEngine, table: str) -> int:
     async with engine.connect() as connection:
-        return int((await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())  # noqa: S608
+        return int((await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
 
 
 async def _analyze(engine: AsyncEngine) -> None:
@@ -397,7 +414,7 @@ async def seed(
     planner's statistics. Usernames continue from the number of users already there."""
     if users < 0 or songs < 0 or batch_size < 1:
         raise ValueError("users and songs must be 0 or more, batch_size 1 or more")
-    rng = random.Random(random_seed)  # noqa: S311 - fake data, reproducible on purpose
+    rng = random.Random(random_seed)  # fake data, reproducible on purpose
     started = time.monotonic()
     bar = _Bar(progress)
     engine = create_engine(database_url)
@@ -489,7 +506,7 @@ class _RateColumn(ProgressColumn):
 
 
 def progress_bar(console: Console | None = None) -> Progress:
-    """The bar ``bandstand seed`` shows: one line per table, then the ANALYZE."""
+    """The bar this script shows: one line per table, then the ANALYZE."""
     return Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description:<8}"),
@@ -518,3 +535,114 @@ class _Bar:
     def finish(self, task: TaskID | None) -> None:
         if self._progress is not None and task is not None:
             self._progress.update(task, total=1, completed=1)
+
+
+def _not_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} is below 0")
+    return number
+
+
+def _at_least_one(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1")
+    return number
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Fill the database with fake users and songs for load tests (no media files)."
+    )
+    parser.add_argument(
+        "--users", type=_not_negative, default=1_000, help="fake users to add (1000)"
+    )
+    parser.add_argument(
+        "--songs", type=_not_negative, default=10_000, help="fake songs to add (10000)"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=_at_least_one,
+        default=DEFAULT_BATCH,
+        help=f"rows per transaction ({DEFAULT_BATCH})",
+    )
+    parser.add_argument(
+        "--seed",
+        dest="random_seed",
+        metavar="SEED",
+        type=int,
+        default=2026,
+        help="seed of the fake data (2026)",
+    )
+    return parser.parse_args(argv)
+
+
+async def _reach(database_url: str) -> None:
+    """Connect once before the bar starts, so that a database out of reach is said in one
+    line (as ``bandstand`` commands say it), not after an empty bar."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        if unreachable(exc) is None:
+            raise
+        raise Unreachable("the database", "BANDSTAND_DATABASE_URL", exc) from exc
+    finally:
+        await engine.dispose()
+
+
+class _Refused(Exception):
+    """The settings forbid seeding; the message says which."""
+
+
+def _run(args: argparse.Namespace, console: Console) -> SeedResult:
+    settings = Settings()
+    if settings.is_production:
+        raise _Refused("refusing to seed fake accounts when BANDSTAND_ENV=production")
+    with contextlib.ExitStack() as stack:
+        if settings.is_embedded_database:
+            # Taken before anything is written, so a refusal touches nothing; a server
+            # started meanwhile refuses in turn, naming this process.
+            stack.enter_context(datalock.holding(settings.data_dir, "bench/seed.py"))
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            upgrade(settings.effective_database_url)
+        else:
+            asyncio.run(_reach(settings.effective_database_url))
+        with progress_bar(console) as progress:
+            return asyncio.run(
+                seed(
+                    settings.effective_database_url,
+                    users=args.users,
+                    songs=args.songs,
+                    batch_size=args.batch_size,
+                    random_seed=args.random_seed,
+                    progress=progress,
+                )
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    console = Console()
+    try:
+        result = _run(args, console)
+    except Exception as exc:
+        # What the operator can fix is one line, as ``bandstand`` says it; the rest is a bug.
+        line = str(exc) if isinstance(exc, _Refused) else refusal(exc)
+        if line is None:
+            raise
+        sys.stderr.write(f"seed.py: {line}\n")
+        return 1
+    console.print(
+        f"[green]Added {result.users:,} users and {result.songs:,} songs "
+        f"in {result.seconds:.1f} s.[/green]"
+    )
+    if result.sample_email:
+        console.print(f"Log in as {result.sample_email} with password {SEED_PASSWORD}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
