@@ -101,7 +101,7 @@ def test_the_lock_is_reentrant_in_one_process_and_refuses_another(tmp_path: Path
     with datalock.holding(tmp_path, "test"), datalock.holding(tmp_path, "test again"):
         refused = other_process()
         assert refused.returncode == 3, refused.stderr
-        assert f"process {os.getpid()} (`bandstand test`" in refused.stdout
+        assert f"process {os.getpid()} (`test`" in refused.stdout
     assert other_process().returncode == 0
 
 

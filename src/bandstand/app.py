@@ -72,7 +72,7 @@ def _limit_for(settings: Settings) -> Callable[[Scope], int]:
 
 def _data_folder_held(settings: Settings) -> contextlib.AbstractContextManager[None]:
     if settings.is_embedded_database:
-        return datalock.holding(settings.data_dir, "serve")
+        return datalock.holding(settings.data_dir, "bandstand serve")
     return contextlib.nullcontext()
 
 

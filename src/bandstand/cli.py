@@ -99,7 +99,7 @@ def _writing(settings: Settings, command: str) -> Iterator[None]:
     if not settings.is_embedded_database:
         yield
         return
-    with datalock.holding(settings.data_dir, command):
+    with datalock.holding(settings.data_dir, f"bandstand {command}"):
         yield
 
 
@@ -180,7 +180,7 @@ def serve(
     if settings.is_embedded_database:
         # Held until this process exits (the app's start-up takes it again, re-entrantly);
         # taken before anything is imported or written, so a refusal is immediate.
-        datalock.acquire(settings.data_dir, "serve")
+        datalock.acquire(settings.data_dir, "bandstand serve")
     import uvicorn
 
     from bandstand.app import create_app

@@ -11,7 +11,7 @@ from starlette.types import Scope
 
 from bandstand.accounts.cookies import ACCESS_COOKIE, DEVICE_COOKIE
 from bandstand.accounts.principals import Account
-from bandstand.accounts.service import Client
+from bandstand.accounts.throttle import Client
 from bandstand.accounts.tokens import InvalidToken
 from bandstand.db import SessionDep
 from bandstand.errors import Unauthorized

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.accounts import service
+from bandstand.accounts import profiles, sessions, signups
 from bandstand.accounts.cookies import (
     ACCESS_COOKIE,
     DEVICE_COOKIE,
@@ -41,9 +41,8 @@ from bandstand.accounts.schemas import (
     VerifyOtpIn,
 )
 from bandstand.accounts.tokens import InvalidToken
-from bandstand.accounts.views import private_view, public_view
+from bandstand.accounts.views import private_view, profile_view
 from bandstand.db import SessionDep
-from bandstand.engagement.service import pending_for
 from bandstand.errors import BadRequest
 from bandstand.kit.envelope import Envelope, envelope
 from bandstand.kit.http import JSON_BODY, MULTIPART_BODY
@@ -52,7 +51,7 @@ from bandstand.playlists import service as playlists_service
 from bandstand.playlists.views import cards_view as playlist_cards_view
 from bandstand.runtime import Runtime, RuntimeDep
 from bandstand.songs import service as songs_service
-from bandstand.songs.views import card_view as song_card_view
+from bandstand.songs.views import song_view
 
 router = APIRouter(prefix="/users", tags=["users"])
 REFRESH_PATH = "/api/v1/users"
@@ -60,7 +59,9 @@ REFRESH_PATH = "/api/v1/users"
 PROFILE_SHELF = 10
 
 
-def _set_session_cookies(rt: Runtime, response: JSONResponse, tokens: service.IssuedTokens) -> None:
+def _set_session_cookies(
+    rt: Runtime, response: JSONResponse, tokens: sessions.IssuedTokens
+) -> None:
     s = rt.settings
     set_cookie(response, s, ACCESS_COOKIE, tokens.access, s.access_token_ttl_s)
     set_cookie(response, s, REFRESH_COOKIE, tokens.refresh, s.refresh_token_ttl_s, REFRESH_PATH)
@@ -95,7 +96,7 @@ async def register(
     form: Annotated[RegisterForm, Form()],
     avatar: Annotated[UploadFile, File()],
 ) -> JSONResponse:
-    signup = await service.register(rt, session, form, await avatar.read(), client)
+    signup = await signups.register(rt, session, form, await avatar.read(), client)
     data = SignupStarted(
         registrationId=signup.id, email=signup.email, expiresIn=rt.settings.otp_ttl_s
     ).model_dump(mode="json")
@@ -119,7 +120,7 @@ async def resend_otp(
     body: Annotated[ResendOtpIn | None, Body()] = None,
 ) -> JSONResponse:
     signup_id = _signup_handle(rt, request, body.registrationId if body else None)
-    signup = await service.resend_code(rt, session, signup_id, client)
+    signup = await signups.resend_code(rt, session, signup_id, client)
     data = SignupStarted(
         registrationId=signup.id, email=signup.email, expiresIn=rt.settings.otp_ttl_s
     ).model_dump(mode="json")
@@ -137,7 +138,7 @@ async def verify_otp(
     request: Request, rt: RuntimeDep, session: SessionDep, client: ClientDep, body: VerifyOtpIn
 ) -> JSONResponse:
     signup_id = _signup_handle(rt, request, body.registrationId)
-    user = await service.verify_code(rt, session, signup_id, body.otp, client, body.email)
+    user = await signups.verify_code(rt, session, signup_id, body.otp, client, body.email)
     response = envelope(private_view(rt, user), "User registered successfully.", 201)
     clear_cookie(response, rt.settings, SIGNUP_COOKIE)
     return response
@@ -152,7 +153,7 @@ async def verify_otp(
 async def login(
     rt: RuntimeDep, session: SessionDep, client: ClientDep, body: LoginIn
 ) -> JSONResponse:
-    user, tokens = await service.login(rt, session, body, client)
+    user, tokens = await sessions.login(rt, session, body, client)
     data = {
         "user": private_view(rt, user),
         "accessToken": tokens.access,
@@ -160,7 +161,7 @@ async def login(
     }
     response = envelope(data, "User logged in successfully.")
     _set_session_cookies(rt, response, tokens)
-    set_cookie(response, rt.settings, DEVICE_COOKIE, service.device_token(rt, user), 365 * 86400)
+    set_cookie(response, rt.settings, DEVICE_COOKIE, sessions.device_token(rt, user), 365 * 86400)
     return response
 
 
@@ -178,7 +179,7 @@ async def refresh_token(
     body: Annotated[RefreshIn | None, Body()] = None,
 ) -> JSONResponse:
     token = (body.refreshToken if body else None) or request.cookies.get(REFRESH_COOKIE)
-    tokens = await service.refresh(rt, session, token, client)
+    tokens = await sessions.refresh(rt, session, token, client)
     response = envelope(
         {"accessToken": tokens.access, "refreshToken": tokens.refresh}, "Access token refreshed."
     )
@@ -200,10 +201,10 @@ async def logout(
     body: Annotated[RefreshIn | None, Body()] = None,
 ) -> JSONResponse:
     if principal is not None:
-        await service.logout(session, principal.session_id)
+        await sessions.logout(session, principal.session_id)
     else:
         token = (body.refreshToken if body else None) or request.cookies.get(REFRESH_COOKIE)
-        await service.logout_by_refresh(rt, session, token)
+        await sessions.logout_by_refresh(rt, session, token)
     response = envelope(None, "User logged out.")
     clear_cookie(response, rt.settings, ACCESS_COOKIE)
     clear_cookie(response, rt.settings, REFRESH_COOKIE, REFRESH_PATH)
@@ -224,7 +225,7 @@ async def current_user(rt: RuntimeDep, principal: PrincipalDep) -> JSONResponse:
 async def change_password(
     rt: RuntimeDep, session: SessionDep, auth: AuthDep, client: ClientDep, body: ChangePasswordIn
 ) -> JSONResponse:
-    await service.change_password(rt, session, auth.user, auth.session_id, body, client)
+    await profiles.change_password(rt, session, auth.user, auth.session_id, body, client)
     return envelope(None, "Password changed successfully.")
 
 
@@ -237,7 +238,7 @@ async def change_password(
 async def update_account(
     rt: RuntimeDep, session: SessionDep, user: CurrentUser, client: ClientDep, body: UpdateAccountIn
 ) -> JSONResponse:
-    user = await service.update_account(rt, session, user, body, client)
+    user = await profiles.update_account(rt, session, user, body, client)
     return envelope(private_view(rt, user), "Account details updated.")
 
 
@@ -250,7 +251,7 @@ async def update_account(
 async def update_avatar(
     rt: RuntimeDep, session: SessionDep, user: CurrentUser, avatar: Annotated[UploadFile, File()]
 ) -> JSONResponse:
-    user = await service.update_avatar(rt, session, user, await avatar.read())
+    user = await profiles.update_avatar(rt, session, user, await avatar.read())
     return envelope(private_view(rt, user), "Avatar updated.")
 
 
@@ -260,14 +261,13 @@ async def _shelves(
     """A page of the user's songs and of their playlists, newest first: the public ones,
     and their private ones too when they look at their own."""
     songs = await songs_service.newest_page(
-        session, page=paging.page, limit=paging.limit, cursor=None, owner_id=user_id
+        session, rt.counters, page=paging.page, limit=paging.limit, cursor=None, owner_id=user_id
     )
-    pending = await pending_for(rt, [card.id for card in songs.songs])
     playlists = await playlists_service.newest_page(
         session, viewer_id=viewer_id, owner_id=user_id, page=paging.page, limit=paging.limit
     )
     return {
-        "songs": [song_card_view(rt, card, pending.get(card.id)) for card in songs.songs],
+        "songs": [song_view(rt, card) for card in songs.songs],
         "playlists": playlist_cards_view(rt, playlists),
     }
 
@@ -277,10 +277,9 @@ async def profile(
     rt: RuntimeDep, session: SessionDep, me: CurrentUser, userId: uuid.UUID
 ) -> JSONResponse:
     """With the user's newest songs and playlists (``/content`` pages through them)."""
-    user = await service.public_user(session, userId)
+    user = await profiles.public_user(session, userId)
     data = {
-        **public_view(rt, user),
-        "createdAt": user.created_at.isoformat(),
+        **profile_view(rt, user),
         **await _shelves(rt, session, user.id, me.id, Paging(page=1, limit=PROFILE_SHELF)),
     }
     return envelope(data, "User profile fetched.")
@@ -296,5 +295,5 @@ async def content(
 ) -> JSONResponse:
     """``page`` and ``limit`` page through both lists at once, each newest first; the
     caller's own private playlists are listed only to the caller."""
-    user = await service.public_user(session, userId)
+    user = await profiles.public_user(session, userId)
     return envelope(await _shelves(rt, session, user.id, me.id, paging), "User content fetched.")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from taskiq import Context, TaskiqDepends
 
-from bandstand.accounts.service import purge_all_expired_signups
+from bandstand.accounts.signups import purge_all_expired_signups
 from bandstand.worker.jobs import job
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from bandstand.accounts.principals import Account
 from bandstand.accounts.schemas import UserPrivate
+from bandstand.kit.time import timestamp
 from bandstand.models import User
 from bandstand.runtime import Runtime
 
@@ -25,6 +26,11 @@ def private_view(rt: Runtime, user: User | Account) -> dict[str, Any]:
         createdAt=user.created_at,
         updatedAt=user.updated_at,
     ).model_dump(mode="json", by_alias=True)
+
+
+def profile_view(rt: Runtime, user: User) -> dict[str, Any]:
+    """``ProfileOut`` but its shelves: the public summary and when the user joined."""
+    return {**public_view(rt, user), "createdAt": timestamp(user.created_at)}
 
 
 def public_view(rt: Runtime, user: User) -> dict[str, Any]:

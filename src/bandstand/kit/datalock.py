@@ -50,7 +50,7 @@ _guard = threading.Lock()
 
 def acquire(folder: Path, command: str) -> None:
     """Take the folder for this process (again, if it has it), or raise DataFolderBusy.
-    ``command`` names this process to whoever is refused."""
+    ``command`` names this process to whoever is refused (``bandstand serve``)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = (folder / LOCK_FILE).resolve()
     with _guard:
@@ -69,7 +69,7 @@ def acquire(folder: Path, command: str) -> None:
             raise
         since = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"process {os.getpid()} (`bandstand {command}`, since {since})".encode(), 0)
+        os.pwrite(fd, f"process {os.getpid()} (`{command}`, since {since})".encode(), 0)
         _held[path] = _Held(fd, 1)
 
 

@@ -17,7 +17,7 @@ class SongStatus(StrEnum):
     PROCESSING = "processing"
     READY = "ready"
     FAILED = "failed"
-    # A catalogue entry with no audio behind it (``bandstand seed``): listed, never playable.
+    # A catalogue entry with no audio behind it (``bench/seed.py``): listed, never playable.
     PLACEHOLDER = "placeholder"
 
 

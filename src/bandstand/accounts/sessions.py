@@ -1,0 +1,163 @@
+"""Logins: checking credentials, issuing and rotating tokens, ending a login.
+
+A login is a ``LoginSession`` row; its refresh tokens hang off it, stored by hash, and its
+access tokens name it, so ending the row ends them all at once. A refresh token is good for
+one rotation: one that comes back after the grace for two racing tabs was stolen or leaked,
+and ends its whole login. A device token marks a browser that logged in before, which the
+per-account password budget (``throttle``) lets through while the account is under attack."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bandstand.accounts import passwords
+from bandstand.accounts import repository as repo
+from bandstand.accounts.schemas import LoginIn
+from bandstand.accounts.throttle import (
+    Client,
+    account_key,
+    password_succeeded,
+    spend_password_attempt,
+)
+from bandstand.accounts.tokens import InvalidToken, token_hash
+from bandstand.errors import Unauthorized
+from bandstand.kit.ids import new_id
+from bandstand.kit.time import utcnow
+from bandstand.models import LoginSession, RefreshToken, User
+from bandstand.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access: str
+    refresh: str
+    session_id: uuid.UUID
+
+
+class RefreshReuse(Unauthorized):
+    """A rotated refresh token came back: the revocation of its login must stand."""
+
+    keep_changes = True
+
+
+def _trusted_device(rt: Runtime, client: Client, user_hint: User | None) -> bool:
+    """A browser this account logged in from before is not held back by attacks on the
+    account from elsewhere: an attacker cannot lock a real user out of their own device."""
+    if client.device_token is None or user_hint is None:
+        return False
+    try:
+        claims = rt.signer.read(client.device_token, "device")
+    except InvalidToken:
+        return False
+    return claims.sub == str(user_hint.id)
+
+
+async def issue_tokens(
+    rt: Runtime, session: AsyncSession, user: User, login: LoginSession | None, client: Client
+) -> IssuedTokens:
+    """A fresh access and refresh token on ``login``, or on a new login when it is None."""
+    now = utcnow()
+    if login is None:
+        login = LoginSession(
+            id=new_id(), user_id=user.id, created_at=now, user_agent=(client.user_agent or "")[:200]
+        )
+        session.add(login)
+    refresh = rt.signer.issue(
+        "refresh", str(user.id), rt.settings.refresh_token_ttl_s, session_id=login.id, now=now
+    )
+    session.add(
+        RefreshToken(
+            session_id=login.id,
+            token_hash=token_hash(refresh),
+            created_at=now,
+            expires_at=now + timedelta(seconds=rt.settings.refresh_token_ttl_s),
+        )
+    )
+    access = rt.signer.issue(
+        "access", str(user.id), rt.settings.access_token_ttl_s, session_id=login.id, now=now
+    )
+    await session.flush()
+    return IssuedTokens(access=access, refresh=refresh, session_id=login.id)
+
+
+async def login(
+    rt: Runtime, session: AsyncSession, data: LoginIn, client: Client
+) -> tuple[User, IssuedTokens]:
+    """Check credentials; unknown user and wrong password look the same from outside."""
+    identifier = data.identifier
+    user = await repo.user_by_login(session, identifier)
+    account = account_key(identifier, user)
+    trusted = _trusted_device(rt, client, user)
+    await spend_password_attempt(rt, account, client, trusted=trusted)
+    cost = rt.settings.password_hash_cost
+    ok = await passwords.verify_password(cost, user.password_hash if user else None, data.password)
+    if user is None or not ok or user.banned_at is not None:
+        raise Unauthorized("Invalid credentials.")
+    await password_succeeded(rt, account, client)
+    if passwords.needs_rehash(cost, user.password_hash):
+        user.password_hash = await passwords.hash_password(cost, data.password)
+    tokens = await issue_tokens(rt, session, user, None, client)
+    log.info("login", user_id=str(user.id), session_id=str(tokens.session_id))
+    return user, tokens
+
+
+def device_token(rt: Runtime, user: User) -> str:
+    """The year-long mark a browser keeps once it has logged in to ``user``."""
+    return rt.signer.issue("device", str(user.id), 365 * 24 * 3600)
+
+
+async def refresh(
+    rt: Runtime, session: AsyncSession, token: str | None, client: Client
+) -> IssuedTokens:
+    """Rotate a refresh token. A token that was already rotated ends its whole login,
+    unless it comes back within a few seconds (two tabs refreshing at once)."""
+    if not token:
+        raise Unauthorized("Refresh token required.")
+    try:
+        claims = rt.signer.read(token, "refresh")
+    except InvalidToken as exc:
+        raise Unauthorized("Invalid refresh token.") from exc
+    now = utcnow()
+    stored = await repo.refresh_token_by_hash(session, token_hash(token))
+    if stored is None or stored.expires_at <= now:
+        raise Unauthorized("Invalid refresh token.")
+    login = await repo.login_session(session, stored.session_id)
+    if login is None or login.revoked_at is not None:
+        raise Unauthorized("This login has ended. Log in again.")
+    user = await repo.user_by_id(session, login.user_id)
+    if user is None or user.banned_at is not None or str(user.id) != claims.sub:
+        raise Unauthorized("Invalid refresh token.")
+    if not await repo.mark_rotated(session, stored.id, now):
+        await session.refresh(stored)
+        rotated_at = stored.rotated_at
+        if rotated_at is None or now - rotated_at > timedelta(
+            seconds=rt.settings.refresh_reuse_grace_s
+        ):
+            await repo.revoke_sessions(session, now, session_id=login.id)
+            log.warning("refresh_token_reuse", session_id=str(login.id), user_id=str(user.id))
+            raise RefreshReuse("This refresh token was already used. Log in again.")
+    return await issue_tokens(rt, session, user, login, client)
+
+
+async def logout(session: AsyncSession, session_id: uuid.UUID) -> None:
+    """End the login: its refresh tokens and access tokens stop working now."""
+    await repo.revoke_sessions(session, utcnow(), session_id=session_id)
+
+
+async def logout_by_refresh(rt: Runtime, session: AsyncSession, token: str | None) -> None:
+    """End the login a refresh token belongs to — for a client whose access token ran out."""
+    try:
+        rt.signer.read(token or "", "refresh")
+    except InvalidToken as exc:
+        raise Unauthorized("Authentication required.") from exc
+    stored = await repo.refresh_token_by_hash(session, token_hash(token or ""))
+    if stored is None:
+        raise Unauthorized("Authentication required.")
+    await logout(session, stored.session_id)

@@ -1,0 +1,64 @@
+"""Who is asking, and the password-attempt budget every password check spends.
+
+A login and a password check on a logged-in account (to change the password or the email)
+draw on one budget, so a stolen access token guesses no faster than the login form allows.
+Attempts are spent before the check, so a flood of guesses costs the guesser, not the
+hasher. Sign-up's code budgets live in ``signups``, their only spender."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bandstand.accounts import passwords
+from bandstand.errors import TooManyRequests
+from bandstand.models import User
+from bandstand.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who is asking, as far as throttling cares."""
+
+    address: str
+    user_agent: str | None = None
+    device_token: str | None = None
+
+
+def account_key(identifier: str, user: User | None) -> str:
+    # By account where there is one, so its email and its username share one budget.
+    return f"user:{user.id}" if user is not None else f"login:{identifier}"
+
+
+async def spend_password_attempt(
+    rt: Runtime, account: str, client: Client, *, trusted: bool = False
+) -> None:
+    """Spend a password attempt before checking it: per account from this client, per
+    client, and per account from anywhere (which a known device of the account skips)."""
+    s = rt.settings
+    budgets = [(s.login_per_pair, f"pair:{account}:{client.address}")]
+    budgets.append((s.login_per_client, f"client:{client.address}"))
+    if not trusted:
+        budgets.append((s.login_per_account, f"account:{account}"))
+    for limit, key in budgets:
+        verdict = await rt.limiter.hit(limit, "password", key)
+        if not verdict.allowed:
+            raise TooManyRequests(verdict.retry_after, "Too many password attempts. Try later.")
+
+
+async def password_succeeded(rt: Runtime, account: str, client: Client) -> None:
+    """The right password from this client forgives its earlier misses on this account."""
+    await rt.limiter.clear(
+        rt.settings.login_per_pair, "password", f"pair:{account}:{client.address}"
+    )
+
+
+async def check_password(rt: Runtime, user: User, password: str, client: Client) -> bool:
+    """A password check on a logged-in account spends the same budget a login does."""
+    account = account_key(user.email, user)
+    await spend_password_attempt(rt, account, client)
+    ok = await passwords.verify_password(
+        rt.settings.password_hash_cost, user.password_hash, password
+    )
+    if ok:
+        await password_succeeded(rt, account, client)
+    return ok
