@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bandstand.errors import AppError
-from bandstand.kit.trigrams import word_similarity
+from bandstand.kit.trigrams import similarity
 
 log = structlog.get_logger(__name__)
 
@@ -39,9 +39,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
-    dbapi_connection.create_function(
-        "bandstand_word_similarity", 2, word_similarity, deterministic=True
-    )
+    dbapi_connection.create_function("bandstand_similarity", 2, similarity, deterministic=True)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -126,7 +126,7 @@ async def test_a_deleted_songs_files_go_only_after_the_rows_are_gone(harness: Ha
     assert len(stored) == 2 and len(expected) > 10
     runtime = harness.app.state.runtime
     storage, queue = runtime.storage, runtime.queue
-    real_delete, real_enqueue = storage.delete, queue.enqueue
+    real_delete, real_hand_over = storage.delete, queue.hand_over
     rows_when_deleting: list[tuple[str, int]] = []
     rows_when_enqueued: list[tuple[str, int]] = []
 
@@ -134,12 +134,12 @@ async def test_a_deleted_songs_files_go_only_after_the_rows_are_gone(harness: Ha
         rows_when_deleting.append((key, await song_count(harness)))
         await real_delete(key)
 
-    async def enqueueing(name: str, *args: Any) -> None:
+    async def handing_over(job_id: Any, name: str, args: Any) -> None:
         rows_when_enqueued.append((name, await song_count(harness)))
-        await real_enqueue(name, *args)
+        await real_hand_over(job_id, name, args)
 
     storage.delete = watching
-    queue.enqueue = enqueueing
+    queue.hand_over = handing_over
     deleted = await who.client.request(
         "DELETE", "/api/v1/songs/delete", json={"songId": song["_id"]}, headers=who.auth
     )

@@ -1,5 +1,6 @@
 """The job queue: retries with back-off, periodic jobs once per period across processes,
-and a worker killed mid-job whose job another worker finishes."""
+and a worker killed mid-job whose job another worker finishes (within a lease that a live
+worker renews)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,8 @@ from bandstand.worker.jobs import job
 from bandstand.worker.periodic import Periodic, keep_time
 from bandstand.worker.queue import Queue
 from tests import services
-from tests.audio import tone
 from tests.conftest import Harness
-from tests.songs.support import SONGS, artist, uploaded
+from tests.worker import jobs  # noqa: F401  (registers the test jobs)
 
 TRIES: Counter[str] = Counter()
 
@@ -51,8 +51,9 @@ async def test_a_job_that_fails_once_succeeds_on_retry(harness: Harness) -> None
 async def test_a_job_is_tried_at_most_job_max_tries_times(make_harness: Any) -> None:
     harness: Harness = await make_harness(job_max_tries=3)
     await harness.app.state.runtime.queue.enqueue("tests.flaky", "always", 100)
-    await harness.settle()
+    await harness.settle()  # the job is forgotten after its last try
     assert TRIES["always"] == 3
+    assert await harness.sql("SELECT id FROM pending_jobs") == []
 
 
 @pytest.fixture
@@ -81,7 +82,7 @@ async def test_a_periodic_job_runs_once_per_period_across_processes(
         enqueued.append(time.time())
 
     for queue in queues:
-        queue.enqueue = record  # type: ignore[method-assign]
+        queue.kick = record  # type: ignore[method-assign]
     every = 0.2
     clocks = [
         asyncio.create_task(keep_time(q, [Periodic("tests.flaky", every)], 0.01)) for q in queues
@@ -98,11 +99,16 @@ async def test_a_periodic_job_runs_once_per_period_across_processes(
 # --- a worker killed mid-job -------------------------------------------------------------
 
 
+# `bandstand worker`, with the test jobs registered too (tests/worker/jobs.py).
+WORKER = "import tests.worker.jobs; from bandstand.cli import app; app(['worker'])"
+
+
 @contextlib.contextmanager
 def _worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    command = [str(Path(sys.executable).parent / "bandstand"), "worker"]
     with log.open("ab") as sink:
-        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-c", WORKER], env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
     try:
         yield process
     finally:
@@ -124,12 +130,17 @@ async def _wait_for(check: Any, timeout_s: float, what: str, log: Path) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_a_worker_killed_mid_job_leaves_it_to_another(
+async def test_a_killed_workers_job_goes_to_another_within_the_lease_and_a_live_ones_never(
     make_harness: Any, redis_url: str, tmp_path: Path
 ) -> None:
+    """Two `bandstand worker` processes with a one-second lease. One runs a 3.5-second job
+    for three leases while the other looks on: it is not taken. Then the one running it is
+    SIGKILLed: the other starts the job within a lease (it used to wait out
+    BANDSTAND_JOB_RECLAIM_AFTER_S, 900 s), and finishes it."""
+    lease = 1.0
     # The API only enqueues: `bandstand worker` processes run the jobs.
     harness: Harness = await make_harness(
-        redis_url=redis_url, run_jobs_in_api=False, job_reclaim_after_s=1
+        redis_url=redis_url, run_jobs_in_api=False, job_lease_s=lease
     )
     s = harness.settings
     env = os.environ | {
@@ -138,32 +149,54 @@ async def test_a_worker_killed_mid_job_leaves_it_to_another(
         "BANDSTAND_REDIS_NAMESPACE": s.redis_namespace,
         "BANDSTAND_DATA_DIR": str(s.data_dir),
         "BANDSTAND_SECRET_KEY": s.secret_key.get_secret_value() if s.secret_key else "",
-        "BANDSTAND_JOB_RECLAIM_AFTER_S": "1",
+        "BANDSTAND_JOB_LEASE_S": str(lease),
+        "BANDSTAND_JOB_RELAY_EVERY_S": "0.2",
         "BANDSTAND_ENV": "test",
     }
-    log = tmp_path / "workers.log"
-    scratch = s.scratch_dir
+    logs = [tmp_path / "first.log", tmp_path / "second.log"]
 
-    async def job_started() -> bool:
-        return scratch.exists() and any(scratch.glob("bandstand-job-*/out"))
+    async def started_in(log: Path) -> int:
+        return (await asyncio.to_thread(log.read_text)).count("test_sleep_started")
 
-    with _worker(env, log) as first:
-        who = await artist(harness)  # its email job goes through the first worker too
-        song = await uploaded(who, tone("wav", 240.0))
+    async def starts() -> int:
+        return sum([await started_in(log) for log in logs])
 
-        async def status() -> str:
-            response = await who.client.get(f"{SONGS}/{song['_id']}", headers=who.auth)
-            return str(response.json()["data"]["status"])
+    with _worker(env, logs[0]) as first, _worker(env, logs[1]) as second:
 
-        await _wait_for(job_started, 60, "the first worker to start the job", log)
-        first.send_signal(signal.SIGKILL)  # no goodbye: the message stays unacknowledged
-        first.wait(10)
-    assert await status() == "processing"
+        async def both_up() -> bool:
+            texts = [await asyncio.to_thread(log.read_text) for log in logs]
+            return all("worker_started" in text for text in texts)
 
-    with _worker(env, log):
+        await _wait_for(both_up, 30, "both workers", logs[0])
+        await harness.app.state.runtime.queue.enqueue("tests.sleep", "killed-worker", 3.5)
 
-        async def ready() -> bool:
-            return await status() == "ready"
+        async def one_started() -> bool:
+            return await starts() == 1
 
-        await _wait_for(ready, 120, "the second worker to finish the song", log)
-    assert "song_ready" in await asyncio.to_thread(log.read_text)
+        await _wait_for(one_started, 10, "a worker to start the job", logs[0])
+        running_since = time.monotonic()
+        runner, other, other_log = (
+            (first, second, logs[1]) if await started_in(logs[0]) else (second, first, logs[0])
+        )
+
+        async def three_leases_passed() -> bool:
+            return time.monotonic() - running_since > 3 * lease
+
+        await _wait_for(three_leases_passed, 10, "three leases", other_log)
+        assert await starts() == 1  # the live worker keeps its job
+        runner.send_signal(signal.SIGKILL)  # no goodbye: it never finishes the job
+        runner.wait(10)
+        killed_at = time.monotonic()
+
+        async def other_started() -> bool:
+            return await started_in(other_log) == 1
+
+        await _wait_for(other_started, 10, "the other worker to take the job", other_log)
+        assert time.monotonic() - killed_at < lease + 2  # a lease, plus a relay pass
+
+        async def done() -> bool:
+            return await harness.sql("SELECT id FROM pending_jobs") == []
+
+        await _wait_for(done, 20, "the other worker to finish the job", other_log)
+        assert other.poll() is None
+    assert await starts() == 2

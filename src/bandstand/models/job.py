@@ -21,7 +21,11 @@ class PendingJob(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     args: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Until then the job is someone's (queued, or leased by a worker running it); after
+    # "queued" (a message is on its way to a worker), "running" (a worker holds its lease)
+    # or "waiting" (for its retry's back-off). Only a queued job may be started: a second
+    # message for the same job finds it running, waiting or gone and is dropped.
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    # Until then the job is someone's (the queue's, a worker's lease, its back-off); after
     # it, the relay hands it to the queue again.
     run_after: Mapped[datetime] = mapped_column(default=utcnow)
     # How many times a worker has started it.

@@ -24,6 +24,7 @@ from bandstand.media.processing import process_audio as render
 from bandstand.models import SongStatus
 from bandstand.runtime import Runtime
 from bandstand.songs import repository as repo
+from bandstand.worker import outbox
 
 log = structlog.get_logger(__name__)
 
@@ -84,12 +85,9 @@ async def process(rt: Runtime, song_id: uuid.UUID) -> None:
 async def _scratch(rt: Runtime) -> AsyncIterator[Path]:
     """A folder of the job's own, made and removed off the event loop (a long song leaves
     hundreds of megabytes and thousands of files in it)."""
-    await asyncio.to_thread(rt.settings.scratch_dir.mkdir, parents=True, exist_ok=True)
-    path = Path(
-        await asyncio.to_thread(
-            tempfile.mkdtemp, prefix="bandstand-job-", dir=rt.settings.scratch_dir
-        )
-    )
+    # The queue's folder of this process: locked while it lives, removed if it dies.
+    root = await rt.queue.scratch_dir()
+    path = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="bandstand-job-", dir=root))
     try:
         yield path
     finally:
@@ -119,12 +117,16 @@ async def delete_files(rt: Runtime, keys_or_folders: list[str]) -> None:
 
 
 async def requeue_stalled(rt: Runtime) -> int:
-    """Queue again the songs processing for longer than ``processing_stall_s``: their job
-    was lost (a queue that went away) or its worker died; the job is safe to run twice."""
+    """Queue again the songs processing for longer than ``processing_stall_s`` that have
+    no pending job (one lost before jobs were kept in the database, or given up without
+    the song being marked). A song whose job is pending is left to it: its tries are
+    counted there, and it ends ``failed`` after the last."""
     async with transaction(rt.sessionmaker) as session:
         stalled = await repo.stalled(session, rt.settings.processing_stall_s)
-    for song_id in stalled:
+        pending = {args[0] for args in await outbox.args_of(session, "songs.process") if args}
+    orphans = [song_id for song_id in stalled if str(song_id) not in pending]
+    for song_id in orphans:
         await rt.queue.enqueue("songs.process", str(song_id))
-    if stalled:
-        log.info("songs_requeued", count=len(stalled))
-    return len(stalled)
+    if orphans:
+        log.info("songs_requeued", count=len(orphans))
+    return len(orphans)

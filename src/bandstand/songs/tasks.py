@@ -7,25 +7,24 @@ from typing import Annotated
 
 from taskiq import Context, TaskiqDepends
 
+from bandstand.runtime import Runtime
 from bandstand.songs import renditions
 from bandstand.worker.jobs import job
-from bandstand.worker.retry import attempt, is_last_try
 
 
-@job("songs.process")
+async def _processing_failed(rt: Runtime, tries: int, song_id: str) -> None:
+    """After the last try: the song ends failed, with a reason its owner can act on."""
+    await renditions.fail(
+        rt,
+        uuid.UUID(song_id),
+        f"Processing failed {tries} times for a reason on our side; "
+        "the server's log says why. Upload the song again, or ask the operator.",
+    )
+
+
+@job("songs.process", give_up=_processing_failed)
 async def process_song(song_id: str, context: Annotated[Context, TaskiqDepends()]) -> None:
-    rt = context.state.runtime
-    try:
-        await renditions.process(rt, uuid.UUID(song_id))
-    except Exception:
-        if is_last_try(context):
-            await renditions.fail(
-                rt,
-                uuid.UUID(song_id),
-                f"Processing failed {attempt(context)} times for a reason on our side; "
-                "the server's log says why. Upload the song again, or ask the operator.",
-            )
-        raise
+    await renditions.process(context.state.runtime, uuid.UUID(song_id))
 
 
 @job("songs.delete_files")

@@ -9,8 +9,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 Job = Callable[..., Awaitable[Any]]
+# Called as ``give_up(runtime, tries, *args)`` once a job has failed its last try (or its
+# worker died on each), before it is forgotten: what the job's owner should learn of it.
+GiveUp = Callable[..., Awaitable[Any]]
 
 JOBS: dict[str, Job] = {}
+GIVE_UPS: dict[str, GiveUp] = {}
 # Imported when a broker is built, so that every job is registered on it.
 JOB_MODULES = (
     "bandstand.mail.tasks",
@@ -20,13 +24,15 @@ JOB_MODULES = (
 )
 
 
-def job(name: str) -> Callable[[Job], Job]:
+def job(name: str, *, give_up: GiveUp | None = None) -> Callable[[Job], Job]:
     """Register ``func`` as the job called ``name`` (what the queue carries)."""
 
     def register(func: Job) -> Job:
         if name in JOBS and JOBS[name] is not func:
             raise ValueError(f"two jobs are called {name!r}")
         JOBS[name] = func
+        if give_up is not None:
+            GIVE_UPS[name] = give_up
         return func
 
     return register

@@ -74,10 +74,11 @@ async def keep_time(queue: Queue, jobs: list[Periodic], tick_s: float = 1.0) -> 
                 seen[periodic.job] = period
                 try:
                     if await claims.claim(periodic.job, period, periodic.every_s):
-                        await queue.enqueue(periodic.job)
+                        await queue.kick(periodic.job)
                         log.info("periodic_job_enqueued", job=periodic.job, period=period)
-                except Exception:
-                    log.exception("periodic_job_not_enqueued", job=periodic.job)
+                except Exception as exc:
+                    # The next period tries again: no traceback every period Redis is down.
+                    log.warning("periodic_job_not_enqueued", job=periodic.job, error=repr(exc))
             await asyncio.sleep(tick_s)
     finally:
         await claims.close()

@@ -1,5 +1,11 @@
-"""The job queue: taskiq's in-process broker on the embedded default, a Redis stream with
-acknowledged delivery in production (``bandstand worker`` runs the jobs)."""
+"""The job queue: taskiq's in-process broker on the embedded default, a Redis stream in
+production (``bandstand worker`` runs the jobs).
+
+A job is kept in the database until it is done (``pending_jobs``, see ``outbox.py``): it
+is written in the transaction of the change that asks for it, and the queue only carries
+its id, as a wake-up. What the queue loses (an emptied Redis, a killed process) the relay
+hands it again; a worker that dies loses its lease, and its job goes to another.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,10 @@ import asyncio
 import contextlib
 import importlib
 import time
-from collections.abc import AsyncGenerator
+import uuid
+from collections.abc import AsyncGenerator, Sequence
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -16,7 +24,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from taskiq import AckableMessage, AsyncBroker, InMemoryBroker
 from taskiq.acks import AcknowledgeType
 from taskiq.api import run_receiver_task
@@ -24,9 +32,13 @@ from taskiq.kicker import AsyncKicker
 from taskiq_redis import RedisStreamBroker
 
 from bandstand.config import Settings
-from bandstand.db import after_commit
+from bandstand.db import after_commit, transaction
+from bandstand.kit.time import utcnow
+from bandstand.worker import outbox
 from bandstand.worker.jobs import JOB_MODULES, JOBS
-from bandstand.worker.retry import retry_middlewares
+from bandstand.worker.relay import Relay
+from bandstand.worker.scratch import Scratch, sweep
+from bandstand.worker.tries import ROW_LABEL, tried
 
 if TYPE_CHECKING:
     from bandstand.runtime import Runtime
@@ -35,18 +47,18 @@ log = structlog.get_logger(__name__)
 
 
 class StreamBroker(RedisStreamBroker):
-    """taskiq-redis's stream broker, with three changes:
+    """taskiq-redis's stream broker, with these changes:
 
-    - what a dead worker left behind is claimed even while no new job arrives (its own
-      listen() looks only after a read that returned some, so on a quiet queue such a job
-      waited for the next upload);
-    - one message is taken at a time, when the receiver has room for it: a message counts
-      as idle from the moment it is read, and one that sat in a batch behind long jobs
-      would be claimed again by another worker while this one still meant to run it;
-    - a job is deleted from the stream once acknowledged: nothing it carried (an email's
-      code) stays in Redis, and the stream does not grow forever.
-
-    While Redis is unreachable it waits, longer each time, instead of spinning."""
+    - one message is taken at a time, when the receiver has room for it;
+    - a message is deleted from the stream once acknowledged (on receipt: the job's row,
+      not the message, is what keeps it), so the stream does not grow forever;
+    - a message read by a worker that died before acknowledging it is claimed by another
+      after a lease (the job's row would be relayed anyway; this keeps Redis clean);
+    - the consumer group starts at the stream's beginning, and is made again at once if
+      Redis lost it (emptied, restarted without its data): every message added since is
+      read, and the worker says so once instead of failing on every read;
+    - while Redis is unreachable it waits, longer each time up to a few seconds, instead
+      of spinning."""
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
         pause = 0.0
@@ -56,9 +68,15 @@ class StreamBroker(RedisStreamBroker):
                     pause = 0.0
                     yield message
             except (RedisConnectionError, RedisTimeoutError) as exc:
-                pause = min(max(pause * 2, 1.0), 30.0)
+                pause = min(max(pause * 2, 0.5), 5.0)
                 log.warning("job_queue_unreachable", error=str(exc), retry_in_s=pause)
                 await asyncio.sleep(pause)
+            except ResponseError as exc:
+                # NOGROUP: the group is gone; UNBLOCKED: the stream went while we waited.
+                if not str(exc).startswith(("NOGROUP", "UNBLOCKED")):
+                    raise
+                log.warning("job_queue_group_lost", queue=self.queue_name, error=str(exc))
+                await self._declare_consumer_group()
 
     async def _read(self) -> AsyncGenerator[AckableMessage, None]:
         async with Redis(connection_pool=self.connection_pool) as redis:
@@ -85,7 +103,6 @@ class StreamBroker(RedisStreamBroker):
                 for message_id, fields in reply[1]:
                     if fields is None:
                         continue  # deleted meanwhile
-                    log.info("job_reclaimed", message=message_id.decode())
                     yield self._ackable(self.queue_name, message_id, fields)
 
     def _ackable(self, stream: Any, message_id: Any, fields: dict[bytes, bytes]) -> AckableMessage:
@@ -107,18 +124,16 @@ def build_broker(settings: Settings) -> AsyncBroker:
             settings.redis_url,
             queue_name=f"{namespace}:jobs",
             consumer_group_name=f"{namespace}:workers",
-            # A message a worker took and never acknowledged (it died) goes to another
-            # worker after this long.
-            idle_timeout=int(settings.job_reclaim_after_s * 1000),
+            consumer_id="0",  # from the stream's first message, not its end
+            idle_timeout=int(settings.job_lease_s * 1000),
             xread_block=1000,
         )
     else:
         broker = InMemoryBroker(max_async_tasks=settings.job_concurrency)
-    broker.add_middlewares(*retry_middlewares(settings))
     for module in JOB_MODULES:
         importlib.import_module(module)
     for name, func in JOBS.items():
-        broker.register_task(func, task_name=name)
+        broker.register_task(tried(name, func), task_name=name)
     return broker
 
 
@@ -128,54 +143,122 @@ class Queue:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.broker = build_broker(settings)
+        self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self._receiver: asyncio.Task[None] | None = None
+        self._relay: Relay | None = None
+        self._relaying: asyncio.Task[None] | None = None
+        self._redis: Redis | None = None
+        self._scratch = Scratch(settings.scratch_dir)
+        self._scratch_made = asyncio.Lock()
 
     @property
     def in_process(self) -> bool:
         """Whether jobs run in whatever process enqueues them (the embedded default)."""
         return isinstance(self.broker, InMemoryBroker)
 
+    async def scratch_dir(self) -> Path:
+        """Where this process's jobs keep their working files: a folder of its own, made
+        when the first job needs it."""
+        async with self._scratch_made:
+            return await asyncio.to_thread(self._scratch.open)
+
     async def start(self, runtime: Runtime, *, consume: bool) -> None:
         """Connect; with ``consume``, also take jobs off a Redis stream in this process
-        (``bandstand worker``, or a test). The in-process broker always runs its jobs."""
+        (``bandstand worker``, or a test). The in-process broker always runs its jobs, and
+        resumes those a killed server left pending."""
+        self._sessionmaker = runtime.sessionmaker
         self.broker.state.runtime = runtime
+        runs_jobs = consume or self.in_process
         if consume and not self.in_process:
             self.broker.is_worker_process = True
         await self.broker.startup()
-        if consume and not self.in_process:
+        if not runs_jobs:
+            return
+        await asyncio.to_thread(
+            sweep, self.settings.scratch_dir, everything_unlocked=self.in_process
+        )
+        if self.settings.redis_url:
+            self._redis = Redis.from_url(self.settings.redis_url)
+        self._relay = Relay(self.settings, self._sessionmaker, self._kick, self._redis)
+        if self.in_process:
+            await self._relay.requeue_orphans()
+        else:
+            # Before any job of ours is queued: a job queued meanwhile is not sent twice.
+            try:
+                await self._relay.notice_a_lost_queue()
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                log.warning("job_queue_unreachable", error=str(exc))  # the relay retries
             self._receiver = asyncio.create_task(
                 run_receiver_task(
                     self.broker,
                     max_async_tasks=self.settings.job_concurrency,
-                    # Acknowledged once the job has run: a worker killed mid-job leaves
-                    # the message for another.
-                    ack_time=AcknowledgeType.WHEN_EXECUTED,
+                    # The job's row keeps it until done: the message is only its wake-up.
+                    ack_time=AcknowledgeType.WHEN_RECEIVED,
                 )
             )
+        self._relaying = asyncio.create_task(self._relay.run())
 
     async def stop(self) -> None:
+        if self._relaying is not None:
+            self._relaying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relaying
         if self._receiver is not None:
             self._receiver.cancel()
             # taskiq's receiver does not always finish promptly once cancelled; do not let
-            # it hold up the shutdown (an unfinished job stays unacknowledged, for later).
+            # it hold up the shutdown (an unfinished job's lease runs out, for another).
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self._receiver, self.settings.job_shutdown_grace_s)
         if isinstance(self.broker, InMemoryBroker):
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.settle(), self.settings.job_shutdown_grace_s)
+                await asyncio.wait_for(self._running_done(), self.settings.job_shutdown_grace_s)
         await self.broker.shutdown()
+        if self._redis is not None:
+            await self._redis.aclose()
+        await asyncio.to_thread(self._scratch.close)
 
     async def enqueue(self, name: str, *args: Any) -> None:
-        if name not in JOBS:
-            raise KeyError(f"no job is called {name!r}")
-        await AsyncKicker(task_name=name, broker=self.broker, labels={}).kiq(*args)
+        """Keep the job in the database, then hand it to the queue."""
+        if self._sessionmaker is None:
+            raise RuntimeError("the queue is not started")
+        async with transaction(self._sessionmaker) as session:
+            self.enqueue_after_commit(session, name, *args)
 
     def enqueue_after_commit(self, session: AsyncSession, name: str, *args: Any) -> None:
-        """Enqueue once the transaction commits, never for one that rolls back."""
-        after_commit(session, partial(self.enqueue, name, *args))
+        """Keep the job in the session's transaction, and hand it to the queue once that
+        commits: a job exists if and only if the change that asks for it does."""
+        if name not in JOBS:
+            raise KeyError(f"no job is called {name!r}")
+        job_id = outbox.add(session, name, list(args), self.settings.job_redeliver_after_s)
+        after_commit(session, partial(self.hand_over, job_id, name, args))
+
+    async def kick(self, name: str) -> None:
+        """Send a job with no row: a periodic one, which the next period runs again if
+        this one is lost."""
+        await AsyncKicker(task_name=name, broker=self.broker, labels={}).kiq()
+
+    async def _kick(self, job_id: uuid.UUID, name: str, args: Sequence[Any]) -> None:
+        labels = {ROW_LABEL: str(job_id)}
+        await AsyncKicker(task_name=name, broker=self.broker, labels=labels).kiq(*args)
+
+    async def hand_over(self, job_id: uuid.UUID, name: str, args: Sequence[Any]) -> None:
+        """After the commit: a queue that is down does not fail the change that was
+        committed; the job is due at once, for the relay to hand over later."""
+        try:
+            await self._kick(job_id, name, args)
+        except Exception as exc:
+            log.warning("job_not_handed_over", job=name, job_id=str(job_id), error=repr(exc))
+            assert self._sessionmaker is not None
+            with contextlib.suppress(Exception):
+                async with transaction(self._sessionmaker) as session:
+                    await outbox.due_now(session, [job_id], utcnow())
+
+    def relay_soon(self) -> None:
+        if self._relay is not None:
+            self._relay.soon()
 
     async def settle(self, timeout_s: float = 60) -> None:
-        """Wait until no job is queued or running (tests, and a clean shutdown)."""
+        """Wait until no job is pending, queued or running (tests)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if await self._idle():
@@ -183,7 +266,20 @@ class Queue:
             await asyncio.sleep(0.02)
         raise TimeoutError("jobs still running")
 
+    async def _running_done(self) -> None:
+        assert isinstance(self.broker, InMemoryBroker)
+        while running := set(self.broker._running_tasks):
+            await asyncio.wait(running)
+
     async def _idle(self) -> bool:
+        if not await self._broker_idle():
+            return False
+        if self._sessionmaker is None:
+            return True
+        async with self._sessionmaker() as session:
+            return await outbox.count(session) == 0
+
+    async def _broker_idle(self) -> bool:
         if isinstance(self.broker, InMemoryBroker):
             return not self.broker._running_tasks
         assert isinstance(self.broker, RedisStreamBroker)
@@ -193,6 +289,8 @@ class Queue:
                 groups = await redis.xinfo_groups(self.broker.queue_name)
             except ResponseError:
                 return True  # no stream (Redis was emptied): nothing is queued
+            except (RedisConnectionError, RedisTimeoutError):
+                return False  # down: what it holds is unknown
         group = next(
             (g for g in groups if g["name"].decode() == self.broker.consumer_group_name), None
         )

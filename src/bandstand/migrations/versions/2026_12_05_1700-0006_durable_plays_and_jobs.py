@@ -1,7 +1,11 @@
 """durable plays and jobs: every play as a row, pending jobs in the database (the outbox)
 
 ``plays`` is the truth a song's views are kept from, as ``song_likes`` is for its likes:
-``bandstand counters rebuild`` recomputes views from it. ``pending_jobs`` holds each job
+``bandstand counters rebuild`` recomputes views from it. Views counted before this
+revision have no rows: each becomes one row (no listener, ``counted``), on the day
+``song_daily`` counted it (at midnight UTC), and any views beyond the daily series at the
+song's creation, so that every song's views equal its counted plays from the start. Views
+still pending in Redis at the upgrade are not among them: the first rebuild drops them. ``pending_jobs`` holds each job
 from the transaction that asks for it until the job is done, so a job survives a killed
 process or an emptied Redis.
 
@@ -41,17 +45,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plays")),
     )
     op.create_index(
-        op.f("ix_plays_song_id_played_at"), "plays", ["song_id", "played_at"], unique=False
+        op.f("ix_plays_song_id_counted_played_at"),
+        "plays",
+        ["song_id", "counted", "played_at"],
+        unique=False,
     )
     op.create_index(
         op.f("ix_plays_user_id_played_at"), "plays", ["user_id", "played_at"], unique=False
     )
+    _plays_for_past_views()
     op.create_table(
         "pending_jobs",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("args", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.String(length=10), nullable=False),
         sa.Column("run_after", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
@@ -60,10 +69,54 @@ def upgrade() -> None:
     op.create_index(op.f("ix_pending_jobs_run_after"), "pending_jobs", ["run_after"], unique=False)
 
 
+# One row per view already counted: per day from song_daily, the rest at the song's
+# creation. ``n`` numbers the rows of a day; ids are random (uuid4), not time-ordered.
+_PAST_VIEWS_POSTGRES = """
+WITH days AS (
+    SELECT song_id, day::timestamp AT TIME ZONE 'UTC' AS at, plays AS n
+    FROM song_daily WHERE plays > 0
+    UNION ALL
+    SELECT t.song_id, s.created_at, t.views - coalesce(d.plays, 0)
+    FROM song_stats t JOIN songs s ON s.id = t.song_id
+    LEFT JOIN (SELECT song_id, sum(plays) AS plays FROM song_daily GROUP BY song_id) d
+      ON d.song_id = t.song_id
+    WHERE t.views > coalesce(d.plays, 0)
+)
+INSERT INTO plays (id, song_id, user_id, played_at, counted)
+SELECT gen_random_uuid(), days.song_id, NULL, days.at, true
+FROM days CROSS JOIN LATERAL generate_series(1, days.n::bigint) AS g(n)
+"""
+
+_PAST_VIEWS_SQLITE = """
+WITH RECURSIVE days(song_id, at, n) AS (
+    SELECT song_id, day || ' 00:00:00.000000', plays FROM song_daily WHERE plays > 0
+    UNION ALL
+    SELECT t.song_id, s.created_at, t.views - coalesce(d.plays, 0)
+    FROM song_stats t JOIN songs s ON s.id = t.song_id
+    LEFT JOIN (SELECT song_id, sum(plays) AS plays FROM song_daily GROUP BY song_id) d
+      ON d.song_id = t.song_id
+    WHERE t.views > coalesce(d.plays, 0)
+),
+series(i) AS (
+    SELECT 1 WHERE EXISTS (SELECT 1 FROM days)
+    UNION ALL
+    SELECT i + 1 FROM series WHERE i < (SELECT max(n) FROM days)
+)
+INSERT INTO plays (id, song_id, user_id, played_at, counted)
+SELECT lower(hex(randomblob(16))), days.song_id, NULL, days.at, 1
+FROM days JOIN series ON series.i <= days.n
+"""
+
+
+def _plays_for_past_views() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    op.execute(sa.text(_PAST_VIEWS_POSTGRES if postgres else _PAST_VIEWS_SQLITE))
+
+
 def downgrade() -> None:
     """Downgrade schema."""
     op.drop_index(op.f("ix_pending_jobs_run_after"), table_name="pending_jobs")
     op.drop_table("pending_jobs")
     op.drop_index(op.f("ix_plays_user_id_played_at"), table_name="plays")
-    op.drop_index(op.f("ix_plays_song_id_played_at"), table_name="plays")
+    op.drop_index(op.f("ix_plays_song_id_counted_played_at"), table_name="plays")
     op.drop_table("plays")
