@@ -5,8 +5,19 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from bandstand.engagement.flush import rebuild_counters
 from tests.conftest import Harness
-from tests.engagement.support import SONGS, a_song, flush, listeners, shown, song_row
+from tests.engagement.support import (
+    SONGS,
+    _db_id,
+    a_song,
+    flush,
+    listeners,
+    runtime,
+    shown,
+    song_row,
+)
+from tests.engagement.test_rebuild import _lose_the_store
 from tests.songs.support import artist, assert_error
 
 
@@ -32,6 +43,7 @@ async def test_a_view_counts_once_per_window_and_never_for_the_owner(
 
     mine = await owner.client.post(play, headers=owner.auth)
     assert mine.json()["data"]["viewCounted"] is False
+    assert mine.json()["message"] == "Fetched song; view was not counted (it is your own song)."
 
     await asyncio.sleep(1.1)  # the window, measured from the last counted view, is over
     later = await fan.client.post(play, headers=fan.auth)
@@ -82,3 +94,35 @@ async def test_upload_is_still_an_upload_not_a_play(harness: Harness) -> None:
     # upload (415), never read as a play of a song called "upload".
     response = await fan.client.post(f"{SONGS}/upload", json={}, headers=fan.auth)
     assert_error(response, 415)
+
+
+async def test_every_play_is_a_row_and_views_are_rebuilt_from_them(harness: Harness) -> None:
+    """The plays are the truth of views, as likes are of likeCount: a counter store lost
+    before its flush (a killed embedded server, an emptied Redis) costs no view."""
+    owner = await artist(harness, "owner")
+    fans = await listeners(harness, 3)
+    song = await a_song(harness, owner)
+    play = f"{SONGS}/{song['_id']}"
+    for fan in fans:
+        assert (await fan.client.post(play, headers=fan.auth)).json()["data"]["viewCounted"]
+    await flush(harness)
+    assert (await fans[0].client.post(play, headers=fans[0].auth)).status_code == 200  # not counted
+    await owner.client.post(play, headers=owner.auth)  # not counted: their own
+    for fan in fans[1:]:
+        await fan.client.post(play, headers=fan.auth)  # pending, not counted (window)
+    rows = await harness.sql(
+        "SELECT counted, count(*) FROM plays WHERE song_id = :id GROUP BY counted ORDER BY counted",
+        id=_db_id(harness, song["_id"]),
+    )
+    assert [(bool(c), n) for c, n in rows] == [(False, 4), (True, 3)]
+
+    await _lose_the_store(harness)
+    await harness.sql("UPDATE song_stats SET views = 0")
+    await harness.sql("UPDATE song_daily SET plays = 0")
+    await rebuild_counters(runtime(harness))
+    assert (await song_row(harness, song["_id"]))["views"] == 3
+    assert (await shown(owner.client, owner.auth, song["_id"]))["views"] == 3
+    daily = await harness.sql(
+        "SELECT sum(plays) FROM song_daily WHERE song_id = :id", id=_db_id(harness, song["_id"])
+    )
+    assert daily[0][0] == 3

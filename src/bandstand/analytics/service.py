@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.comments.service import sentiment_breakdown
 from bandstand.engagement import repository as engagement_repo
-from bandstand.engagement.counters import COMMENTS, LIKES, SONG, VIEWS, Totals
+from bandstand.engagement.counters import COMMENTS, LIKES, VIEWS, Totals
 from bandstand.errors import BadRequest
 from bandstand.kit.time import utcnow
 from bandstand.models import Song
 from bandstand.runtime import Runtime
+from bandstand.songs.cards import read_card
 
 MAX_DAYS = 365
 
@@ -51,7 +52,7 @@ async def song_analytics(
     reads one daily row per day, so it costs the same for ten plays or ten million."""
     today = utcnow().date()
     first = today - timedelta(days=days - 1)
-    pending = (await rt.counters.pending(SONG, [song.id])).get(song.id, {})
+    card = await read_card(rt.counters, song)
     stored = {row.day: row for row in await engagement_repo.daily(session, song.id, first)}
     waiting = await rt.counters.pending_days(song.id)
     series = []
@@ -68,9 +69,9 @@ async def song_analytics(
             )
         )
     return SongAnalytics(
-        views=song.views + pending.get(VIEWS, 0),
-        likes=song.like_count + pending.get(LIKES, 0),
-        comments=song.comment_count + pending.get(COMMENTS, 0),
+        views=card.views,
+        likes=card.like_count,
+        comments=card.comment_count,
         sentiment=await sentiment_breakdown(session, song.id),
         days=series,
     )

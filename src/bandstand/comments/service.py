@@ -8,7 +8,8 @@ to, delete or moderate.
 Counters: a song's ``commentCount`` counts its comments and replies that are not held; a
 comment's ``likeCount`` its rows in ``comment_likes``. Neither is written here: deltas go
 to the counter store (``rt.counters``) once the change is committed, and reads add what is
-still pending there.
+still pending there. Each change marks its counter before it commits, so a delta lost
+after the commit is recounted from the rows by the flush.
 """
 
 from __future__ import annotations
@@ -164,6 +165,9 @@ async def create(
         is_held=held,
         like_count=0,
     )
+    if not held:
+        # Before the commit: a delta lost after it is then recounted (engagement/flush.py).
+        await rt.counters.mark(SONG, [song.id])
     session.add(comment)
     await session.flush()
     if not held:
@@ -180,7 +184,7 @@ async def create(
 
 
 async def _likes(rt: Runtime, comment: CommentRef, liked: bool) -> Likes:
-    pending = await rt.counters.pending(COMMENT, [comment.id])
+    pending = await rt.counters.pending_or_none(COMMENT, [comment.id])
     count = comment.like_count + pending.get(comment.id, {}).get(LIKES, 0)
     return Likes(comment_id=comment.id, like_count=count, liked=liked)
 
@@ -191,13 +195,14 @@ async def like(
     """Like once, however often asked. ``session`` runs each statement on its own
     (autocommit): the row is in the database before the delta is recorded, and only the
     request that really added the row moves the count."""
+    await rt.counters.mark(COMMENT, [comment.id])
     try:
         added = await repo.like(session, comment.id, user_id, utcnow())
     except IntegrityError as exc:
         # The comment was deleted between the look-up and the insert.
         raise NotFound("Comment not found.") from exc
     if added:
-        await rt.counters.add([Delta(COMMENT, comment.id, LIKES, 1)])
+        await rt.counters.add_committed([Delta(COMMENT, comment.id, LIKES, 1)])
         await recent.forget(comment.song_id)
     return await _likes(rt, comment, liked=True)
 
@@ -206,8 +211,9 @@ async def unlike(
     rt: Runtime, session: AsyncSession, recent: Recent, comment: CommentRef, user_id: uuid.UUID
 ) -> Likes:
     """Unlike; a no-op if not liked. As ``like``: only a removed row moves the count."""
+    await rt.counters.mark(COMMENT, [comment.id])
     if await repo.unlike(session, comment.id, user_id):
-        await rt.counters.add([Delta(COMMENT, comment.id, LIKES, -1)])
+        await rt.counters.add_committed([Delta(COMMENT, comment.id, LIKES, -1)])
         await recent.forget(comment.song_id)
     return await _likes(rt, comment, liked=False)
 
@@ -218,6 +224,7 @@ async def remove(rt: Runtime, session: AsyncSession, recent: Recent, comment: Co
     song's comments locked, and only by the transaction that really deleted the tree, so
     a reply or approval racing the delete is not missed and two deletes never subtract
     twice."""
+    await rt.counters.mark(SONG, [comment.song_id])
     await repo.lock_song(session, comment.song_id)
     held = await repo.tree_held(session, comment.id)
     if not held or not await repo.delete_comment(session, comment.id):
@@ -234,6 +241,7 @@ async def approve(rt: Runtime, session: AsyncSession, recent: Recent, comment: C
     """Show a held comment to everyone (a no-op if it is not held); the comment as its
     song's owner sees it."""
     # Locked as a removal locks it: a tree counted for removal stays as counted.
+    await rt.counters.mark(SONG, [comment.song_id])
     await repo.lock_song(session, comment.song_id)
     if await repo.release(session, comment.id, utcnow()):
         after_commit(session, lambda: rt.counters.add([_today_delta(comment.song_id, 1)]))
@@ -247,8 +255,8 @@ async def approve(rt: Runtime, session: AsyncSession, recent: Recent, comment: C
 
 
 async def sentiment_breakdown(session: AsyncSession, song_id: uuid.UUID) -> dict[str, int]:
-    """How a song's comments and replies (held ones included) read: ``Total``,
-    ``Positive`` (score ≥ 0.05), ``Negative`` (≤ -0.05) and ``Neutral`` (between)."""
+    """How a song's comments and replies not held read (those ``commentCount`` counts):
+    ``Total``, ``Positive`` (score ≥ 0.05), ``Negative`` (≤ -0.05) and ``Neutral``."""
     total, positive, negative = await repo.sentiment_counts(session, song_id)
     return {
         "Total": total,

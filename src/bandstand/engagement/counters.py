@@ -24,6 +24,12 @@ and a batch holds one day's deltas of about a ``SHARDS``-th of the pending count
 - ``ctrb`` — the set of batches taken and not yet finished, so a flush picks up what a
   crashed one left, and reads still add what is in flight.
 - ``play:<song>:<user>`` — the view window: a view counts only where this was absent.
+- ``ctr:marks`` — a sorted set of counters (``<kind>:<id>``) whose truth rows are about to
+  change or just changed, scored by the time of the latest change: marked before the
+  commit, so a delta lost after it (a killed process, Redis unreachable) still leaves the
+  counter to be recounted from its rows (``flush.py``).
+- ``ctr:gen`` — written when the store is known whole; its absence means Redis lost its
+  data (emptied, or restarted without persistence), and the counters are rebuilt.
 
 A flush reads only the batches it took (``HGETALL`` of one hash each); nothing scans the
 keyspace. The scripts reach keys they are not given, so Bandstand expects one Redis (or a
@@ -39,12 +45,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, cast
 
+import structlog
 from redis.asyncio import Redis
 
 from bandstand.config import Settings
 from bandstand.kit.ids import new_hex
+
+log = structlog.get_logger(__name__)
 
 Kind = Literal["song", "comment"]
 SONG: Kind = "song"
@@ -57,6 +66,8 @@ NO_DAY = "-"
 
 # One counter's pending totals, by field.
 Totals = dict[str, int]
+# A counter whose truth rows changed: (kind, id).
+Counter = tuple[Kind, uuid.UUID]
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,72 @@ class Counters(ABC):
     async def pending_days(self, song_id: uuid.UUID) -> dict[date, Totals]:
         """A song's pending deltas by the day they land on (batches in flight included)."""
 
+    async def pending_daily(
+        self, song_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, dict[date, Totals]]:
+        """``pending_days`` of many songs (only those with anything pending)."""
+        found = {}
+        for song_id in song_ids:
+            if days := await self.pending_days(song_id):
+                found[song_id] = days
+        return found
+
+    async def add_marked(self, deltas: Sequence[Delta]) -> None:
+        """Mark the deltas' counters and record the deltas, before the change they count
+        commits: should it not commit, the flush recounts the counters from the rows."""
+        for kind in (SONG, COMMENT):
+            await self.mark(kind, {delta.id for delta in deltas if delta.kind == kind})
+        await self.add(deltas)
+
+    async def add_committed(self, deltas: Sequence[Delta]) -> bool:
+        """Record the deltas of a change already committed. A failure is logged, not
+        raised: the rows are the truth and the change was marked before its commit, so
+        the flush recounts these counters; the caller answers success. Whether they were
+        recorded."""
+        if not deltas:
+            return True
+        try:
+            await self.add(deltas)
+        except Exception:
+            log.warning("counter_deltas_lost", deltas=len(deltas), exc_info=True)
+            return False
+        return True
+
+    async def pending_or_none(
+        self, kind: Kind, ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, Totals]:
+        """``pending``, or nothing when the store cannot answer: for the answer to a
+        change already committed, which must not fail because a count cannot be read."""
+        try:
+            return await self.pending(kind, ids)
+        except Exception:
+            log.warning("counter_pending_unread", exc_info=True)
+            return {}
+
+    @abstractmethod
+    async def mark(self, kind: Kind, ids: Collection[uuid.UUID]) -> None:
+        """These counters' truth rows are about to change: called before the commit,
+        so the flush recounts them even if their delta is then lost."""
+
+    @abstractmethod
+    async def marked(self, limit: int) -> dict[Counter, float]:
+        """Up to ``limit`` marked counters, the longest marked first, with the time
+        (``time.time()``) of their latest mark."""
+
+    @abstractmethod
+    async def unmark(self, counters: Collection[Counter], before: float) -> None:
+        """Forget these marks, unless one was renewed at or after ``before`` (a change
+        that may not have settled yet: the counter is recounted again later)."""
+
+    @abstractmethod
+    async def intact(self) -> bool:
+        """False if the store lost what it held since the last ``stamp`` (or never had
+        one): its pending deltas and marks are gone, and only a rebuild repairs them."""
+
+    @abstractmethod
+    async def stamp(self) -> bool:
+        """Record that the store is whole now; False if another process already did."""
+
     @abstractmethod
     async def peek(self) -> dict[tuple[Kind, uuid.UUID], Totals]:
         """Every counter pending outside a batch (for a rebuild, which holds the lock)."""
@@ -140,6 +217,10 @@ class Counters(ABC):
     async def flush_lock(self, ttl_s: float) -> str | None:
         """A token if this process may flush now (one flush at a time across every
         process sharing the store), else None. Expires after ``ttl_s``."""
+
+    @abstractmethod
+    async def renew(self, token: str, ttl_s: float) -> bool:
+        """Extend a held lock by ``ttl_s`` from now; False if it is no longer held."""
 
     @abstractmethod
     async def release(self, token: str) -> None: ...
@@ -202,6 +283,7 @@ class MemoryCounters(Counters):
         self._live: dict[tuple[str, str], Totals] = {}
         self._batches: dict[str, dict[tuple[str, str], Totals]] = {}
         self._plays: dict[tuple[uuid.UUID, uuid.UUID], float] = {}
+        self._marks: dict[Counter, float] = {}
         self._locked = False
 
     async def add(self, deltas: Iterable[Delta]) -> None:
@@ -246,6 +328,27 @@ class MemoryCounters(Counters):
         self._plays[(song_id, user_id)] = now + window_s
         return True
 
+    async def mark(self, kind: Kind, ids: Collection[uuid.UUID]) -> None:
+        now = time.time()
+        for item in ids:
+            self._marks[(kind, item)] = now
+
+    async def marked(self, limit: int) -> dict[Counter, float]:
+        oldest = sorted(self._marks.items(), key=lambda pair: pair[1])[:limit]
+        return dict(oldest)
+
+    async def unmark(self, counters: Collection[Counter], before: float) -> None:
+        for counter in counters:
+            if self._marks.get(counter, before) < before:
+                del self._marks[counter]
+
+    async def intact(self) -> bool:
+        # It lives and dies with this process, which rebuilds at a start after a crash.
+        return True
+
+    async def stamp(self) -> bool:
+        return False
+
     async def unfinished(self) -> list[str]:
         return list(self._batches)
 
@@ -274,6 +377,9 @@ class MemoryCounters(Counters):
             return None
         self._locked = True
         return "memory"
+
+    async def renew(self, token: str, ttl_s: float) -> bool:
+        return self._locked
 
     async def release(self, token: str) -> None:
         self._locked = False
@@ -352,8 +458,56 @@ return out
 """
 )
 
+# KEYS: the set of days, the set of batches. ARGV: the live and batch key prefixes, then a
+# shard and a counter per song. For each song, its pending deltas per day, flat:
+# day, views, likes, comments, day, ...
+_DAILY = """
+local days = redis.call('SMEMBERS', KEYS[1])
+local inflight = {}
+for _, batch in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local day, shard = string.match(batch, '^[^.]+%.([^.]+)%.(%d+)$')
+  if day then
+    inflight[shard] = inflight[shard] or {}
+    table.insert(inflight[shard], {day, ARGV[2] .. batch})
+  end
+end
+local out = {}
+for i = 3, #ARGV, 2 do
+  local shard, counter = ARGV[i], ARGV[i + 1]
+  local names = {counter .. '|views', counter .. '|likes', counter .. '|comments'}
+  local sources = {}
+  for _, day in ipairs(days) do table.insert(sources, {day, ARGV[1] .. day .. ':' .. shard}) end
+  for _, source in ipairs(inflight[shard] or {}) do table.insert(sources, source) end
+  local found = {}
+  for _, source in ipairs(sources) do
+    local values = redis.call('HMGET', source[2], unpack(names))
+    if values[1] or values[2] or values[3] then
+      table.insert(found, source[1])
+      for f = 1, 3 do table.insert(found, tonumber(values[f]) or 0) end
+    end
+  end
+  table.insert(out, found)
+end
+return out
+"""
+
+# KEYS: the marks. ARGV: the time before which a mark may go, then the counters.
+_UNMARK = """
+local cutoff = tonumber(ARGV[1])
+for i = 2, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) < cutoff then redis.call('ZREM', KEYS[1], ARGV[i]) end
+end
+return 0
+"""
+
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
 
@@ -382,15 +536,31 @@ class RedisCounters(Counters):
         self._batches = f"{namespace}:ctrb"
         self._plays = f"{namespace}:play:"
         self._lock = f"{namespace}:ctr-flush"
+        self._marks = f"{namespace}:ctr:marks"
+        self._generation = f"{namespace}:ctr:gen"
         self._take = self._redis.register_script(_TAKE)
         self._pending = self._redis.register_script(_PENDING)
         self._add_and_read = self._redis.register_script(_ADD_AND_READ)
         self._release = self._redis.register_script(_RELEASE)
+        self._daily = self._redis.register_script(_DAILY)
+        self._unmark = self._redis.register_script(_UNMARK)
+        self._renew = self._redis.register_script(_RENEW)
 
     async def add(self, deltas: Iterable[Delta]) -> None:
+        await self._add(deltas, mark=False)
+
+    async def add_marked(self, deltas: Sequence[Delta]) -> None:
+        # One round trip for both.
+        await self._add(deltas, mark=True)
+
+    async def _add(self, deltas: Iterable[Delta], *, mark: bool) -> None:
+        items = list(deltas)
         async with self._redis.pipeline(transaction=True) as pipe:
+            if mark and items:
+                now = time.time()
+                pipe.zadd(self._marks, {f"{d.kind}:{d.id}": now for d in items}, gt=True)
             days = set()
-            for delta in deltas:
+            for delta in items:
                 counter = f"{delta.kind}:{delta.id}"
                 day = _day_token(delta)
                 days.add(day)
@@ -444,6 +614,52 @@ class RedisCounters(Counters):
                 collect.add(counter, field, int(value or 0), collect.day(day))
         return collect.batch().days_of(song_id)
 
+    async def pending_daily(
+        self, song_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, dict[date, Totals]]:
+        if not song_ids:
+            return {}
+        order = list(song_ids)
+        args = [self._live, self._batch, *self._read_args(SONG, order)]
+        rows = await self._daily(keys=[self._days, self._batches], args=args)
+        collect = _Collect()
+        for song_id, flat in zip(order, rows, strict=True):
+            counter = f"{SONG}:{song_id}"
+            for at in range(0, len(flat), 4):
+                day = collect.day(_text(flat[at]))
+                for field, value in zip(FIELDS, flat[at + 1 : at + 4], strict=True):
+                    collect.add(counter, field, int(value), day)
+        found: dict[uuid.UUID, dict[date, Totals]] = {}
+        for (song_id, day), totals in collect.batch().daily.items():
+            if any(totals.values()):
+                found.setdefault(song_id, {})[day] = totals
+        return found
+
+    async def mark(self, kind: Kind, ids: Collection[uuid.UUID]) -> None:
+        if ids:
+            now = time.time()
+            await self._redis.zadd(self._marks, {f"{kind}:{item}": now for item in ids}, gt=True)
+
+    async def marked(self, limit: int) -> dict[Counter, float]:
+        found: dict[Counter, float] = {}
+        rows = await self._redis.zrange(self._marks, 0, limit - 1, withscores=True)
+        for name, score in cast(list[tuple[bytes, float]], rows):
+            kind, _, raw_id = _text(name).partition(":")
+            if kind in (SONG, COMMENT):
+                found[(SONG if kind == SONG else COMMENT, uuid.UUID(raw_id))] = float(score)
+        return found
+
+    async def unmark(self, counters: Collection[Counter], before: float) -> None:
+        names = [f"{kind}:{item}" for kind, item in counters]
+        for start in range(0, len(names), 1000):
+            await self._unmark(keys=[self._marks], args=[before, *names[start : start + 1000]])
+
+    async def intact(self) -> bool:
+        return bool(await self._redis.exists(self._generation))
+
+    async def stamp(self) -> bool:
+        return bool(await self._redis.set(self._generation, new_hex(), nx=True))
+
     async def peek(self) -> dict[tuple[Kind, uuid.UUID], Totals]:
         collect = _Collect()
         for day in await self._members(self._days):
@@ -490,6 +706,9 @@ class RedisCounters(Counters):
         token = new_hex()
         locked = await self._redis.set(self._lock, token, nx=True, px=int(ttl_s * 1000))
         return token if locked else None
+
+    async def renew(self, token: str, ttl_s: float) -> bool:
+        return bool(await self._renew(keys=[self._lock], args=[token, int(ttl_s * 1000)]))
 
     async def release(self, token: str) -> None:
         await self._release(keys=[self._lock], args=[token])

@@ -1,34 +1,52 @@
-"""Moving pending counter deltas into the database, and rebuilding counters from the truth.
+"""Moving pending counter deltas into the database, and keeping counters equal to the truth.
 
 A flush takes batches from the counter store and applies each in one transaction that
 also records the batch's id (``counter_batches``). A batch stays in the store until that
 commit is done, so a flush that dies half-way leaves it for the next one, which applies
 it unless its id is already recorded: each delta lands exactly once.
+
+A delta can still be lost between the commit of its rows and its arrival in the store (a
+killed process, Redis unreachable). So every change marks its counters in the store
+before it commits, and each flush then recounts the marked counters from their rows
+(``counter = rows - pending``), keeping a mark while it is younger than ``SETTLE_S``: a
+change still on its way is recounted again, once it has settled. A store that lost
+everything (the marks too) is caught by its missing stamp, and every counter is rebuilt
+(``heal_counters``, run before each periodic flush).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import structlog
 from sqlalchemy.exc import DBAPIError
 
 from bandstand.engagement import repository as repo
-from bandstand.engagement.counters import COMMENT, COMMENTS, LIKES, SONG, VIEWS, Batch
+from bandstand.engagement.counters import (
+    COMMENT,
+    COMMENTS,
+    LIKES,
+    SONG,
+    VIEWS,
+    Batch,
+    Totals,
+)
 from bandstand.kit.time import utcnow
 from bandstand.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
-# Long enough for any flush; a flusher that dies holding it only delays the next one.
-LOCK_TTL_S = 600.0
+# The flush lock is a lease the flusher renews while it works: one that dies holding it
+# (SIGKILL) delays the next flush by this much at most.
+LOCK_TTL_S = 15.0
 # A batch's id is kept this long after it is applied, for a flush resumed after a crash.
 BATCH_MEMORY = timedelta(days=1)
 APPLY_TRIES = 3
@@ -36,6 +54,12 @@ APPLY_TRIES = 3
 LOCK_POLL_S = 0.2
 # Batches written at once: the database's work runs on one core per connection.
 WRITERS = 2
+# Longer than a change takes from its mark to its delta (a commit waiting for SQLite's
+# lock included): a mark younger than this may belong to a change still on its way.
+SETTLE_S = 60.0
+# Marked counters recounted by one flush (the rest by the next), and per transaction.
+RECOUNT_MAX = 10_000
+RECOUNT_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -43,31 +67,150 @@ class FlushReport:
     batches: int = 0
     counters: int = 0
     seconds: float = 0.0
+    # Marked counters recounted from their rows.
+    recounted: int = 0
     # Another process was flushing: this one did nothing.
     skipped: bool = False
 
 
 async def flush_counters(rt: Runtime) -> FlushReport:
     """Apply every pending delta: first batches a crashed flush left, then new ones,
-    ``counter_flush_batch`` counters at a time, until the store is empty. One flush at a
-    time across every process sharing the store."""
+    ``counter_flush_batch`` counters at a time, until the store is empty; then recount
+    the marked counters from their rows. One flush at a time across every process
+    sharing the store."""
     started = time.perf_counter()
-    token = await rt.counters.flush_lock(LOCK_TTL_S)
-    if token is None:
-        return FlushReport(skipped=True)
-    try:
+    async with _locked(rt, wait=False) as locked:
+        if not locked:
+            return FlushReport(skipped=True)
         # A crashed flush's batches first, then everything pending now.
         batches = await rt.counters.unfinished()
         batches += await rt.counters.take(rt.settings.counter_flush_batch)
         counters = await _apply_all(rt, batches)
-    finally:
-        await rt.counters.release(token)
-    report = FlushReport(len(batches), counters, time.perf_counter() - started)
-    if batches:
+        recounted = await _recount_marked(rt)
+    report = FlushReport(len(batches), counters, time.perf_counter() - started, recounted)
+    if batches or recounted:
         log.info(
-            "counters_flushed", batches=len(batches), counters=counters, seconds=report.seconds
+            "counters_flushed",
+            batches=len(batches),
+            counters=counters,
+            recounted=recounted,
+            seconds=report.seconds,
         )
     return report
+
+
+@asynccontextmanager
+async def _locked(rt: Runtime, *, wait: bool) -> AsyncIterator[bool]:
+    """Hold the flush lock (one flush or rebuild at a time across every process sharing
+    the store), renewing its lease while the body runs; whether it is held. ``wait``:
+    until a flush in progress is done, else give up at once."""
+    # The lock may be another process's (Redis): there is no event to wait on, so ask
+    # again now and then, not in a tight loop.
+    while (token := await rt.counters.flush_lock(LOCK_TTL_S)) is None:
+        if not wait:
+            yield False
+            return
+        await asyncio.sleep(LOCK_POLL_S)
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(LOCK_TTL_S / 3)
+            try:
+                if not await rt.counters.renew(token, LOCK_TTL_S):
+                    log.warning("counter_flush_lock_lost")
+                    return
+            except Exception:
+                # The store is unreachable: the flush's own calls to it fail as well.
+                log.warning("counter_flush_lock_not_renewed", exc_info=True)
+
+    renewing = asyncio.create_task(renew())
+    try:
+        yield True
+    finally:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
+        await rt.counters.release(token)
+
+
+async def heal_counters(rt: Runtime) -> bool:
+    """If the counter store lost its data (Redis emptied, or restarted without its
+    data), rebuild every counter from the truth; whether this process did. The first
+    process to see the loss stamps the store and rebuilds; the others see the stamp."""
+    if await rt.counters.intact() or not await rt.counters.stamp():
+        return False
+    log.warning("counter_store_lost", action="rebuilding every counter")
+    await rebuild_counters(rt)
+    return True
+
+
+async def _recount_marked(rt: Runtime) -> int:
+    """Set each marked counter to its rows minus what is pending for it, and forget the
+    marks that have settled. Runs under the flush lock, after the batches: nothing else
+    writes counters meanwhile."""
+    started = time.time()
+    marked = await rt.counters.marked(RECOUNT_MAX)
+    songs = [item for kind, item in marked if kind == SONG]
+    comments = [item for kind, item in marked if kind == COMMENT]
+    for start in range(0, len(songs), RECOUNT_CHUNK):
+        await _recount_songs(rt, songs[start : start + RECOUNT_CHUNK])
+    for start in range(0, len(comments), RECOUNT_CHUNK):
+        await _recount_comments(rt, comments[start : start + RECOUNT_CHUNK])
+    await rt.counters.unmark(list(marked), started - SETTLE_S)
+    return len(marked)
+
+
+async def _recount_songs(rt: Runtime, song_ids: list[uuid.UUID]) -> None:
+    """Views, likes and comments of these songs from their rows, and their plays on the
+    days a recent change can have landed on (today and yesterday, UTC)."""
+    today = utcnow().date()
+    days = [today - timedelta(days=1), today]
+    async with rt.sessionmaker() as session, session.begin():
+        truth = await repo.song_truth(session, song_ids)
+        found = list(truth)
+        if not found:
+            return
+        on_day = {day: await repo.plays_on(session, found, day) for day in days}
+        with_row = {day: await repo.daily_rows_on(session, found, day) for day in days}
+        pending = await rt.counters.pending(SONG, found)
+        pending_daily = await rt.counters.pending_daily(found)
+        await repo.set_song_totals(
+            session,
+            [
+                (
+                    item,
+                    views - _of(pending, item, VIEWS),
+                    likes - _of(pending, item, LIKES),
+                    comments - _of(pending, item, COMMENTS),
+                )
+                for item, (views, likes, comments) in truth.items()
+            ],
+        )
+        for day in days:
+            plays = [
+                (item, on_day[day].get(item, 0) - _on(pending_daily, item, day)) for item in found
+            ]
+            # A daily row only where there is one, or something to put in it.
+            await repo.set_daily_plays(
+                session, day, [(i, n) for i, n in plays if n or i in with_row[day]]
+            )
+
+
+async def _recount_comments(rt: Runtime, comment_ids: list[uuid.UUID]) -> None:
+    async with rt.sessionmaker() as session, session.begin():
+        truth = await repo.comment_likes_truth(session, comment_ids)
+        pending = await rt.counters.pending(COMMENT, list(truth))
+        await repo.set_comment_likes(
+            session, [(item, n - _of(pending, item, LIKES)) for item, n in truth.items()]
+        )
+
+
+def _of(pending: dict[uuid.UUID, Totals], item: uuid.UUID, field: str) -> int:
+    return pending.get(item, {}).get(field, 0)
+
+
+def _on(daily: dict[uuid.UUID, dict[date, Totals]], item: uuid.UUID, day: date) -> int:
+    return daily.get(item, {}).get(day, {}).get(VIEWS, 0)
 
 
 async def _apply_all(rt: Runtime, batches: list[str]) -> int:
@@ -127,27 +270,32 @@ async def rebuild_counters(rt: Runtime) -> FlushReport:
     """Recompute every counter from the truth tables, for after the counter store was
     lost (Redis emptied, or the embedded server killed). Pending deltas are flushed
     first; those that arrive while the counts are taken are subtracted, as the next
-    flush adds them. Exact when no like or comment is in flight meanwhile; one that is
-    may leave its counter one off until the next rebuild."""
+    flush adds them. A change in flight meanwhile is marked, and the next flush
+    recounts its counter."""
     started = time.perf_counter()
-    # A flush in progress finishes first; ask again now and then, not in a tight loop.
-    # The lock may be another process's (Redis): there is no event to wait on.
-    while (token := await rt.counters.flush_lock(LOCK_TTL_S)) is None:  # noqa: ASYNC110
-        await asyncio.sleep(LOCK_POLL_S)
-    try:
+    async with _locked(rt, wait=True):
         batches = await rt.counters.unfinished()
         await _apply_all(rt, batches + await rt.counters.take(rt.settings.counter_flush_batch))
         async with rt.sessionmaker() as session, session.begin():
+            await repo.recount_daily_plays(session)
             await repo.recount(session)
             # Deltas recorded since the store was emptied are for rows the counts
             # above already include.
             songs, comments = await _still_pending(rt)
             await repo.add_song_totals(
-                session, [(i, 0, -likes, -n) for i, (likes, n) in songs.items()]
+                session, [(i, -views, -likes, -n) for i, (views, likes, n) in songs.items()]
             )
             await repo.add_comment_likes(session, [(i, -n) for i, n in comments.items()])
-    finally:
-        await rt.counters.release(token)
+            daily = await rt.counters.pending_daily(list(songs))
+            await repo.add_daily(
+                session,
+                [
+                    (i, day, -totals.get(VIEWS, 0), 0, 0)
+                    for i, days in daily.items()
+                    for day, totals in days.items()
+                    if totals.get(VIEWS, 0)
+                ],
+            )
     report = FlushReport(seconds=time.perf_counter() - started)
     log.info("counters_rebuilt", seconds=report.seconds)
     return report
@@ -155,13 +303,13 @@ async def rebuild_counters(rt: Runtime) -> FlushReport:
 
 async def _still_pending(
     rt: Runtime,
-) -> tuple[dict[uuid.UUID, tuple[int, int]], dict[uuid.UUID, int]]:
-    """Likes and comment counts recorded in the store and not yet flushed."""
-    songs: dict[uuid.UUID, tuple[int, int]] = {}
+) -> tuple[dict[uuid.UUID, tuple[int, int, int]], dict[uuid.UUID, int]]:
+    """Views, likes and comment counts recorded in the store and not yet flushed."""
+    songs: dict[uuid.UUID, tuple[int, int, int]] = {}
     comments: dict[uuid.UUID, int] = defaultdict(int)
     for (kind, item), totals in (await rt.counters.peek()).items():
         if kind == SONG:
-            songs[item] = (totals.get(LIKES, 0), totals.get(COMMENTS, 0))
+            songs[item] = (totals.get(VIEWS, 0), totals.get(LIKES, 0), totals.get(COMMENTS, 0))
         else:
             comments[item] += totals.get(LIKES, 0)
     return songs, comments
@@ -172,7 +320,8 @@ async def counters_kept(rt: Runtime) -> AsyncIterator[None]:
     """Around a process that keeps its counter deltas in memory (the embedded default):
     it writes them when it stops, and marks that it did; a start without the mark
     follows a crash that lost some, so the counters are rebuilt first. With Redis the
-    deltas outlive the process and the workers flush them."""
+    deltas outlive the process: the workers flush them, and rebuild when Redis lost
+    them (``heal_counters``)."""
     if rt.settings.redis_url:
         yield
         return

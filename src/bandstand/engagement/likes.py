@@ -2,9 +2,12 @@
 written together.
 
 Each like or unlike waits for its batch (``kit/batching.py``): one round trip to the
-database writes the batch and commits it, then one call to the counter store records
-the batch's deltas and reads its songs' pending counts. The like is durable before its
-answer, as alone; under load a round trip serves many listeners instead of one.
+database writes the batch and commits it (while one call to the counter store marks the
+batch's songs), then one call to the counter store records the batch's deltas and reads
+its songs' pending counts. The like is durable before its answer, as alone; under load a
+round trip serves many listeners instead of one. The mark, made before the commit, is
+what repairs a count whose delta is lost after it (``flush.py``): once the rows are
+committed the like is answered, even if the counter store then fails.
 
 The database part has two implementations: on PostgreSQL one statement on the callers'
 asyncpg pool (through SQLAlchemy one like cost three times as long); on the embedded
@@ -13,6 +16,7 @@ SQLite database the repository's statements in one transaction.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,13 +24,16 @@ from datetime import datetime
 from typing import Protocol
 
 import asyncpg
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bandstand.accounts.principals import PostgresPrincipals, Principals
 from bandstand.engagement import repository as repo
-from bandstand.engagement.counters import LIKES, SONG, Counters, Delta
+from bandstand.engagement.counters import LIKES, SONG, Counters, Delta, Totals
 from bandstand.kit.batching import Batcher
 from bandstand.kit.time import utcnow
+
+log = structlog.get_logger(__name__)
 
 # A batch that meets another on the same rows, or a song deleted under it, is tried again.
 _ATTEMPTS = 5
@@ -105,6 +112,8 @@ class Likes:
         self._table = table
         self._counters = counters
         self._batches = Batcher(self.apply)
+        # Songs whose mark the store refused, marked with the next batch.
+        self._unmarked: set[uuid.UUID] = set()
 
     async def like(self, song_id: uuid.UUID, user_id: uuid.UUID) -> int | None:
         """Add the like unless it is there."""
@@ -119,6 +128,10 @@ class Likes:
         apply in the order given."""
         now = utcnow()
         writes: Writes = [None] * len(changes)
+        # The mark travels beside the write, off the batch's critical path (one batch
+        # runs at a time): sent first, it is stored long before the database commits.
+        marking = asyncio.create_task(self._mark({change.song_id for change in changes}))
+        await asyncio.sleep(0)  # let it be sent
         try:
             for turn in _turns(changes):
                 done = await self._table.write([changes[i] for i in turn], now)
@@ -126,15 +139,33 @@ class Likes:
                     writes[i] = written
         except Exception:
             # A turn failed: those before it are committed, and their deltas must count.
-            if committed := _deltas(changes, writes, now):
-                await self._counters.add(committed)
+            await marking
+            await self._counters.add_committed(_deltas(changes, writes, now))
             raise
+        await marking
         songs = {c.song_id for c, w in zip(changes, writes, strict=True) if w is not None}
-        pending = await self._counters.add_and_read(_deltas(changes, writes, now), SONG, songs)
+        deltas = _deltas(changes, writes, now)
+        try:
+            pending = await self._counters.add_and_read(deltas, SONG, songs)
+        except Exception:
+            # Committed: answer, with this batch's own changes; the flush recounts.
+            log.warning("like_deltas_lost", songs=len(songs), exc_info=True)
+            pending = _own(deltas)
         return [
             None if w is None else w.stored + pending.get(c.song_id, {}).get(LIKES, 0)
             for c, w in zip(changes, writes, strict=True)
         ]
+
+    async def _mark(self, songs: set[uuid.UUID]) -> None:
+        """Mark the songs, and those a failed mark left; if the store fails, keep them
+        all for the next batch's mark (the likes may commit regardless)."""
+        songs |= self._unmarked
+        self._unmarked = set()
+        try:
+            await self._counters.mark(SONG, songs)
+        except Exception:
+            log.warning("like_marks_deferred", songs=len(songs), exc_info=True)
+            self._unmarked |= songs
 
     async def close(self) -> None:
         await self._batches.close()
@@ -148,6 +179,15 @@ def _deltas(changes: Sequence[Change], writes: Writes, now: datetime) -> list[De
         for change, written in zip(changes, writes, strict=True)
         if written is not None and written.changed
     ]
+
+
+def _own(deltas: Sequence[Delta]) -> dict[uuid.UUID, Totals]:
+    """The batch's own deltas per song, as ``pending`` would add them."""
+    found: dict[uuid.UUID, Totals] = {}
+    for delta in deltas:
+        totals = found.setdefault(delta.id, {})
+        totals[LIKES] = totals.get(LIKES, 0) + delta.amount
+    return found
 
 
 def _turns(changes: Sequence[Change]) -> list[list[int]]:

@@ -15,6 +15,7 @@ from bandstand.engagement.views import history_view, like_view, liked_view
 from bandstand.kit.envelope import Envelope, envelope
 from bandstand.kit.pagination import PagingDep
 from bandstand.runtime import RuntimeDep
+from bandstand.songs.cards import read_card
 from bandstand.songs.deps import ExistingSong
 from bandstand.songs.views import song_view
 
@@ -50,13 +51,16 @@ async def liked_songs(
 async def play(
     rt: RuntimeDep, session: SessionDep, principal: PrincipalDep, song: ExistingSong
 ) -> JSONResponse:
-    counted, pending = await service.play(rt, session, principal.user_id, song)
-    message = (
-        "Fetched song and view was counted."
-        if counted
-        else "Fetched song; view was not counted (played within the last 30 minutes)."
-    )
-    return envelope({**song_view(rt, song, pending), "viewCounted": counted}, message)
+    played = await service.play(rt, session, principal.user_id, song)
+    counted = played.counted
+    if counted:
+        message = "Fetched song and view was counted."
+    elif played.own:
+        message = "Fetched song; view was not counted (it is your own song)."
+    else:
+        message = "Fetched song; view was not counted (played within the last 30 minutes)."
+    card = await read_card(rt.counters, song)
+    return envelope({**song_view(rt, card), "viewCounted": counted}, message)
 
 
 @first.post("/songs/{songId}/like", response_model=Envelope[LikeRead], summary="Like a song")

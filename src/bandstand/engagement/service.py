@@ -1,9 +1,10 @@
 """Plays, song likes and listening history.
 
-A like is the truth table's row, written before the answer; the song's ``like_count``
-moves later, by the counter flush. Likes and plays record a delta in the counter store
-only when they change something, so no sequence of requests moves a counter further
-than the truth.
+A like or a play is a row of its truth table (``song_likes``, ``plays``), written before
+the answer; the song's ``like_count`` and ``views`` move later, by the counter flush,
+which also recounts them from those rows (``flush.py``). Likes and plays record a delta
+in the counter store only when they change something, so no sequence of requests moves
+a counter further than the truth.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import base64
 import binascii
 import struct
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,22 +22,23 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.engagement import repository as repo
-from bandstand.engagement.counters import SONG, VIEWS, Delta, Totals
+from bandstand.engagement.counters import SONG, VIEWS, Delta
 from bandstand.errors import BadRequest, NotFound
 from bandstand.kit.time import utcnow
 from bandstand.models import Song
 from bandstand.runtime import Runtime
+from bandstand.songs.cards import SongCard, read_cards
 
 
 @dataclass(frozen=True)
 class Listing:
-    """A page of song cards, each with the moment it entered the list (``at``)."""
+    """A page of songs as the one reader gives them (``songs.cards.read_cards``), each
+    with the moment it entered the list (``liked_at`` or ``watched_at`` on its row)."""
 
-    rows: Sequence[Row[Any]]
+    cards: Sequence[SongCard]
     total: int
     next_cursor: str | None
     by_cursor: bool
-    pending: dict[uuid.UUID, Totals]
 
 
 @dataclass(frozen=True)
@@ -46,27 +48,29 @@ class LikeState:
     like_count: int
 
 
-async def pending_for(rt: Runtime, song_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Totals]:
-    """Songs' counter deltas not yet in their rows, to add to what the rows say."""
-    return await rt.counters.pending(SONG, song_ids)
+@dataclass(frozen=True)
+class Played:
+    counted: bool
+    # Not counted because the listener owns the song (else: a view counted in the window).
+    own: bool
 
 
-async def play(
-    rt: Runtime, session: AsyncSession, listener_id: uuid.UUID, song: Song
-) -> tuple[bool, Totals]:
+async def play(rt: Runtime, session: AsyncSession, listener_id: uuid.UUID, song: Song) -> Played:
     """A listener plays a song: it tops their history, and counts as a view unless they
-    own it or a view of theirs counted within ``view_window_s``. Whether it counted, and
-    the song's pending deltas."""
+    own it or a view of theirs counted within ``view_window_s``. Every play is appended
+    to ``plays`` in this transaction, so a counted view is durable before its answer;
+    its delta is recorded (and its counter marked) first, so the answer shows it, and
+    should the transaction not commit, the flush recounts the views from the rows."""
     now = utcnow()
-    counted = listener_id != song.owner_id and await rt.counters.first_play(
+    own = listener_id == song.owner_id
+    counted = not own and await rt.counters.first_play(
         song.id, listener_id, rt.settings.view_window_s
     )
     if counted:
-        await rt.counters.add([Delta(SONG, song.id, VIEWS, 1, now.date())])
-    await repo.record_play(session, listener_id, song.id, now)
+        await rt.counters.add_marked([Delta(SONG, song.id, VIEWS, 1, now.date())])
+    await repo.record_play(session, listener_id, song.id, now, counted=counted)
     await repo.trim_history(session, listener_id, rt.settings.history_max)
-    pending = await pending_for(rt, [song.id])
-    return counted, pending.get(song.id, {})
+    return Played(counted=counted, own=own)
 
 
 async def like(rt: Runtime, user_id: uuid.UUID, song_id: uuid.UUID) -> LikeState:
@@ -141,7 +145,7 @@ async def history(
     cap = rt.settings.history_max
     total = min(await repo.count_history(session, user_id, since), cap)
     if after is None and offset >= total:
-        return Listing([], total, None, False, {})
+        return Listing([], total, None, False)
     rows = await repo.history(session, user_id, since, limit=limit + 1, offset=offset, after=after)
     return await _listing(rt, rows, total, limit, after is not None, "watched_at")
 
@@ -161,8 +165,7 @@ async def _listing(
         if last is not None and len(rows) > limit
         else None
     )
-    pending = await pending_for(rt, [row.id for row in shown])
-    return Listing(shown, total, next_cursor, by_cursor, pending)
+    return Listing(await read_cards(rt.counters, shown), total, next_cursor, by_cursor)
 
 
 async def prune_history(rt: Runtime) -> int:

@@ -7,12 +7,15 @@ from typing import Annotated
 from taskiq import Context, TaskiqDepends
 
 from bandstand.engagement import service
-from bandstand.engagement.flush import flush_counters
+from bandstand.engagement.flush import flush_counters, heal_counters
 from bandstand.worker.jobs import job
 
 
 @job("engagement.flush_counters")
 async def flush(context: Annotated[Context, TaskiqDepends()]) -> None:
+    """Rebuild first if the counter store lost its data, then flush (which recounts the
+    counters marked since): no operator needed after either."""
+    await heal_counters(context.state.runtime)
     await flush_counters(context.state.runtime)
 
 

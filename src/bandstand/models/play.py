@@ -14,7 +14,12 @@ class Play(IdMixin, Base):
     song's ``views`` (the counted plays) and its plays per day are kept from."""
 
     __tablename__ = "plays"
-    __table_args__ = (Index(None, "song_id", "played_at"), Index(None, "user_id", "played_at"))
+    # (song, counted, when): a song's views, and its views on a day, are read from the
+    # index alone.
+    __table_args__ = (
+        Index(None, "song_id", "counted", "played_at"),
+        Index(None, "user_id", "played_at"),
+    )
 
     song_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("songs.id", ondelete="CASCADE"))
     # A deleted listener's plays still count for the song.

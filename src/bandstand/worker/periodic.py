@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 
 import structlog
-from redis.asyncio import Redis
 
 from bandstand.config import Settings
+from bandstand.kit.redisclient import connect
 from bandstand.worker.queue import Queue
 
 log = structlog.get_logger(__name__)
@@ -39,7 +39,7 @@ class Claims:
     """Who runs period N of a job: Redis ``SET NX`` across processes, or this process."""
 
     def __init__(self, settings: Settings) -> None:
-        self._redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        self._redis = connect(settings.redis_url) if settings.redis_url else None
         self._prefix = f"{settings.redis_namespace}:periodic"
         self._local: dict[str, int] = {}
 

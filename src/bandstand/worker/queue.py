@@ -33,6 +33,7 @@ from taskiq_redis import RedisStreamBroker
 
 from bandstand.config import Settings
 from bandstand.db import after_commit, transaction
+from bandstand.kit.redisclient import client_options, connect
 from bandstand.kit.time import utcnow
 from bandstand.worker import outbox
 from bandstand.worker.jobs import JOB_MODULES, JOBS
@@ -127,6 +128,8 @@ def build_broker(settings: Settings) -> AsyncBroker:
             consumer_id="0",  # from the stream's first message, not its end
             idle_timeout=int(settings.job_lease_s * 1000),
             xread_block=1000,
+            # The pool heals after a Redis restart (kit/redisclient.py).
+            **client_options(),
         )
     else:
         broker = InMemoryBroker(max_async_tasks=settings.job_concurrency)
@@ -178,7 +181,7 @@ class Queue:
             sweep, self.settings.scratch_dir, everything_unlocked=self.in_process
         )
         if self.settings.redis_url:
-            self._redis = Redis.from_url(self.settings.redis_url)
+            self._redis = connect(self.settings.redis_url)
         self._relay = Relay(self.settings, self._sessionmaker, self._kick, self._redis)
         if self.in_process:
             await self._relay.requeue_orphans()

@@ -1,0 +1,129 @@
+"""Views counted before plays were rows (migration 0006): each becomes a play, on the day
+``song_daily`` counted it and the rest at the song's creation, so a rebuild keeps them."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+from bandstand.config import Settings
+from bandstand.engagement.flush import rebuild_counters
+from bandstand.migrations import upgrade
+from bandstand.runtime import Runtime
+from tests import services
+
+CREATED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+DAYS = {date(2026, 12, 1): 2, date(2026, 12, 3): 1}
+VIEWS = 5  # two more than the daily series: views from before it, at the song's creation
+
+
+@pytest.fixture
+async def fresh_url(tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of the test's own, on the run's backend."""
+    if services.DATABASE_URL is None:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'past.db'}"
+        return
+    base = make_url(services.DATABASE_URL)
+    name = f"bandstand_past_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+def _filler(column: sa.Column[Any]) -> Any:
+    """A plausible value for a required column of the schema as revision 0005 left it."""
+    kind = column.type
+    if isinstance(kind, sa.Uuid):
+        return uuid.uuid4()
+    if isinstance(kind, sa.DateTime):
+        return CREATED
+    if isinstance(kind, sa.Boolean):
+        return False
+    if isinstance(kind, sa.Integer):
+        return 1
+    if isinstance(kind, (sa.Float, sa.Numeric)):
+        return 1.0
+    return "x"
+
+
+async def _insert(connection: AsyncConnection, name: str, **values: Any) -> None:
+    table = await connection.run_sync(
+        lambda sync: sa.Table(name, sa.MetaData(), autoload_with=sync)
+    )
+    sqlite = connection.dialect.name == "sqlite"
+    values = {  # SQLite keeps UUIDs as 32 hex digits
+        k: v.hex if sqlite and isinstance(v, uuid.UUID) else v for k, v in values.items()
+    }
+    row = {
+        column.name: values.get(column.name, _filler(column))
+        for column in table.columns
+        if column.name in values or not (column.nullable or column.server_default is not None)
+    }
+    await connection.execute(table.insert().values(row))
+
+
+def _day(moment: Any) -> str:
+    """A stored moment's UTC day (SQLite answers raw SQL with text)."""
+    return moment[:10] if isinstance(moment, str) else moment.astimezone(UTC).date().isoformat()
+
+
+async def test_views_from_before_plays_become_plays(fresh_url: str, tmp_path: Path) -> None:
+    await asyncio.to_thread(upgrade, fresh_url, "0005")
+    owner, song = uuid.uuid4(), uuid.uuid4()
+    engine = create_async_engine(fresh_url)
+    try:
+        async with engine.begin() as connection:
+            await _insert(connection, "users", id=owner, email="a@example.com")
+            await _insert(connection, "songs", id=song, owner_id=owner, created_at=CREATED)
+            await _insert(connection, "song_stats", song_id=song, views=VIEWS)
+            for day, plays in DAYS.items():
+                await _insert(connection, "song_daily", song_id=song, day=day, plays=plays, likes=0)
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(upgrade, fresh_url)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, env="test", data_dir=tmp_path / "data", database_url=fresh_url
+    )
+    rt = Runtime.build(settings)
+    try:
+        async with rt.engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text("SELECT played_at, counted, user_id FROM plays ORDER BY played_at")
+                )
+            ).all()
+        days = [_day(moment) for moment, _, _ in rows]
+        assert days == ["2026-11-30"] * 2 + ["2026-12-01"] * 2 + ["2026-12-03"]
+        assert all(counted and user is None for _, counted, user in rows)
+
+        await rebuild_counters(rt)  # views come from the plays now
+        async with rt.engine.connect() as connection:
+            views = (await connection.execute(text("SELECT views FROM song_stats"))).scalar_one()
+            daily = (
+                await connection.execute(text("SELECT day, plays FROM song_daily ORDER BY day"))
+            ).all()
+        assert views == VIEWS
+        assert [(str(day), plays) for day, plays in daily] == [
+            ("2026-11-30", 2),
+            ("2026-12-01", 2),
+            ("2026-12-03", 1),
+        ]
+    finally:
+        await rt.close()
