@@ -70,10 +70,6 @@ async def test_redis_down_is_a_503_and_back_is_served_at_once(
     assert after.status_code == 200, after.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engagement/counters.py must open Redis with bandstand.kit.redisclient.connect",
-)
 async def test_the_counter_store_serves_the_first_request_after_a_restart(
     redis_server: RedisServer, make_harness: Callable[..., Any]
 ) -> None:

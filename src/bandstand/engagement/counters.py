@@ -48,10 +48,10 @@ from datetime import date
 from typing import Literal, cast
 
 import structlog
-from redis.asyncio import Redis
 
 from bandstand.config import Settings
 from bandstand.kit.ids import new_hex
+from bandstand.kit.redisclient import connect
 
 log = structlog.get_logger(__name__)
 
@@ -529,7 +529,7 @@ class RedisCounters(Counters):
     """Shared by every process through Redis."""
 
     def __init__(self, url: str, namespace: str) -> None:
-        self._redis = Redis.from_url(url)
+        self._redis = connect(url)
         self._live = f"{namespace}:ctr:"
         self._days = f"{namespace}:ctr:days"
         self._batch = f"{namespace}:ctrb:"
