@@ -64,7 +64,7 @@ from harness import (
 
 from bandstand.config import Settings
 from bandstand.engagement.counters import LIKES, SONG, VIEWS, Delta
-from bandstand.engagement.flush import flush_counters
+from bandstand.engagement.counters.flush import flush_counters
 from bandstand.runtime import Runtime
 
 ENGAGEMENT = "engagement"

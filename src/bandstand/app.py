@@ -21,7 +21,7 @@ from bandstand.accounts.router import router as users_router
 from bandstand.analytics.router import router as analytics_router
 from bandstand.comments.router import router as comments_router
 from bandstand.config import Settings
-from bandstand.engagement.flush import counters_kept
+from bandstand.engagement.counters.flush import counters_kept
 from bandstand.engagement.router import first as engagement_first
 from bandstand.engagement.router import router as engagement_router
 from bandstand.errors import install_error_handlers

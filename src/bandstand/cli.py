@@ -247,7 +247,7 @@ def counters_flush() -> None:
     deltas live in the server's memory, which only the server can flush."""
 
     async def run(settings: Settings) -> str:
-        from bandstand.engagement.flush import flush_counters
+        from bandstand.engagement.counters.flush import flush_counters
         from bandstand.runtime import Runtime
 
         runtime = Runtime.build(settings)
@@ -271,7 +271,7 @@ def counters_rebuild() -> None:
     pending deltas are in its memory, and it writes them when it stops."""
 
     async def run(settings: Settings) -> float:
-        from bandstand.engagement.flush import rebuild_counters
+        from bandstand.engagement.counters.flush import rebuild_counters
         from bandstand.runtime import Runtime
 
         runtime = Runtime.build(settings)

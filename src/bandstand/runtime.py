@@ -39,7 +39,7 @@ class Runtime:
     url_signer: UrlSigner
     catalogue: RecentAnswers
     queue: Queue
-    # Views, likes and comment counts on their way to the database (engagement/counters.py).
+    # Views, likes and comment counts on their way to the database (engagement/counters/).
     # ``likes`` and the flush write to it: replacing it means building ``likes`` anew.
     counters: Counters
     # Song likes are written here, in batches (engagement/likes.py).

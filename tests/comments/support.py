@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from bandstand.engagement.counters import COMMENT
-from bandstand.engagement.flush import flush_counters
+from bandstand.engagement.counters.flush import flush_counters
 from bandstand.runtime import Runtime
 from tests.audio import tone
 from tests.conftest import Harness

@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import text
 
 from bandstand.app import create_app
-from bandstand.engagement.flush import flush_counters
+from bandstand.engagement.counters.flush import flush_counters
 from bandstand.runtime import Runtime
 from tests.conftest import Harness
 from tests.songs.support import Artist, artist, uploaded

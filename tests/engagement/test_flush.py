@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from bandstand.engagement import flush as flushing
+from bandstand.engagement.counters import flush as flushing
 from bandstand.runtime import Runtime
 from tests import services
 from tests.conftest import Harness

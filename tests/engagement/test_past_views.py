@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from bandstand.config import Settings
-from bandstand.engagement.flush import rebuild_counters
+from bandstand.engagement.counters.flush import rebuild_counters
 from bandstand.migrations import upgrade
 from bandstand.runtime import Runtime
 from tests import services

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from bandstand.engagement.flush import rebuild_counters
+from bandstand.engagement.counters.flush import rebuild_counters
 from tests.conftest import Harness
 from tests.engagement.support import (
     SONGS,

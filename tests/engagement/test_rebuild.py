@@ -13,8 +13,8 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy import text
 
-from bandstand.engagement.counters import MemoryCounters
-from bandstand.engagement.flush import rebuild_counters
+from bandstand.engagement.counters.flush import rebuild_counters
+from bandstand.engagement.counters.memory import MemoryCounters
 from bandstand.engagement.likes import build_likes
 from bandstand.runtime import Runtime
 from tests.conftest import Harness

@@ -11,7 +11,7 @@ import pytest
 
 from bandstand.engagement import tasks
 from bandstand.engagement.counters import Counters
-from bandstand.engagement.flush import heal_counters
+from bandstand.engagement.counters.flush import heal_counters
 from tests.comments.support import COMMENTS, act, commented
 from tests.conftest import Harness
 from tests.engagement.support import (

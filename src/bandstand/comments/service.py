@@ -166,7 +166,7 @@ async def create(
         like_count=0,
     )
     if not held:
-        # Before the commit: a delta lost after it is then recounted (engagement/flush.py).
+        # Before the commit: a delta lost after it is then recounted (engagement/counters/flush.py).
         await rt.counters.mark(SONG, [song.id])
     session.add(comment)
     await session.flush()

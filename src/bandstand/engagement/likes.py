@@ -6,8 +6,8 @@ database writes the batch and commits it (while one call to the counter store ma
 batch's songs), then one call to the counter store records the batch's deltas and reads
 its songs' pending counts. The like is durable before its answer, as alone; under load a
 round trip serves many listeners instead of one. The mark, made before the commit, is
-what repairs a count whose delta is lost after it (``flush.py``): once the rows are
-committed the like is answered, even if the counter store then fails.
+what repairs a count whose delta is lost after it (``counters/flush.py``): once the rows
+are committed the like is answered, even if the counter store then fails.
 
 The database part has two implementations: on PostgreSQL one statement on the callers'
 asyncpg pool (through SQLAlchemy one like cost three times as long); on the embedded

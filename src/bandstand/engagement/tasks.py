@@ -7,7 +7,7 @@ from typing import Annotated
 from taskiq import Context, TaskiqDepends
 
 from bandstand.engagement import service
-from bandstand.engagement.flush import flush_counters, heal_counters
+from bandstand.engagement.counters.flush import flush_counters, heal_counters
 from bandstand.worker.jobs import job
 
 

@@ -1,19 +1,9 @@
-"""The counter store: views, likes and comment counts as pending deltas, until the flush
-(``engagement/flush.py``) adds them to the database in batches.
+"""The counter store in Redis, when ``BANDSTAND_REDIS_URL`` is set: shared by every
+process, so any of them may flush.
 
-Two implementations of one interface: Redis when ``BANDSTAND_REDIS_URL`` is set (shared by
-every process), this process's memory on the embedded default. The truth of who liked
-what is in the database before a like is answered; what waits here is only how the
-counters on the rows must move, so a lost store costs counts that ``bandstand counters
-rebuild`` recomputes, never a like.
-
-Each counter (``song:<id>`` or ``comment:<id>``) has a total per name (``views``,
-``likes``, ``comments``), kept per UTC day for songs: the flush adds the days to
-``song_daily`` as well as to the song.
-
-Redis layout, under the namespace: the counters are spread over ``SHARDS`` hashes per day
-by a hash of their name, so that taking a batch is one ``RENAME`` (constant time, atomic)
-and a batch holds one day's deltas of about a ``SHARDS``-th of the pending counters.
+Layout, under the namespace: the counters are spread over ``SHARDS`` hashes per day by a
+hash of their name, so that taking a batch is one ``RENAME`` (constant time, atomic) and
+a batch holds one day's deltas of about a ``SHARDS``-th of the pending counters.
 
 - ``ctr:<day>:<shard>`` — pending totals of that day, as ``<counter>|<name>`` (``<day>``
   is ``YYYY-MM-DD``, or ``-`` for deltas outside the daily series: a comment's likes).
@@ -30,6 +20,7 @@ and a batch holds one day's deltas of about a ``SHARDS``-th of the pending count
   counter to be recounted from its rows (``flush.py``).
 - ``ctr:gen`` — written when the store is known whole; its absence means Redis lost its
   data (emptied, or restarted without persistence), and the counters are rebuilt.
+- ``ctr-flush`` — the flush lock, a lease its holder renews.
 
 A flush reads only the batches it took (``HGETALL`` of one hash each); nothing scans the
 keyspace. The scripts reach keys they are not given, so Bandstand expects one Redis (or a
@@ -41,348 +32,31 @@ from __future__ import annotations
 import time
 import uuid
 import zlib
-from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Literal, cast
+from typing import cast
 
-import structlog
-
-from bandstand.config import Settings
+from bandstand.engagement.counters import (
+    COMMENT,
+    FIELDS,
+    SONG,
+    Batch,
+    BatchBuilder,
+    Counter,
+    Counters,
+    Delta,
+    Kind,
+    Totals,
+    day_token,
+)
 from bandstand.kit.ids import new_hex
 from bandstand.kit.redisclient import connect
 
-log = structlog.get_logger(__name__)
-
-Kind = Literal["song", "comment"]
-SONG: Kind = "song"
-COMMENT: Kind = "comment"
-VIEWS, LIKES, COMMENTS = "views", "likes", "comments"
-FIELDS = (VIEWS, LIKES, COMMENTS)
 SHARDS = 64
-# The day of deltas outside the daily series.
-NO_DAY = "-"
-
-# One counter's pending totals, by field.
-Totals = dict[str, int]
-# A counter whose truth rows changed: (kind, id).
-Counter = tuple[Kind, uuid.UUID]
-
-
-@dataclass(frozen=True)
-class Delta:
-    """How far one counter must move. ``day`` (songs only) is the UTC day it lands on in
-    the daily series; None keeps it out of the series."""
-
-    kind: Kind
-    id: uuid.UUID
-    field: str
-    amount: int
-    day: date | None = None
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Deltas taken from the store together, summed per counter and per day."""
-
-    id: str
-    totals: dict[tuple[Kind, uuid.UUID], Totals]
-    daily: dict[tuple[uuid.UUID, date], Totals]
-
-    def __len__(self) -> int:
-        return len(self.totals)
-
-    def days_of(self, song_id: uuid.UUID) -> dict[date, Totals]:
-        return {day: totals for (item, day), totals in self.daily.items() if item == song_id}
-
-
-class Counters(ABC):
-    """Pending counter deltas, and the view window."""
-
-    @abstractmethod
-    async def add(self, deltas: Iterable[Delta]) -> None:
-        """Record deltas, all or none."""
-
-    async def add_and_read(
-        self, deltas: Sequence[Delta], kind: Kind, ids: Collection[uuid.UUID]
-    ) -> dict[uuid.UUID, Totals]:
-        """Record deltas, then read the pending totals of ``ids`` (as ``pending``), in
-        one step: one round trip to Redis, for the busiest writes."""
-        await self.add(deltas)
-        return await self.pending(kind, ids)
-
-    @abstractmethod
-    async def pending(self, kind: Kind, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Totals]:
-        """What has not reached the database yet, for each id that has anything pending
-        (including batches being flushed)."""
-
-    @abstractmethod
-    async def pending_days(self, song_id: uuid.UUID) -> dict[date, Totals]:
-        """A song's pending deltas by the day they land on (batches in flight included)."""
-
-    async def pending_daily(
-        self, song_ids: Collection[uuid.UUID]
-    ) -> dict[uuid.UUID, dict[date, Totals]]:
-        """``pending_days`` of many songs (only those with anything pending)."""
-        found = {}
-        for song_id in song_ids:
-            if days := await self.pending_days(song_id):
-                found[song_id] = days
-        return found
-
-    async def add_marked(self, deltas: Sequence[Delta]) -> None:
-        """Mark the deltas' counters and record the deltas, before the change they count
-        commits: should it not commit, the flush recounts the counters from the rows."""
-        for kind in (SONG, COMMENT):
-            await self.mark(kind, {delta.id for delta in deltas if delta.kind == kind})
-        await self.add(deltas)
-
-    async def add_committed(self, deltas: Sequence[Delta]) -> bool:
-        """Record the deltas of a change already committed. A failure is logged, not
-        raised: the rows are the truth and the change was marked before its commit, so
-        the flush recounts these counters; the caller answers success. Whether they were
-        recorded."""
-        if not deltas:
-            return True
-        try:
-            await self.add(deltas)
-        except Exception:
-            log.warning("counter_deltas_lost", deltas=len(deltas), exc_info=True)
-            return False
-        return True
-
-    async def pending_or_none(
-        self, kind: Kind, ids: Collection[uuid.UUID]
-    ) -> dict[uuid.UUID, Totals]:
-        """``pending``, or nothing when the store cannot answer: for the answer to a
-        change already committed, which must not fail because a count cannot be read."""
-        try:
-            return await self.pending(kind, ids)
-        except Exception:
-            log.warning("counter_pending_unread", exc_info=True)
-            return {}
-
-    @abstractmethod
-    async def mark(self, kind: Kind, ids: Collection[uuid.UUID]) -> None:
-        """These counters' truth rows are about to change: called before the commit,
-        so the flush recounts them even if their delta is then lost."""
-
-    @abstractmethod
-    async def marked(self, limit: int) -> dict[Counter, float]:
-        """Up to ``limit`` marked counters, the longest marked first, with the time
-        (``time.time()``) of their latest mark."""
-
-    @abstractmethod
-    async def unmark(self, counters: Collection[Counter], before: float) -> None:
-        """Forget these marks, unless one was renewed at or after ``before`` (a change
-        that may not have settled yet: the counter is recounted again later)."""
-
-    @abstractmethod
-    async def intact(self) -> bool:
-        """False if the store lost what it held since the last ``stamp`` (or never had
-        one): its pending deltas and marks are gone, and only a rebuild repairs them."""
-
-    @abstractmethod
-    async def stamp(self) -> bool:
-        """Record that the store is whole now; False if another process already did."""
-
-    @abstractmethod
-    async def peek(self) -> dict[tuple[Kind, uuid.UUID], Totals]:
-        """Every counter pending outside a batch (for a rebuild, which holds the lock)."""
-
-    @abstractmethod
-    async def first_play(self, song_id: uuid.UUID, user_id: uuid.UUID, window_s: int) -> bool:
-        """True for the first play in ``window_s`` seconds by this listener of this song
-        (atomic: of simultaneous plays, one is first)."""
-
-    @abstractmethod
-    async def unfinished(self) -> list[str]:
-        """Batches taken and not dropped: a crashed flush's, to finish first."""
-
-    @abstractmethod
-    async def take(self, max_counters: int) -> list[str]:
-        """Move everything pending into batches, at one instant; their ids. Each holds at
-        most about ``max_counters`` counters (Redis: a shard, whatever its size)."""
-
-    @abstractmethod
-    async def batch(self, batch_id: str) -> Batch:
-        """A taken batch's contents."""
-
-    @abstractmethod
-    async def drop(self, batch_id: str) -> None:
-        """Forget a batch the database now holds."""
-
-    @abstractmethod
-    async def flush_lock(self, ttl_s: float) -> str | None:
-        """A token if this process may flush now (one flush at a time across every
-        process sharing the store), else None. Expires after ``ttl_s``."""
-
-    @abstractmethod
-    async def renew(self, token: str, ttl_s: float) -> bool:
-        """Extend a held lock by ``ttl_s`` from now; False if it is no longer held."""
-
-    @abstractmethod
-    async def release(self, token: str) -> None: ...
-
-    async def close(self) -> None:
-        return None
 
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-def _day_token(delta: Delta) -> str:
-    return NO_DAY if delta.day is None else delta.day.isoformat()
-
-
-class _Collect:
-    """Builds a ``Batch`` from counters' totals (parsing each id and day once)."""
-
-    def __init__(self) -> None:
-        self.totals: dict[tuple[Kind, uuid.UUID], Totals] = {}
-        self.daily: dict[tuple[uuid.UUID, date], Totals] = {}
-        self._ids: dict[str, tuple[Kind, uuid.UUID] | None] = {}
-        self._days: dict[str, date | None] = {NO_DAY: None}
-
-    def _key(self, counter: str) -> tuple[Kind, uuid.UUID] | None:
-        if counter not in self._ids:
-            kind, _, raw_id = counter.partition(":")
-            found: tuple[Kind, uuid.UUID] | None = None
-            if kind in (SONG, COMMENT):
-                found = (SONG if kind == SONG else COMMENT, uuid.UUID(raw_id))
-            self._ids[counter] = found
-        return self._ids[counter]
-
-    def day(self, token: str) -> date | None:
-        if token not in self._days:
-            self._days[token] = date.fromisoformat(token)
-        return self._days[token]
-
-    def add(self, counter: str, field: str, amount: int, day: date | None) -> None:
-        key = self._key(counter)
-        if key is None or not amount:
-            return
-        totals = self.totals.setdefault(key, {})
-        totals[field] = totals.get(field, 0) + amount
-        if day is not None and key[0] == SONG:
-            daily = self.daily.setdefault((key[1], day), {})
-            daily[field] = daily.get(field, 0) + amount
-
-    def batch(self, batch_id: str = "") -> Batch:
-        totals = {key: t for key, t in self.totals.items() if any(t.values())}
-        return Batch(id=batch_id, totals=totals, daily=self.daily)
-
-
-class MemoryCounters(Counters):
-    """This process's own: the embedded default, where one process serves and flushes."""
-
-    def __init__(self) -> None:
-        # (day token, counter) -> totals, like Redis's hashes without the shards.
-        self._live: dict[tuple[str, str], Totals] = {}
-        self._batches: dict[str, dict[tuple[str, str], Totals]] = {}
-        self._plays: dict[tuple[uuid.UUID, uuid.UUID], float] = {}
-        self._marks: dict[Counter, float] = {}
-        self._locked = False
-
-    async def add(self, deltas: Iterable[Delta]) -> None:
-        for delta in deltas:
-            totals = self._live.setdefault((_day_token(delta), f"{delta.kind}:{delta.id}"), {})
-            totals[delta.field] = totals.get(delta.field, 0) + delta.amount
-
-    def _collect(self, counter: str) -> _Collect:
-        """A counter's pending deltas, live and in batches being flushed."""
-        collect = _Collect()
-        for source in (self._live, *self._batches.values()):
-            for (token, name), totals in source.items():
-                if name == counter:
-                    for field, amount in totals.items():
-                        collect.add(counter, field, amount, collect.day(token))
-        return collect
-
-    async def pending(self, kind: Kind, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Totals]:
-        found: dict[uuid.UUID, Totals] = {}
-        for item in ids:
-            totals = self._collect(f"{kind}:{item}").batch().totals.get((kind, item))
-            if totals:
-                found[item] = totals
-        return found
-
-    async def pending_days(self, song_id: uuid.UUID) -> dict[date, Totals]:
-        return self._collect(f"{SONG}:{song_id}").batch().days_of(song_id)
-
-    async def peek(self) -> dict[tuple[Kind, uuid.UUID], Totals]:
-        collect = _Collect()
-        for (token, counter), totals in self._live.items():
-            for field, amount in totals.items():
-                collect.add(counter, field, amount, collect.day(token))
-        return collect.batch().totals
-
-    async def first_play(self, song_id: uuid.UUID, user_id: uuid.UUID, window_s: int) -> bool:
-        now = time.monotonic()
-        if len(self._plays) > 100_000:
-            self._plays = {k: until for k, until in self._plays.items() if until > now}
-        if self._plays.get((song_id, user_id), 0.0) > now:
-            return False
-        self._plays[(song_id, user_id)] = now + window_s
-        return True
-
-    async def mark(self, kind: Kind, ids: Collection[uuid.UUID]) -> None:
-        now = time.time()
-        for item in ids:
-            self._marks[(kind, item)] = now
-
-    async def marked(self, limit: int) -> dict[Counter, float]:
-        oldest = sorted(self._marks.items(), key=lambda pair: pair[1])[:limit]
-        return dict(oldest)
-
-    async def unmark(self, counters: Collection[Counter], before: float) -> None:
-        for counter in counters:
-            if self._marks.get(counter, before) < before:
-                del self._marks[counter]
-
-    async def intact(self) -> bool:
-        # It lives and dies with this process, which rebuilds at a start after a crash.
-        return True
-
-    async def stamp(self) -> bool:
-        return False
-
-    async def unfinished(self) -> list[str]:
-        return list(self._batches)
-
-    async def take(self, max_counters: int) -> list[str]:
-        live, self._live = self._live, {}
-        keys = list(live)
-        taken = []
-        for start in range(0, len(keys), max_counters):
-            batch_id = new_hex()
-            self._batches[batch_id] = {k: live[k] for k in keys[start : start + max_counters]}
-            taken.append(batch_id)
-        return taken
-
-    async def batch(self, batch_id: str) -> Batch:
-        collect = _Collect()
-        for (token, counter), totals in self._batches.get(batch_id, {}).items():
-            for field, amount in totals.items():
-                collect.add(counter, field, amount, collect.day(token))
-        return collect.batch(batch_id)
-
-    async def drop(self, batch_id: str) -> None:
-        self._batches.pop(batch_id, None)
-
-    async def flush_lock(self, ttl_s: float) -> str | None:
-        if self._locked:
-            return None
-        self._locked = True
-        return "memory"
-
-    async def renew(self, token: str, ttl_s: float) -> bool:
-        return self._locked
-
-    async def release(self, token: str) -> None:
-        self._locked = False
 
 
 # KEYS: the set of days, the set of batches. ARGV: the live key prefix, the batch key
@@ -562,7 +236,7 @@ class RedisCounters(Counters):
             days = set()
             for delta in items:
                 counter = f"{delta.kind}:{delta.id}"
-                day = _day_token(delta)
+                day = day_token(delta)
                 days.add(day)
                 key = f"{self._live}{day}:{shard_of(counter)}"
                 pipe.hincrby(key, f"{counter}|{delta.field}", delta.amount)
@@ -576,7 +250,7 @@ class RedisCounters(Counters):
         args: list[str | int] = [self._live, self._batch, len(deltas)]
         for delta in deltas:
             counter = f"{delta.kind}:{delta.id}"
-            args += [_day_token(delta), shard_of(counter), counter, delta.field, delta.amount]
+            args += [day_token(delta), shard_of(counter), counter, delta.field, delta.amount]
         order = list(ids)
         args += self._read_args(kind, order)
         rows = await self._add_and_read(keys=[self._days, self._batches], args=args)
@@ -607,7 +281,7 @@ class RedisCounters(Counters):
             _, day, of = batch_id.split(".")
             if of == shard:
                 sources.append((day, self._batch + batch_id))
-        collect = _Collect()
+        collect = BatchBuilder()
         for day, key in sources:
             values = await self._redis.hmget(key, names)
             for field, value in zip(FIELDS, values, strict=True):
@@ -622,7 +296,7 @@ class RedisCounters(Counters):
         order = list(song_ids)
         args = [self._live, self._batch, *self._read_args(SONG, order)]
         rows = await self._daily(keys=[self._days, self._batches], args=args)
-        collect = _Collect()
+        collect = BatchBuilder()
         for song_id, flat in zip(order, rows, strict=True):
             counter = f"{SONG}:{song_id}"
             for at in range(0, len(flat), 4):
@@ -661,7 +335,7 @@ class RedisCounters(Counters):
         return bool(await self._redis.set(self._generation, new_hex(), nx=True))
 
     async def peek(self) -> dict[tuple[Kind, uuid.UUID], Totals]:
-        collect = _Collect()
+        collect = BatchBuilder()
         for day in await self._members(self._days):
             for shard in range(SHARDS):
                 async for name, value in self._redis.hscan_iter(
@@ -689,7 +363,7 @@ class RedisCounters(Counters):
 
     async def batch(self, batch_id: str) -> Batch:
         raw = await self._redis.hgetall(self._batch + batch_id)
-        collect = _Collect()
+        collect = BatchBuilder()
         day = collect.day(batch_id.split(".")[1])
         for name, value in raw.items():
             counter, _, field = _text(name).partition("|")
@@ -715,9 +389,3 @@ class RedisCounters(Counters):
 
     async def close(self) -> None:
         await self._redis.aclose()
-
-
-def build_counters(settings: Settings) -> Counters:
-    if settings.redis_url:
-        return RedisCounters(settings.redis_url, settings.redis_namespace)
-    return MemoryCounters()

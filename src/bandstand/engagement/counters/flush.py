@@ -29,7 +29,6 @@ from datetime import date, timedelta
 import structlog
 from sqlalchemy.exc import DBAPIError
 
-from bandstand.engagement import repository as repo
 from bandstand.engagement.counters import (
     COMMENT,
     COMMENTS,
@@ -39,6 +38,7 @@ from bandstand.engagement.counters import (
     Batch,
     Totals,
 )
+from bandstand.engagement.counters import repository as repo
 from bandstand.kit.time import utcnow
 from bandstand.runtime import Runtime
 
