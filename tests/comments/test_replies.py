@@ -59,9 +59,10 @@ async def test_the_listing_previews_a_thread_and_its_replies_page_to_the_end(
     deeper = await commented(ann, song["_id"], "A reply to a reply", parent=made[1])
 
     shown = (await listing(ann, song["_id"]))["docs"][0]
-    # The oldest few of the thread are nested; the count says how many there are.
+    # The oldest few of the thread are nested; the count says how many there are, at
+    # every depth: what paging the thread lists.
     assert [r["_id"] for r in shown["replies"]] == made[:PREVIEW_REPLIES]
-    assert shown["replyCount"] == 6
+    assert shown["replyCount"] == 7
     assert shown["replies"][1]["replyCount"] == 1
 
     first = await replies(bob, top["_id"], limit=4)

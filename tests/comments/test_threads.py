@@ -63,7 +63,8 @@ async def test_comments_and_replies_nest_in_the_listing(
     # Newest top-level first; replies oldest first, nested to any depth.
     assert [d["_id"] for d in page["docs"]] == [second["_id"], first["_id"]]
     top = page["docs"][1]
-    assert top["replyCount"] == 2
+    # Every reply beneath it, the reply to a reply too.
+    assert top["replyCount"] == 3
     assert [r["_id"] for r in top["replies"]] == [reply["_id"], later["_id"]]
     assert top["replies"][0]["replyCount"] == 1
     assert [r["_id"] for r in top["replies"][0]["replies"]] == [deeper["_id"]]

@@ -71,16 +71,31 @@ def _visible(comment: Any) -> ColumnElement[bool]:
     )
 
 
-def _cards() -> Select[Any]:
-    """Cards with whether the viewer liked each and how many direct replies they see:
-    both looked up per row (primary key, ``parent_id`` index) inside the one query."""
+def _reply_count() -> ColumnElement[int]:
+    """``replyCount``: every reply beneath the comment, at every depth, that the viewer
+    may see, walked down ``parent_id`` (indexed) from the comment. A walk stops at a
+    comment the viewer may not see, so what is below a held comment goes uncounted with
+    it, as the thread's page hides it: a top-level comment's count is its thread's
+    ``totalDocs``."""
     reply = aliased(Comment)
-    replies = (
-        select(func.count())
-        .select_from(reply)
+    below = (
+        select(reply.id)
         .where(reply.parent_id == Comment.id, _visible(reply))
-        .scalar_subquery()
+        .correlate(Comment)
+        # Nested: the WITH goes inside the subquery, where it can see the outer row.
+        .cte("below", recursive=True, nesting=True)
     )
+    deeper = aliased(Comment)
+    below = below.union_all(
+        select(deeper.id).where(deeper.parent_id == below.c.id, _visible(deeper))
+    )
+    return select(func.count()).select_from(below).scalar_subquery()
+
+
+def _cards() -> Select[Any]:
+    """Cards with whether the viewer liked each and how many replies they see beneath it:
+    both looked up per row inside the one query."""
+    replies = _reply_count()
     return (
         select(
             *CARD_COLUMNS,
@@ -476,12 +491,13 @@ async def release(session: AsyncSession, comment_id: uuid.UUID, now: datetime) -
 
 
 async def sentiment_counts(session: AsyncSession, song_id: uuid.UUID) -> tuple[int, int, int]:
-    """A song's comments and replies: all of them, the positive ones, the negative ones."""
+    """A song's comments and replies that are not held, as ``commentCount`` counts them:
+    all of them, the positive ones, the negative ones."""
     score = Comment.sentiment_score
     stmt = select(
         func.count().label("total"),
         func.count().filter(score >= POSITIVE).label("positive"),
         func.count().filter(score <= NEGATIVE).label("negative"),
-    ).where(Comment.song_id == song_id)
+    ).where(Comment.song_id == song_id, Comment.is_held == false())
     total, positive, negative = (await session.execute(stmt)).one()
     return int(total), int(positive), int(negative)

@@ -63,9 +63,14 @@ class CommentRead(BaseModel):
         description="Waiting for the song owner's approval; only its author and the song's "
         "owner see such a comment"
     )
-    likeCount: int
+    likeCount: int = Field(description="Likes of this comment (by anyone)")
     likedByMe: bool
-    replyCount: int = Field(description="Direct replies the caller can see")
+    replyCount: int = Field(
+        description="Replies beneath this comment, at every depth, that the caller can see "
+        "(a held reply, and everything below it, only by its author and the song's owner). "
+        "For a top-level comment: its whole thread, the totalDocs of "
+        "GET /comments/{commentId}/replies"
+    )
     replies: list[CommentRead] = Field(
         description="Replies, oldest first, nested: in a listing the oldest 3 of the thread "
         "(the rest from GET /comments/{commentId}/replies), in a page of replies none"
@@ -85,10 +90,13 @@ class CommentLikes(BaseModel):
 
 
 class Breakdown(BaseModel):
-    Total: int
-    Positive: int
-    Negative: int
-    Neutral: int
+    """How a song's comments read: those its ``commentCount`` counts (comments and replies
+    not held), so ``Total`` is the song's ``commentCount``."""
+
+    Total: int = Field(description="Comments and replies not held: the song's commentCount")
+    Positive: int = Field(description="Of those, scored at least 0.05")
+    Negative: int = Field(description="Of those, scored at most -0.05")
+    Neutral: int = Field(description="Of those, scored between")
 
 
 class SentimentReport(BaseModel):

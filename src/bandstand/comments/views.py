@@ -1,10 +1,11 @@
-"""How comments appear in answers."""
+"""How comments appear in answers: built by hand, as the listing is a busy route
+(bench/RESULTS.md), and checked against the schemas its routes declare
+(tests/comments/test_count_definitions.py)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -17,12 +18,9 @@ from bandstand.comments.service import Likes, Shown
 from bandstand.engagement.counters import LIKES
 from bandstand.kit.envelope import envelope
 from bandstand.kit.pagination import keyset_page_of
+from bandstand.kit.time import timestamp
 from bandstand.models import Comment
 from bandstand.runtime import Runtime
-
-
-def _timestamp(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _id(value: uuid.UUID | None) -> str | None:
@@ -52,8 +50,8 @@ def _view(
         "likedByMe": liked,
         "replyCount": reply_count,
         "replies": replies,
-        "createdAt": _timestamp(comment.created_at),
-        "updatedAt": _timestamp(comment.updated_at),
+        "createdAt": timestamp(comment.created_at),
+        "updatedAt": timestamp(comment.updated_at),
     }
 
 

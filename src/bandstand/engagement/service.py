@@ -2,7 +2,7 @@
 
 A like or a play is a row of its truth table (``song_likes``, ``plays``), written before
 the answer; the song's ``like_count`` and ``views`` move later, by the counter flush,
-which also recounts them from those rows (``flush.py``). Likes and plays record a delta
+which also recounts them from those rows (``counters/flush.py``). Likes and plays record a delta
 in the counter store only when they change something, so no sequence of requests moves
 a counter further than the truth.
 """

@@ -6,8 +6,9 @@ from typing import Any
 
 from bandstand.engagement.service import LikeState, Listing
 from bandstand.kit.pagination import keyset_page_of
+from bandstand.kit.time import timestamp
 from bandstand.runtime import Runtime
-from bandstand.songs.views import card_view, timestamp
+from bandstand.songs.views import song_view
 
 
 def like_view(state: LikeState) -> dict[str, Any]:
@@ -17,8 +18,7 @@ def like_view(state: LikeState) -> dict[str, Any]:
 def liked_view(rt: Runtime, listing: Listing, number: int, limit: int) -> dict[str, Any]:
     """Liked songs as song cards, each with when it was liked."""
     docs = [
-        {**card_view(rt, row, listing.pending.get(row.id)), "likedAt": timestamp(row.liked_at)}
-        for row in listing.rows
+        {**song_view(rt, card), "likedAt": timestamp(card.song.liked_at)} for card in listing.cards
     ]
     return _page(docs, listing, number, limit)
 
@@ -26,11 +26,8 @@ def liked_view(rt: Runtime, listing: Listing, number: int, limit: int) -> dict[s
 def history_view(rt: Runtime, listing: Listing, number: int, limit: int) -> dict[str, Any]:
     """History entries as the original spec has them: ``{song, watchedAt}``."""
     docs = [
-        {
-            "song": card_view(rt, row, listing.pending.get(row.id)),
-            "watchedAt": timestamp(row.watched_at),
-        }
-        for row in listing.rows
+        {"song": song_view(rt, card), "watchedAt": timestamp(card.song.watched_at)}
+        for card in listing.cards
     ]
     return _page(docs, listing, number, limit)
 

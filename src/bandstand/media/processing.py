@@ -81,7 +81,7 @@ class ProcessedAudio:
     duration: float  # seconds decoded from the source
     loudness_lufs: float | None  # None: silence, or under 0.4 s (see loudness.Loudness)
     true_peak_dbtp: float | None
-    gain_db: float  # TARGET_LUFS − loudness_lufs; 0 when loudness is None
+    gain_db: float  # to TARGET_LUFS, limited by the true peak (loudness.normalising_gain)
     peaks: tuple[float, ...]  # about waveform.POINTS values, 0..1, the loudest exactly 1
     # Every file written, in an order safe to upload one by one: each before the playlist
     # that names it, the master playlist last.

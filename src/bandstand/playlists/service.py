@@ -6,21 +6,20 @@ import base64
 import binascii
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.engagement.counters import Totals
-from bandstand.engagement.service import pending_for
 from bandstand.errors import BadRequest, Conflict, NotFound
 from bandstand.kit.time import utcnow
 from bandstand.models import Playlist
 from bandstand.playlists import repository as repo
 from bandstand.playlists.schemas import MAX_SONGS, PlaylistCreate, PlaylistUpdate
 from bandstand.runtime import Runtime
+from bandstand.songs.cards import SongCard, read_cards
 from bandstand.songs.service import cover_folder, decode_cursor, encode_cursor, store_cover
 
 log = structlog.get_logger(__name__)
@@ -43,16 +42,15 @@ class Listing:
 
 @dataclass(frozen=True)
 class Detail:
-    """One playlist (a card row) and a page of its songs (``repository.SONG_CARD_COLUMNS``)
-    with their counters' pending deltas."""
+    """One playlist (a card row) and a page of its songs as the one reader gives them
+    (``songs.cards.read_cards``)."""
 
     card: Row[Any]
-    songs: Sequence[Row[Any]]
+    songs: Sequence[SongCard]
     page: int
     limit: int
     next_cursor: str | None
     by_cursor: bool
-    pending: dict[uuid.UUID, Totals] = field(default_factory=dict)
 
 
 def _field_error(name: str, message: str) -> dict[str, str]:
@@ -117,17 +115,15 @@ async def detail(
     rows: Sequence[Row[Any]] = []
     if after is not None or offset < card.song_count:
         rows = await repo.songs(session, playlist_id, limit=limit + 1, offset=offset, after=after)
-    songs = rows[:limit]
-    next_cursor = _encode_position(songs[-1].position) if len(rows) > limit else None
-    pending = await pending_for(rt, [song.id for song in songs]) if songs else {}
+    shown = rows[:limit]
+    next_cursor = _encode_position(shown[-1].position) if len(rows) > limit else None
     return Detail(
         card=card,
-        songs=songs,
+        songs=await read_cards(rt.counters, shown),
         page=page,
         limit=limit,
         next_cursor=next_cursor,
         by_cursor=after is not None,
-        pending=pending,
     )
 
 

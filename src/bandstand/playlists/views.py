@@ -9,11 +9,11 @@ from sqlalchemy import Row
 
 from bandstand.accounts.views import avatar_url
 from bandstand.kit.pagination import keyset_page_of
+from bandstand.kit.time import timestamp
 from bandstand.media.images import COVER_SIZES
 from bandstand.playlists.service import Detail, Listing
 from bandstand.runtime import Runtime
-from bandstand.songs.views import card_view as song_card_view
-from bandstand.songs.views import timestamp
+from bandstand.songs.views import song_view
 
 
 def _thumbnails(rt: Runtime, key: str | None) -> dict[str, str] | None:
@@ -69,7 +69,7 @@ def page_view(rt: Runtime, listing: Listing, number: int, limit: int) -> dict[st
 def playlist_view(rt: Runtime, detail: Detail) -> dict[str, Any]:
     """One playlist: a page of its songs, each as a song list shows it, and where that
     page is (``songsPage``)."""
-    songs = [song_card_view(rt, song, detail.pending.get(song.id)) for song in detail.songs]
+    songs = [song_view(rt, card) for card in detail.songs]
     where = keyset_page_of(
         [],
         page=detail.page,

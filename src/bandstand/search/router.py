@@ -15,6 +15,7 @@ from bandstand.kit.pagination import PagingDep, page_of
 from bandstand.playlists.views import cards_view
 from bandstand.runtime import RuntimeDep
 from bandstand.search import service
+from bandstand.search.schemas import SearchResults
 from bandstand.songs.views import song_view
 
 router = APIRouter(prefix="/songs", tags=["search"])
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/songs", tags=["search"])
 
 @router.get(
     "/search",
-    response_model=Envelope[dict[str, Any]],
+    response_model=Envelope[SearchResults],
     summary="Search songs, people and public playlists (typo-tolerant)",
 )
 async def search(
@@ -31,7 +32,7 @@ async def search(
     """Each kind is a page of its own, through at most its best 1,000 matches.
     ``totalExact`` is false when the search stopped before it saw every match (it reads
     only as far as the page needs): ``totalDocs`` is then a lower bound, at most 1,000."""
-    found = await service.search(session, q, paging.page, paging.limit)
+    found = await service.search(session, rt.counters, q, paging.page, paging.limit)
 
     def page(docs: list[dict[str, Any]], total: int, exact: bool) -> dict[str, Any]:
         shaped = page_of(docs, page=paging.page, limit=paging.limit, total=total)

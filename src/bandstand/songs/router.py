@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
+from pydantic import AliasChoices
 from starlette.responses import Response
 
 from bandstand.accounts.deps import CurrentUser, PrincipalDep
 from bandstand.db import ReadSessionDep, SessionDep
-from bandstand.engagement.service import pending_for
 from bandstand.kit.envelope import Envelope, envelope
 from bandstand.kit.http import JSON_BODY, MULTIPART_BODY
 from bandstand.kit.pagination import PagingDep
@@ -18,12 +18,19 @@ from bandstand.media.audio import FORMATS
 from bandstand.media.delivery import deliver
 from bandstand.runtime import RuntimeDep
 from bandstand.songs import service
+from bandstand.songs.cards import read_card
 from bandstand.songs.deps import ExistingSong, OwnedSong, OwnedSongInBody, SignedSong
 from bandstand.songs.schemas import SongPage, SongRead, SongUpdate, Waveform
 from bandstand.songs.views import page_view, song_view
 
 router = APIRouter(prefix="/songs", tags=["songs"])
-Text = Annotated[str | None, Form()]
+# The upload's text fields, with examples for /docs to fill its form with (not "string").
+# Genre is one field there, spelt as in the spec; ``genre`` is read too.
+FormTitle = Annotated[str | None, Form(examples=["First light"])]
+FormDescription = Annotated[str | None, Form(examples=["Recorded at home, in one take."])]
+FormGenre = Annotated[
+    str | None, Form(validation_alias=AliasChoices("Genre", "genre"), examples=["Ambient"])
+]
 
 
 @router.post(
@@ -39,15 +46,15 @@ async def upload(
     owner: CurrentUser,
     songFile: Annotated[UploadFile, File()],
     thumbnail: Annotated[UploadFile, File()],
-    title: Text = None,
-    description: Text = None,
-    Genre: Text = None,
-    genre: Text = None,
+    title: FormTitle = None,
+    description: FormDescription = None,
+    genre: FormGenre = None,
 ) -> JSONResponse:
-    form = service.UploadForm(title=title, description=description, genre=Genre or genre)
+    form = service.UploadForm(title=title, description=description, genre=genre)
     cover = await thumbnail.read(rt.settings.image_max_bytes + 1)
     song = await service.upload(rt, session, owner, form, songFile.file, cover)
-    return envelope(song_view(rt, song), "Song uploaded successfully.", 201)
+    card = await read_card(rt.counters, song)
+    return envelope(song_view(rt, card), "Song uploaded successfully.", 201)
 
 
 @router.get("/home", response_model=Envelope[SongPage], summary="Newest songs")
@@ -62,10 +69,9 @@ async def home(
 
     async def render() -> bytes:
         page = await service.newest_page(
-            session, page=paging.page, limit=paging.limit, cursor=cursor
+            session, rt.counters, page=paging.page, limit=paging.limit, cursor=cursor
         )
-        pending = await pending_for(rt, [card.id for card in page.songs])
-        shaped = page_view(rt, page, paging.page, paging.limit, pending)
+        shaped = page_view(rt, page, paging.page, paging.limit)
         return bytes(envelope(shaped, "Songs fetched.").body)
 
     body = await rt.catalogue.fetch((paging.page, paging.limit, cursor), render)
@@ -82,13 +88,13 @@ async def user_songs(
 ) -> JSONResponse:
     page = await service.newest_page(
         session,
+        rt.counters,
         page=paging.page,
         limit=paging.limit,
         cursor=cursor,
         owner_id=principal.user_id,
     )
-    pending = await pending_for(rt, [card.id for card in page.songs])
-    return envelope(page_view(rt, page, paging.page, paging.limit, pending), "Your songs fetched.")
+    return envelope(page_view(rt, page, paging.page, paging.limit), "Your songs fetched.")
 
 
 @router.patch(
@@ -101,7 +107,8 @@ async def update_song(
     rt: RuntimeDep, session: SessionDep, song: OwnedSong, body: SongUpdate
 ) -> JSONResponse:
     song = await service.update(rt, session, song, body)
-    return envelope(song_view(rt, song), "Song updated successfully.")
+    card = await read_card(rt.counters, song)
+    return envelope(song_view(rt, card), "Song updated successfully.")
 
 
 @router.delete(
@@ -129,9 +136,12 @@ async def replace_thumbnail(
 ) -> JSONResponse:
     cover = await thumbnail.read(rt.settings.image_max_bytes + 1)
     song = await service.replace_cover(rt, session, song, cover)
-    return envelope(song_view(rt, song), "Thumbnail updated successfully.")
+    card = await read_card(rt.counters, song)
+    return envelope(song_view(rt, card), "Thumbnail updated successfully.")
 
 
+# HEAD too: players and proxies ask it before they fetch; it answers as GET would.
+@router.head("/{songId}/stream", summary="The headers GET would answer with, without the body")
 @router.get(
     "/{songId}/stream",
     summary="The song's audio (signed URL from songFile; honours Range)",
@@ -139,7 +149,7 @@ async def replace_thumbnail(
 )
 async def stream(request: Request, rt: RuntimeDep, song: SignedSong) -> Response:
     content_type = FORMATS[song.audio_format].content_type
-    return await deliver(rt, song.audio_key, content_type, request.headers, "private, max-age=3600")
+    return await deliver(rt, song.audio_key, content_type, request, "private, max-age=3600")
 
 
 @router.get("/{songId}/waveform", response_model=Envelope[Waveform], summary="The song's waveform")
@@ -150,5 +160,5 @@ async def waveform(session: SessionDep, _: PrincipalDep, song: ExistingSong) -> 
 
 @router.get("/{songId}", response_model=Envelope[SongRead], summary="One song, for its page")
 async def get_song(rt: RuntimeDep, _: PrincipalDep, song: ExistingSong) -> JSONResponse:
-    pending = await pending_for(rt, [song.id])
-    return envelope(song_view(rt, song, pending.get(song.id)), "Song fetched.")
+    card = await read_card(rt.counters, song)
+    return envelope(song_view(rt, card), "Song fetched.")

@@ -99,12 +99,26 @@ class SongRead(BaseModel):
     waveform: str | None
     loudness: float | None = Field(description="EBU R 128 integrated loudness, LUFS")
     truePeak: float | None = Field(description="True peak, dBTP")
-    gain: float | None = Field(description="Gain in dB that brings the song to -14 LUFS")
+    gain: float | None = Field(
+        description="Gain in dB to apply on playback: the one that brings the song to -14 LUFS,"
+        " lowered where needed so that truePeak + gain stays at or under -1 dBTP"
+    )
     owner: UserPublic
-    views: int
-    likeCount: int
-    commentCount: int
-    status: str = Field(description="processing, ready or failed")
+    views: int = Field(
+        description="Plays that counted: not the owner's own, at most one per listener per "
+        "30 minutes. Every route gives the same number, counted at once"
+    )
+    likeCount: int = Field(description="Listeners who like the song, counted at once")
+    commentCount: int = Field(
+        description="Comments and replies on the song that are not themselves held for the "
+        "owner's approval (a held one counts once approved; a reply beneath a held one "
+        "counts, though only those who see the held one see it). The same number as the "
+        "song's analytics comment total and its sentiment Total"
+    )
+    status: str = Field(
+        description="processing, ready or failed; placeholder for fake songs with no audio"
+        " (bandstand seed), which never play"
+    )
     failureReason: str | None
     createdAt: datetime
     updatedAt: datetime

@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import structlog
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.db import after_commit, on_rollback
+from bandstand.engagement.counters import Counters
 from bandstand.errors import (
     BadRequest,
     Conflict,
@@ -33,6 +33,7 @@ from bandstand.media.images import COVER_SIZES, InvalidImage, square_webps
 from bandstand.models import Song, SongStatus, User
 from bandstand.runtime import Runtime
 from bandstand.songs import repository as repo
+from bandstand.songs.cards import SongCard, read_cards
 from bandstand.songs.renditions import delete_files as delete_stored
 from bandstand.songs.renditions import folder_of
 from bandstand.songs.schemas import CONTROL, SongUpdate, lines, one_line
@@ -51,9 +52,9 @@ class UploadForm:
 
 @dataclass(frozen=True)
 class Page:
-    """Songs as list rows (``repository.CARD_COLUMNS``)."""
+    """A page of songs as the one reader gives them (``cards.read_cards``)."""
 
-    songs: Sequence[Row[Any]]
+    songs: Sequence[SongCard]
     total: int
     next_cursor: str | None
     by_cursor: bool
@@ -281,6 +282,7 @@ async def _total(session: AsyncSession, owner_id: uuid.UUID | None) -> int:
 
 async def newest_page(
     session: AsyncSession,
+    counters: Counters,
     *,
     page: int,
     limit: int,
@@ -305,8 +307,9 @@ async def newest_page(
             session, limit=limit + 1, before=before, owner_id=owner_id
         )
         total = counted if counted is not None else await _total(session, owner_id)
-    songs = rows[:limit]
-    next_cursor = encode_cursor(songs[-1].id) if len(rows) > limit else None
+    shown = rows[:limit]
+    next_cursor = encode_cursor(shown[-1].id) if len(rows) > limit else None
+    songs = await read_cards(counters, shown)
     return Page(songs=songs, total=total, next_cursor=next_cursor, by_cursor=before is not None)
 
 

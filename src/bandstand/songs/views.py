@@ -1,52 +1,20 @@
-"""How songs appear in answers."""
+"""How songs appear in answers: only as ``SongCard``s, which only the one reader
+(``cards.read_cards``) makes."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import Row
-
-from bandstand.accounts.views import avatar_url, public_view
+from bandstand.accounts.views import avatar_url
 from bandstand.kit.pagination import keyset_page_of
+from bandstand.kit.time import timestamp
 from bandstand.media.audio import FORMATS
 from bandstand.media.images import COVER_SIZES
 from bandstand.media.links import CONTENT_TYPES, media_url
-from bandstand.models import Song
 from bandstand.runtime import Runtime
+from bandstand.songs.cards import Owner, SongCard
 from bandstand.songs.service import Page
-
-
-class _SongFields(Protocol):
-    """What a song view reads: an ORM song, or a card row from the repository."""
-
-    id: uuid.UUID
-    title: str
-    description: str
-    genre: str | None
-    artist: str | None
-    duration: float
-    codec: str
-    sample_rate: int
-    channels: int
-    bitrate: int
-    thumbnail_key: str
-    audio_key: str
-    audio_format: str
-    views: int
-    like_count: int
-    comment_count: int
-    status: str
-    failure_reason: str | None
-    hls_key: str | None
-    progressive_key: str | None
-    loudness_lufs: float | None
-    true_peak_dbtp: float | None
-    gain_db: float | None
-    created_at: datetime
-    updated_at: datetime
 
 
 def stream_path(song_id: uuid.UUID) -> str:
@@ -54,19 +22,13 @@ def stream_path(song_id: uuid.UUID) -> str:
     return f"/api/v1/songs/{song_id}/stream"
 
 
-def timestamp(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _view(
-    rt: Runtime,
-    song: _SongFields,
-    owner: dict[str, Any],
-    pending: Mapping[str, int] | None = None,
-) -> dict[str, Any]:
-    """``pending``: counter deltas not yet in the row (engagement/counters.py), added so
-    a listener sees their own like or play at once."""
-    extra = pending or {}
+def song_view(rt: Runtime, card: SongCard) -> dict[str, Any]:
+    """A song as ``SongRead`` has it; its counters as the one reader
+    (``cards.read_cards``) gave them. Built by hand, not by ``SongRead``: lists render
+    one per song and the catalogue is the busiest read (bench/RESULTS.md); every route
+    that answers a song is checked against its declared schema in
+    tests/test_one_reader.py."""
+    song = card.song
     path = stream_path(song.id)
     signed = rt.url_signer.query(path, rt.settings.stream_url_ttl_s)
     base = rt.settings.public_url.rstrip("/")
@@ -90,10 +52,10 @@ def _view(
         "loudness": song.loudness_lufs,
         "truePeak": song.true_peak_dbtp,
         "gain": song.gain_db,
-        "owner": owner,
-        "views": song.views + extra.get("views", 0),
-        "likeCount": song.like_count + extra.get("likes", 0),
-        "commentCount": song.comment_count + extra.get("comments", 0),
+        "owner": _owner_view(rt, card.owner),
+        "views": card.views,
+        "likeCount": card.like_count,
+        "commentCount": card.comment_count,
         "status": song.status,
         "failureReason": song.failure_reason,
         "createdAt": timestamp(song.created_at),
@@ -110,7 +72,7 @@ def _thumbnails(rt: Runtime, key: str) -> dict[str, str]:
     return {str(size): rt.storage.url(f"{folder}/{size}.webp") for size in COVER_SIZES}
 
 
-def _renditions(rt: Runtime, song: _SongFields) -> list[dict[str, Any]]:
+def _renditions(rt: Runtime, song: Any) -> list[dict[str, Any]]:
     """What a player can play, by signed link: the upload itself, and once processing is
     done, the progressive AAC every browser plays."""
     found = [
@@ -131,32 +93,18 @@ def _renditions(rt: Runtime, song: _SongFields) -> list[dict[str, Any]]:
     return found
 
 
-def song_view(rt: Runtime, song: Song, pending: Mapping[str, int] | None = None) -> dict[str, Any]:
-    return _view(rt, song, public_view(rt, song.owner), pending)
-
-
-def card_view(
-    rt: Runtime, card: Row[Any], pending: Mapping[str, int] | None = None
-) -> dict[str, Any]:
-    """A song from a list query (``repository.CARD_COLUMNS``), its owner's summary flat."""
-    owner = {
-        "_id": str(card.owner_id),
-        "username": card.owner_username,
-        "fullname": card.owner_fullname,
-        "avatar": avatar_url(rt, card.owner_avatar_key),
+def _owner_view(rt: Runtime, owner: Owner) -> dict[str, Any]:
+    """``UserPublic``: the owner's public summary, never an email."""
+    return {
+        "_id": str(owner.id),
+        "username": owner.username,
+        "fullname": owner.fullname,
+        "avatar": avatar_url(rt, owner.avatar_key),
     }
-    return _view(rt, card, owner, pending)
 
 
-def page_view(
-    rt: Runtime,
-    page: Page,
-    number: int,
-    limit: int,
-    pending: Mapping[uuid.UUID, Mapping[str, int]] | None = None,
-) -> dict[str, Any]:
-    pending = pending or {}
-    docs = [card_view(rt, card, pending.get(card.id)) for card in page.songs]
+def page_view(rt: Runtime, page: Page, number: int, limit: int) -> dict[str, Any]:
+    docs = [song_view(rt, card) for card in page.songs]
     return keyset_page_of(
         docs,
         page=number,
