@@ -108,3 +108,63 @@ async def test_zero_keeps_nothing_and_size_is_bounded() -> None:
 
     assert await small.fetch("a", again) == b"a again"  # the oldest went first
     assert calls == 1
+
+
+async def test_stale_while_refreshing_serves_the_expired_answer_meanwhile() -> None:
+    cache = RecentAnswers(ttl_s=0.01, stale_while_refreshing=True)
+    release = asyncio.Event()
+    versions = iter([b"old", b"new", b"after the change"])
+
+    async def compute() -> bytes:
+        value = next(versions)
+        if value == b"new":
+            await release.wait()
+        return value
+
+    assert await cache.fetch("k", compute) == b"old"
+    await asyncio.sleep(0.02)
+    refreshing = asyncio.create_task(cache.fetch("k", compute))
+    await asyncio.sleep(0)
+    assert await asyncio.wait_for(cache.fetch("k", compute), 1) == b"old"
+    release.set()
+    assert await refreshing == b"new"
+    await cache.clear()
+    # After a change nothing from before it is served, expired or not.
+    assert await cache.fetch("k", compute) == b"after the change"
+
+
+async def test_without_stale_callers_wait_for_the_refresh() -> None:
+    cache = RecentAnswers(ttl_s=0.01)
+    release = asyncio.Event()
+    calls = 0
+
+    async def compute() -> bytes:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            await release.wait()
+        return str(calls).encode()
+
+    assert await cache.fetch("k", compute) == b"1"
+    await asyncio.sleep(0.02)
+    refreshing = asyncio.create_task(cache.fetch("k", compute))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(cache.fetch("k", compute))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    release.set()
+    assert await asyncio.gather(refreshing, waiting) == [b"2", b"2"]
+    assert calls == 2
+
+
+async def test_each_fetch_may_keep_its_answer_for_its_own_time() -> None:
+    cache = RecentAnswers(ttl_s=60)
+    values = iter([b"one", b"two", b"three"])
+
+    async def compute() -> bytes:
+        return next(values)
+
+    assert await cache.fetch("short", compute, ttl_s=0.01) == b"one"
+    await asyncio.sleep(0.02)
+    assert await cache.fetch("short", compute, ttl_s=0.01) == b"two"
+    assert await cache.fetch("none", compute, ttl_s=0) == b"three"

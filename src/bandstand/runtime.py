@@ -18,8 +18,9 @@ from bandstand.db import create_engine, create_read_sessionmaker, create_session
 from bandstand.engagement.counters import Counters, build_counters
 from bandstand.engagement.likes import Likes, build_likes
 from bandstand.kit.cache import RecentAnswers
+from bandstand.kit.pgpool import DriverPool, driver_pool
 from bandstand.kit.ratelimit import RateLimiter
-from bandstand.kit.signing import UrlSigner
+from bandstand.kit.signing import UrlSigner, media_url_key
 from bandstand.mail import Mailer, build_mailer
 from bandstand.storage import Storage, build_storage
 from bandstand.worker.queue import Queue
@@ -29,6 +30,8 @@ from bandstand.worker.queue import Queue
 class Runtime:
     settings: Settings
     engine: AsyncEngine
+    # The raw driver pool the login check and the likes' writer share (None on SQLite).
+    driver_pool: DriverPool | None
     principals: Principals
     sessionmaker: async_sessionmaker[AsyncSession]
     read_sessionmaker: async_sessionmaker[AsyncSession]
@@ -54,14 +57,17 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         engine = create_engine(settings.effective_database_url)
-        signer = TokenSigner(settings.signing_secret())
+        secret = settings.signing_secret()
+        signer = TokenSigner(secret)
         read_sessionmaker = create_read_sessionmaker(engine)
-        principals = build_principals(settings.effective_database_url)
+        pool = driver_pool(settings.effective_database_url)
+        principals = build_principals(settings.effective_database_url, pool)
         sessionmaker = create_sessionmaker(engine)
         counters = build_counters(settings)
         return cls(
             settings=settings,
             engine=engine,
+            driver_pool=pool,
             principals=principals,
             sessionmaker=sessionmaker,
             read_sessionmaker=read_sessionmaker,
@@ -69,11 +75,11 @@ class Runtime:
             mailer=build_mailer(settings),
             storage=build_storage(settings),
             signer=signer,
-            url_signer=UrlSigner(signer.key("media-url")),
+            url_signer=UrlSigner(media_url_key(secret)),
             catalogue=RecentAnswers(settings.catalogue_cache_s),
             queue=Queue(settings),
             counters=counters,
-            likes=build_likes(principals, sessionmaker, counters),
+            likes=build_likes(pool, sessionmaker, counters),
             comment_answers=Recent(),
             liked_comments=LikedLookup(read_sessionmaker),
             processing_slots=asyncio.Semaphore(settings.processing_concurrency),
@@ -86,6 +92,8 @@ class Runtime:
         await self.counters.close()
         await self.engine.dispose()
         await self.principals.close()
+        if self.driver_pool is not None:
+            await self.driver_pool.close()
 
 
 async def _runtime(request: Request) -> Runtime:

@@ -100,3 +100,28 @@ async def test_an_expired_answer_serves_while_its_successor_is_computed() -> Non
     # After a change nothing from before it is served, expired or not.
     await recent.forget(song)
     assert await recent.page(song, "top", build) == "after the change"
+
+
+async def test_an_answer_computed_across_a_reset_is_not_kept() -> None:
+    # Past 50 * size songs forget() starts afresh and a song's generation starts again:
+    # a page computed before its change must not come back under the restarted one.
+    recent, song = Recent(size=1), uuid.uuid4()
+    for _ in range(50):
+        await recent.forget(uuid.uuid4())
+    await recent.forget(song)  # its generation is now 1
+    started, release = asyncio.Event(), asyncio.Event()
+    versions = iter(["before", "after"])
+
+    async def build() -> str:
+        value = next(versions)
+        if value == "before":
+            started.set()
+            await release.wait()
+        return value
+
+    slow = asyncio.create_task(recent.page(song, "top", build))
+    await started.wait()
+    await recent.forget(song)  # the reset: generation 1 again
+    release.set()
+    assert await slow == "before"
+    assert await recent.page(song, "top", build) == "after"

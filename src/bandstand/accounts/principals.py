@@ -2,26 +2,25 @@
 
 It runs on every request, so it skips the ORM and talks to the driver: on the embedded
 SQLite database a read-only connection answers a primary-key join from the page cache in
-microseconds, faster than the thread hop aiosqlite would take; on PostgreSQL a small
-asyncpg pool answers a prepared statement, for many requests at once under load. Both
-read only what has been committed, so a logout, a ban or a deletion takes effect on the
-very next request.
+microseconds, faster than the thread hop aiosqlite would take; on PostgreSQL the process's
+raw asyncpg pool (``kit/pgpool.py``) answers a prepared statement, for many requests at
+once under load. Both read only what has been committed, so a logout, a ban or a
+deletion takes effect on the very next request.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-import asyncpg
 from sqlalchemy.engine import make_url
 
 from bandstand.kit.batching import Batcher
+from bandstand.kit.pgpool import DriverPool
 
 # The caller's account, if their login is live and they are not banned.
 _SQL = (
@@ -108,29 +107,16 @@ class PostgresPrincipals:
     so under load one statement answers many requests. A batch starts after the requests
     in it arrived, so it still sees every logout committed before them."""
 
-    def __init__(self, dsn: str) -> None:
-        self._dsn = dsn
-        self._pool: asyncpg.Pool[Any] | None = None
-        self._lock = asyncio.Lock()
+    def __init__(self, pool: DriverPool) -> None:
+        # The process's one driver pool: whoever made it closes it.
+        self._pool = pool
         self._batches = Batcher(self._accounts)
-
-    async def pool(self) -> asyncpg.Pool[Any]:
-        """The pool, made on first use. The song likes' writer shares it (one statement
-        at a time, each committing on its own), so a process keeps one driver pool."""
-        if self._pool is not None:
-            return self._pool
-        async with self._lock:
-            if self._pool is None:
-                self._pool = await asyncpg.create_pool(
-                    self._dsn, min_size=2, max_size=20, reset=_keep_session_state
-                )
-        return self._pool
 
     async def account(self, user_id: uuid.UUID, session_id: uuid.UUID) -> Account | None:
         return await self._batches((user_id, session_id))
 
     async def _accounts(self, logins: Sequence[Login]) -> list[Account | None]:
-        pool = await self.pool()
+        pool = await self._pool()
         rows = await pool.fetch(
             _BATCH_SQL, [user for user, _ in logins], [login for _, login in logins]
         )
@@ -142,19 +128,10 @@ class PostgresPrincipals:
 
     async def close(self) -> None:
         await self._batches.close()
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
 
 
-async def _keep_session_state(connection: asyncpg.Connection[Any]) -> None:
-    """Nothing to reset: this pool runs single statements that leave no session state.
-    Skipping asyncpg's default RESET ALL saves a round trip on every request."""
-
-
-def build_principals(database_url: str) -> Principals:
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        return SqlitePrincipals(url.database or ":memory:")
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return PostgresPrincipals(dsn)
+def build_principals(database_url: str, pool: DriverPool | None) -> Principals:
+    """``pool``: the process's driver pool (``kit.pgpool.driver_pool``), None on SQLite."""
+    if pool is None:
+        return SqlitePrincipals(make_url(database_url).database or ":memory:")
+    return PostgresPrincipals(pool)

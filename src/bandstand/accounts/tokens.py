@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,6 +10,7 @@ from typing import Literal
 
 import jwt
 
+from bandstand.kit.keys import Keys
 from bandstand.kit.time import utcnow
 
 ALGORITHM = "HS256"
@@ -37,16 +37,12 @@ class TokenSigner:
     VERIFIED_CACHE_SIZE = 10_000
 
     def __init__(self, secret: str) -> None:
-        self._secret = secret.encode()
-        self._keys: dict[str, bytes] = {}
+        # ``signer.key(purpose)``: each token type signs with its own key, as do one-time
+        # codes (accounts/otp.py).
+        self.key = Keys(secret)
         # Tokens whose signature and claims already checked out. A hit skips the HMAC and
         # parsing (the largest cost of an authenticated request) but not the expiry check.
         self._verified: dict[tuple[str, str], Claims] = {}
-
-    def key(self, purpose: str) -> bytes:
-        if purpose not in self._keys:
-            self._keys[purpose] = hmac.new(self._secret, purpose.encode(), hashlib.sha256).digest()
-        return self._keys[purpose]
 
     def issue(
         self,

@@ -16,8 +16,8 @@ from bandstand.comments.recent import Recent, Tally
 from bandstand.comments.repository import Viewer
 from bandstand.comments.service import CommentRef, song_ref
 from bandstand.engagement.counters import COMMENT, Totals
+from bandstand.kit.cursors import decode_id, encode_id
 from bandstand.runtime import Runtime
-from bandstand.songs.service import decode_cursor, encode_cursor
 
 # A listing nests this many replies per thread, the oldest: they are what the thread is
 # about and stay put as replies come in (so a page, and what a process keeps of it, is the
@@ -122,7 +122,7 @@ async def _listing(
     ids = _ids(threads)
     return Listing(
         threads=threads,
-        next_cursor=encode_cursor(top[-1].id) if len(rows) > limit else None,
+        next_cursor=encode_id(top[-1].id) if len(rows) > limit else None,
         ids=ids,
         pending=await rt.counters.pending(COMMENT, ids) if ids else {},
     )
@@ -153,7 +153,7 @@ async def page(
     is answered without a database session: one (autocommit) is opened only to make what
     is not.
     """
-    before = decode_cursor(cursor) if cursor else None
+    before = decode_id(cursor) if cursor else None
     offset = 0 if before else (number - 1) * limit
     tally = await recent.tally(song_id, lambda: _tally(rt, song_id))
     total = tally.seen_by(viewer_id)
@@ -192,7 +192,7 @@ async def _thread(
     ids = [node.card.id for node in replies]
     listing = Listing(
         threads=replies,
-        next_cursor=encode_cursor(ids[-1]) if len(rows) > limit else None,
+        next_cursor=encode_id(ids[-1]) if len(rows) > limit else None,
         ids=ids,
         pending=await rt.counters.pending(COMMENT, ids) if ids else {},
     )
@@ -216,7 +216,7 @@ async def thread_page(
     Kept and shared like the listing's pages: what most readers see is made once a moment
     for all of them, and only the reader's own likes are looked up.
     """
-    after = decode_cursor(cursor) if cursor else None
+    after = decode_id(cursor) if cursor else None
     tally = await recent.tally(root.song_id, lambda: _tally(rt, root.song_id))
     # Held comments hide what is below them from all but the song's owner. Looked for
     # whatever the tally says: it may be from before the latest held comment. The page

@@ -14,13 +14,12 @@ songs catalogue's recent answers.
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
+
+from bandstand.kit.cache import RecentAnswers
 
 TALLY_TTL_S = 5.0
 PAGE_TTL_S = 1.0
@@ -52,7 +51,7 @@ class Tally:
 
 
 class Recent:
-    """Kept answers, by song; up to ``size`` of them."""
+    """Kept answers, by song; up to ``size`` of them (``kit/cache.py`` keeps them)."""
 
     def __init__(
         self, tally_ttl_s: float = TALLY_TTL_S, page_ttl_s: float = PAGE_TTL_S, size: int = 2048
@@ -60,8 +59,7 @@ class Recent:
         self._tally_ttl_s = tally_ttl_s
         self._page_ttl_s = page_ttl_s
         self._size = size
-        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
-        self._pending: dict[Hashable, asyncio.Future[Any]] = {}
+        self._answers = RecentAnswers(page_ttl_s, size, stale_while_refreshing=True)
         # Part of every key: forget() moves a song to a new one, so an answer computed
         # before a change (even one still being computed) is never found after it.
         self._generations: dict[uuid.UUID, int] = {}
@@ -75,16 +73,11 @@ class Recent:
     async def forget(self, song_id: uuid.UUID) -> None:
         """Drop what is kept of a song (async so an after-commit hook can call it)."""
         if len(self._generations) > 50 * self._size:
-            # Songs changed once long ago need no generation: start afresh.
+            # Songs changed once long ago need no generation: start afresh. (Clearing
+            # the answers also keeps one computed before now from being kept.)
             self._generations.clear()
-            self._entries.clear()
+            await self._answers.clear()
         self._generations[song_id] = self._generations.get(song_id, 0) + 1
-
-    def _put(self, key: Hashable, ttl_s: float, value: Any) -> None:
-        self._entries[key] = (time.monotonic() + ttl_s, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
 
     async def _fetch(
         self,
@@ -93,31 +86,5 @@ class Recent:
         ttl_s: float,
         compute: Callable[[], Awaitable[T]],
     ) -> T:
-        if ttl_s <= 0:
-            return await compute()
         key = (song_id, self._generations.get(song_id, 0), what)
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] > time.monotonic():
-            kept: T = entry[1]
-            return kept
-        waiting = self._pending.get(key)
-        if waiting is not None:
-            if entry is not None:
-                # Expired, with its successor on the way: no need to wait for it. (A
-                # change forgets a song by its key, so this is never from before one.)
-                kept = entry[1]
-                return kept
-            # shield: a caller that goes away must not cancel what others wait for.
-            fresh: T | None = await asyncio.shield(waiting)
-            return fresh if fresh is not None else await compute()
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[key] = future
-        value: T | None = None
-        try:
-            value = await compute()
-            self._put(key, ttl_s, value)
-            return value
-        finally:
-            # On failure the waiters get None and compute for themselves.
-            del self._pending[key]
-            future.set_result(value)
+        return await self._answers.fetch(key, compute, ttl_s=ttl_s)

@@ -6,6 +6,12 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# What waiters are given when the computation they waited for failed.
+_FAILED: Any = object()
 
 
 class RecentAnswers:
@@ -15,56 +21,63 @@ class RecentAnswers:
     like the newest songs: a process clears it when it changes what they show, and other
     processes catch up within ``ttl_s``. When an answer expires, one caller computes it
     again and the others arriving meanwhile wait for that one, rather than all of them
-    asking the database at once.
+    asking the database at once — or, with ``stale_while_refreshing``, are given the
+    expired answer until the new one is there, so a hot answer never makes anyone wait.
     """
 
-    def __init__(self, ttl_s: float, size: int = 256) -> None:
+    def __init__(
+        self, ttl_s: float, size: int = 256, *, stale_while_refreshing: bool = False
+    ) -> None:
         self._ttl_s = ttl_s
         self._size = size
-        self._entries: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
-        self._pending: dict[Hashable, asyncio.Future[bytes | None]] = {}
+        self._stale_ok = stale_while_refreshing
+        # key -> (expires at, answer). Expired answers stay until replaced or pushed out,
+        # to be given out while their successor is computed (when stale_ok).
+        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._pending: dict[Hashable, asyncio.Future[Any]] = {}
         # Bumped by clear(): an answer computed before a change must not be kept after it.
         self._generation = 0
 
-    def _get(self, key: Hashable) -> bytes | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        if entry[0] <= time.monotonic():
-            del self._entries[key]
-            return None
-        return entry[1]
-
-    def _put(self, key: Hashable, value: bytes) -> None:
-        self._entries[key] = (time.monotonic() + self._ttl_s, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
-
-    async def fetch(self, key: Hashable, compute: Callable[[], Awaitable[bytes]]) -> bytes:
-        """The kept answer for ``key``, or ``compute()``'s, kept for the next callers."""
-        if self._ttl_s <= 0:
+    async def fetch(
+        self, key: Hashable, compute: Callable[[], Awaitable[T]], *, ttl_s: float | None = None
+    ) -> T:
+        """The kept answer for ``key``, or ``compute()``'s, kept for the next callers
+        ``ttl_s`` seconds (by default the cache's)."""
+        ttl_s = self._ttl_s if ttl_s is None else ttl_s
+        if ttl_s <= 0:
             return await compute()
-        value = self._get(key)
-        if value is not None:
-            return value
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > time.monotonic():
+            kept: T = entry[1]
+            return kept
         waiting = self._pending.get(key)
         if waiting is not None:
+            if entry is not None and self._stale_ok:
+                # Expired, with its successor on the way. clear() drops every entry, so
+                # this is never an answer from before a change.
+                kept = entry[1]
+                return kept
             # shield: a caller that goes away must not cancel the answer others wait for.
-            value = await asyncio.shield(waiting)
-            return value if value is not None else await compute()
-        future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+            fresh: T = await asyncio.shield(waiting)
+            return fresh if fresh is not _FAILED else await compute()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
-        generation, value = self._generation, None
+        generation, value = self._generation, _FAILED
         try:
             value = await compute()
             if generation == self._generation:
-                self._put(key, value)
+                self._put(key, ttl_s, value)
             return value
         finally:
-            # On failure the waiters get None and compute for themselves.
+            # On failure the waiters get _FAILED and compute for themselves.
             del self._pending[key]
             future.set_result(value)
+
+    def _put(self, key: Hashable, ttl_s: float, value: Any) -> None:
+        self._entries[key] = (time.monotonic() + ttl_s, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
 
     async def clear(self) -> None:
         """Forget everything (async so a transaction's after-commit hook can call it)."""

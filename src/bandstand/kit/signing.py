@@ -8,9 +8,17 @@ import hmac
 import re
 import time
 
+from bandstand.kit.keys import derive_key
+
 # Expiry as the signer writes it: ASCII digits, no sign, no leading zero, no more than a
 # timestamp needs. Anything else is refused before any arithmetic.
 _EXPIRES = re.compile(r"[1-9][0-9]{0,11}")
+
+
+def media_url_key(secret: str) -> bytes:
+    """The key media links are signed with: the app signs with it, and the media proxy
+    (``media/proxy.py`` writes it into the nginx configuration) checks with it."""
+    return derive_key(secret, "media-url")
 
 
 class UrlSigner:

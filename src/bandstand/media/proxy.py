@@ -6,8 +6,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from bandstand.accounts.tokens import TokenSigner
 from bandstand.config import Settings
+from bandstand.kit.signing import media_url_key
 from bandstand.media.links import CONTENT_TYPES
 
 TEMPLATE = """\
@@ -108,7 +108,7 @@ def nginx_config(settings: Settings, *, listen: str, upstream: str, server_name:
     """The configuration for this installation's key, media folder and API address."""
     if settings.storage_url:
         raise ValueError("media on S3 are sent by presigned redirects; no proxy rules needed")
-    media_key = TokenSigner(settings.signing_secret()).key("media-url").hex()
+    media_key = media_url_key(settings.signing_secret()).hex()
     types = "\n".join(
         f"            {content_type} {extension};"
         for extension, content_type in sorted(CONTENT_TYPES.items())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,13 +12,14 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.errors import BadRequest, Conflict, NotFound
+from bandstand.kit.cursors import decode_id, decode_position, encode_id, encode_position
 from bandstand.kit.time import utcnow
 from bandstand.models import Playlist
 from bandstand.playlists import repository as repo
 from bandstand.playlists.schemas import MAX_SONGS, PlaylistCreate, PlaylistUpdate
 from bandstand.runtime import Runtime
 from bandstand.songs.cards import SongCard, read_cards
-from bandstand.songs.service import cover_folder, decode_cursor, encode_cursor, store_cover
+from bandstand.songs.service import cover_folder, store_cover
 
 log = structlog.get_logger(__name__)
 
@@ -55,23 +54,6 @@ class Detail:
 
 def _field_error(name: str, message: str) -> dict[str, str]:
     return {"field": name, "message": message}
-
-
-def _encode_position(position: int) -> str:
-    return base64.urlsafe_b64encode(position.to_bytes(4, "big")).rstrip(b"=").decode()
-
-
-def _decode_position(cursor: str) -> int:
-    """A song cursor: the last position seen, which fits the column (32-bit, signed)."""
-    try:
-        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-    except (binascii.Error, ValueError):
-        raw = b""
-    if len(raw) != 4 or raw[0] & 0x80:
-        raise BadRequest(
-            "Invalid input.", errors=[_field_error("cursor", "Not a cursor this API gave.")]
-        )
-    return int.from_bytes(raw, "big")
 
 
 async def _add(session: AsyncSession, playlist_id: uuid.UUID, wanted: Sequence[uuid.UUID]) -> None:
@@ -110,13 +92,13 @@ async def detail(
     if not found:
         raise NotFound("Playlist not found.")  # deleted since the route found it
     card = found[0]
-    after = _decode_position(cursor) if cursor else None
+    after = decode_position(cursor) if cursor else None
     offset = 0 if after is not None else (page - 1) * limit
     rows: Sequence[Row[Any]] = []
     if after is not None or offset < card.song_count:
         rows = await repo.songs(session, playlist_id, limit=limit + 1, offset=offset, after=after)
     shown = rows[:limit]
-    next_cursor = _encode_position(shown[-1].position) if len(rows) > limit else None
+    next_cursor = encode_position(shown[-1].position) if len(rows) > limit else None
     return Detail(
         card=card,
         songs=await read_cards(rt.counters, shown),
@@ -228,7 +210,7 @@ async def newest_page(
 ) -> Listing:
     """Playlists ``viewer_id`` may see (None: public ones only), of ``owner_id`` if given,
     newest first, by page number or by ``cursor`` (then the page number is ignored)."""
-    before = decode_cursor(cursor) if cursor else None
+    before = decode_id(cursor) if cursor else None
     offset = 0 if before else (page - 1) * limit
     total = await repo.count(session, viewer_id=viewer_id, owner_id=owner_id)
     if offset >= total:
@@ -244,7 +226,7 @@ async def newest_page(
         before=before,
     )
     cards = rows[:limit]
-    next_cursor = encode_cursor(cards[-1].id) if len(rows) > limit else None
+    next_cursor = encode_id(cards[-1].id) if len(rows) > limit else None
     return Listing(
         cards=cards,
         song_ids=await repo.song_ids(session, [card.id for card in cards]),
