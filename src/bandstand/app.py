@@ -22,8 +22,6 @@ from bandstand.analytics.router import router as analytics_router
 from bandstand.comments.router import router as comments_router
 from bandstand.config import Settings
 from bandstand.engagement.counters.flush import counters_kept
-from bandstand.engagement.router import first as engagement_first
-from bandstand.engagement.router import router as engagement_router
 from bandstand.errors import install_error_handlers
 from bandstand.kit import datalock
 from bandstand.kit.envelope import ERRORS, envelope
@@ -39,7 +37,6 @@ from bandstand.middleware import (
 from bandstand.migrations import upgrade
 from bandstand.playlists.router import router as playlists_router
 from bandstand.runtime import Runtime
-from bandstand.search.router import router as search_router
 from bandstand.songs.router import router as songs_router
 from bandstand.system import mount_static
 from bandstand.system import router as system_router
@@ -72,7 +69,7 @@ def _limit_for(settings: Settings) -> Callable[[Scope], int]:
 
 def _data_folder_held(settings: Settings) -> contextlib.AbstractContextManager[None]:
     if settings.is_embedded_database:
-        return datalock.holding(settings.data_dir, "bandstand serve")
+        return datalock.holding(settings.data_dir, "bandstand serve", settings.sqlite_file)
     return contextlib.nullcontext()
 
 
@@ -117,12 +114,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     install_error_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=ERRORS)
-    # First: literal paths a song id would take (/songs/likedSongs), and the likes.
-    api.include_router(engagement_first)
-    api.include_router(users_router)
-    api.include_router(search_router)  # before songs: /songs/search is not a song id
+    # One router per URL prefix, so no router's order decides what another's paths mean
+    # (tests/test_routes.py). Songs first all the same: its first routes are the likes,
+    # the busiest write, matched before any other route is tried.
     api.include_router(songs_router)
-    api.include_router(engagement_router)  # after songs: /songs/upload is not a play
+    api.include_router(users_router)
     api.include_router(comments_router)
     api.include_router(playlists_router)
     api.include_router(analytics_router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from enum import Enum
 from typing import Annotated
 
 from fastapi import APIRouter, Body, File, Form, Request, UploadFile
@@ -42,7 +43,10 @@ from bandstand.accounts.schemas import (
 )
 from bandstand.accounts.tokens import InvalidToken
 from bandstand.accounts.views import private_view, profile_view
-from bandstand.db import SessionDep
+from bandstand.db import ReadSessionDep, SessionDep
+from bandstand.engagement import service as engagement
+from bandstand.engagement.schemas import HistoryPage
+from bandstand.engagement.views import history_view
 from bandstand.errors import BadRequest
 from bandstand.kit.envelope import Envelope, envelope
 from bandstand.kit.http import JSON_BODY, MULTIPART_BODY
@@ -53,7 +57,11 @@ from bandstand.runtime import Runtime, RuntimeDep
 from bandstand.songs import service as songs_service
 from bandstand.songs.views import song_view
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users")
+# Tags are per route: /watchHistory is here with the rest of /users, and the API docs list
+# it with the other engagement routes.
+USERS: list[str | Enum] = ["users"]
+ENGAGEMENT: list[str | Enum] = ["engagement"]
 REFRESH_PATH = "/api/v1/users"
 # A profile shows this many of the user's newest songs and playlists; /content pages on.
 PROFILE_SHELF = 10
@@ -87,6 +95,7 @@ def _signup_handle(rt: Runtime, request: Request, given: uuid.UUID | None) -> uu
     "/register",
     response_model=Envelope[SignupStarted],
     dependencies=[MULTIPART_BODY],
+    tags=USERS,
     summary="Start a sign-up; emails a 6-digit code",
 )
 async def register(
@@ -110,6 +119,7 @@ async def register(
     "/resend-otp",
     response_model=Envelope[SignupStarted],
     dependencies=[JSON_BODY],
+    tags=USERS,
     summary="Email a fresh code for a pending sign-up",
 )
 async def resend_otp(
@@ -132,6 +142,7 @@ async def resend_otp(
     response_model=Envelope[UserPrivate],
     status_code=201,
     dependencies=[JSON_BODY],
+    tags=USERS,
     summary="Finish a sign-up with the emailed code",
 )
 async def verify_otp(
@@ -148,6 +159,7 @@ async def verify_otp(
     "/login",
     response_model=Envelope[LoginOut],
     dependencies=[JSON_BODY],
+    tags=USERS,
     summary="Log in with email or username",
 )
 async def login(
@@ -169,6 +181,7 @@ async def login(
     "/refresh-token",
     response_model=Envelope[TokensOut],
     dependencies=[JSON_BODY],
+    tags=USERS,
     summary="Rotate the refresh token (cookie or body)",
 )
 async def refresh_token(
@@ -191,6 +204,7 @@ async def refresh_token(
     "/logout",
     response_model=Envelope[None],
     dependencies=[JSON_BODY],
+    tags=USERS,
     summary="End this login (by access token, or by refresh token once that has expired)",
 )
 async def logout(
@@ -211,7 +225,7 @@ async def logout(
     return response
 
 
-@router.get("/current-user", response_model=Envelope[UserPrivate], summary="Who am I")
+@router.get("/current-user", response_model=Envelope[UserPrivate], tags=USERS, summary="Who am I")
 async def current_user(rt: RuntimeDep, principal: PrincipalDep) -> JSONResponse:
     return envelope(private_view(rt, principal.account), "Current user fetched.")
 
@@ -220,6 +234,7 @@ async def current_user(rt: RuntimeDep, principal: PrincipalDep) -> JSONResponse:
     "/change-password",
     response_model=Envelope[None],
     dependencies=[JSON_BODY],
+    tags=USERS,
     summary="Change password; ends every other login",
 )
 async def change_password(
@@ -233,6 +248,7 @@ async def change_password(
     "/update-account",
     response_model=Envelope[UserPrivate],
     dependencies=[JSON_BODY],
+    tags=USERS,
     summary="Change fullname, email or username",
 )
 async def update_account(
@@ -246,6 +262,7 @@ async def update_account(
     "/update-avatar",
     response_model=Envelope[UserPrivate],
     dependencies=[MULTIPART_BODY],
+    tags=USERS,
     summary="Replace the avatar",
 )
 async def update_avatar(
@@ -272,7 +289,12 @@ async def _shelves(
     }
 
 
-@router.get("/get/{userId}", response_model=Envelope[ProfileOut], summary="A user's public profile")
+@router.get(
+    "/get/{userId}",
+    response_model=Envelope[ProfileOut],
+    tags=USERS,
+    summary="A user's public profile",
+)
 async def profile(
     rt: RuntimeDep, session: SessionDep, me: CurrentUser, userId: uuid.UUID
 ) -> JSONResponse:
@@ -288,6 +310,7 @@ async def profile(
 @router.get(
     "/{userId}/content",
     response_model=Envelope[ContentOut],
+    tags=USERS,
     summary="A user's songs and public playlists",
 )
 async def content(
@@ -297,3 +320,29 @@ async def content(
     caller's own private playlists are listed only to the caller."""
     user = await profiles.public_user(session, userId)
     return envelope(await _shelves(rt, session, user.id, me.id, paging), "User content fetched.")
+
+
+@router.get(
+    "/watchHistory",
+    response_model=Envelope[HistoryPage],
+    tags=ENGAGEMENT,
+    summary="My listening history",
+)
+@router.post(
+    "/watchHistory",
+    response_model=Envelope[HistoryPage],
+    tags=ENGAGEMENT,
+    summary="My listening history",
+)
+async def watch_history(
+    rt: RuntimeDep,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
+    paging: PagingDep,
+    cursor: str | None = None,
+) -> JSONResponse:
+    """Each song once, at its latest play, newest first: the last 30 days, at most 500."""
+    listing = await engagement.history(
+        rt, session, principal.user_id, page=paging.page, limit=paging.limit, cursor=cursor
+    )
+    return envelope(history_view(rt, listing, paging.page, paging.limit), "Watch history fetched.")

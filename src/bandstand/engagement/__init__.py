@@ -8,7 +8,7 @@ recounts every marked counter from its rows, so a delta lost on the way (a kille
 process, an emptied Redis) is repaired without anyone running a command::
 
   POST /songs/:id/like      POST /songs/:id (a play)     POST /comments/...
-  engagement/router.py      engagement/router.py         comments/router.py
+  songs/router.py           songs/router.py              comments/router.py
         |                         |                            |
   engagement/service.py     engagement/service.py        comments/service.py
         |                         |  a view counts once         |

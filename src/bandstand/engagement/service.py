@@ -9,13 +9,10 @@ a counter further than the truth.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import struct
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Row
@@ -23,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.engagement import repository as repo
 from bandstand.engagement.counters import SONG, VIEWS, Delta
-from bandstand.errors import BadRequest, NotFound
+from bandstand.errors import NotFound
+from bandstand.kit.cursors import decode_moment, encode_moment
 from bandstand.kit.time import utcnow
 from bandstand.models import Song
 from bandstand.runtime import Runtime
@@ -90,26 +88,6 @@ def _state(song_id: uuid.UUID, like_count: int | None, *, liked: bool) -> LikeSt
     return LikeState(song_id, liked, like_count)
 
 
-def encode_cursor(moment: datetime, item: uuid.UUID) -> str:
-    micros = int(moment.timestamp() * 1_000_000)
-    raw = struct.pack(">q", micros) + item.bytes
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        if len(raw) != 24:
-            raise ValueError("wrong length")
-        (micros,) = struct.unpack(">q", raw[:8])
-        moment = datetime.fromtimestamp(micros / 1_000_000, UTC)
-        return moment, uuid.UUID(bytes=raw[8:])
-    except (binascii.Error, ValueError, OverflowError, OSError) as exc:
-        raise BadRequest(
-            "Invalid input.", errors=[{"field": "cursor", "message": "Not a cursor this API gave."}]
-        ) from exc
-
-
 async def liked_songs(
     rt: Runtime,
     session: AsyncSession,
@@ -120,7 +98,7 @@ async def liked_songs(
     cursor: str | None,
 ) -> Listing:
     """The songs a user liked, newest like first, by page or by cursor."""
-    after = decode_cursor(cursor) if cursor else None
+    after = decode_moment(cursor) if cursor else None
     total = await repo.count_liked(session, user_id)
     rows = await repo.liked(
         session, user_id, limit=limit + 1, offset=(page - 1) * limit, after=after
@@ -139,7 +117,7 @@ async def history(
 ) -> Listing:
     """A listener's history: each song once at its latest play, newest first, from the
     last ``history_days`` days and at most ``history_max`` songs."""
-    after = decode_cursor(cursor) if cursor else None
+    after = decode_moment(cursor) if cursor else None
     since = utcnow() - timedelta(days=rt.settings.history_days)
     offset = (page - 1) * limit
     cap = rt.settings.history_max
@@ -161,7 +139,7 @@ async def _listing(
     shown = rows[:limit]
     last = shown[-1] if shown else None
     next_cursor = (
-        encode_cursor(getattr(last, moment), last.id)
+        encode_moment(getattr(last, moment), last.id)
         if last is not None and len(rows) > limit
         else None
     )

@@ -1,8 +1,22 @@
-"""HTTP for ``/api/v1/songs``: parse, call one service function, answer in the envelope."""
+"""HTTP for ``/api/v1/songs``: parse, call one service function, answer in the envelope.
+
+Every ``/songs/...`` route is declared here, whichever domain's service answers it (songs,
+engagement, search), so their order is visible in one place. Two rules hold it, and
+tests/test_routes.py checks both against the built app:
+
+* likes come first: the busiest write is matched before any other route is tried (route
+  matching was an eighth of a like's CPU when every router came before it);
+* literal paths (``/search``, ``/likedSongs``, ``/upload``) come before the routes that take
+  a ``{songId}`` in the same place, so a literal is never read as a song id.
+
+Tags are per route so the API docs keep grouping them by domain.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import uuid
+from enum import Enum
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
@@ -10,20 +24,30 @@ from pydantic import AliasChoices
 from starlette.responses import Response
 
 from bandstand.accounts.deps import CurrentUser, PrincipalDep
+from bandstand.accounts.views import public_view
 from bandstand.db import ReadSessionDep, SessionDep
+from bandstand.engagement import service as engagement
+from bandstand.engagement.schemas import LikedPage, LikeRead, PlayRead
+from bandstand.engagement.views import like_view, liked_view
 from bandstand.kit.envelope import Envelope, envelope
 from bandstand.kit.http import JSON_BODY, MULTIPART_BODY
-from bandstand.kit.pagination import PagingDep
+from bandstand.kit.pagination import PagingDep, page_of
 from bandstand.media.audio import FORMATS
 from bandstand.media.delivery import deliver
+from bandstand.playlists.views import cards_view
 from bandstand.runtime import RuntimeDep
+from bandstand.search import service as search_service
+from bandstand.search.schemas import SearchResults
 from bandstand.songs import service
 from bandstand.songs.cards import read_card
 from bandstand.songs.deps import ExistingSong, OwnedSong, OwnedSongInBody, SignedSong
 from bandstand.songs.schemas import SongPage, SongRead, SongUpdate, Waveform
 from bandstand.songs.views import page_view, song_view
 
-router = APIRouter(prefix="/songs", tags=["songs"])
+router = APIRouter(prefix="/songs")
+SONGS: list[str | Enum] = ["songs"]
+ENGAGEMENT: list[str | Enum] = ["engagement"]
+SEARCH: list[str | Enum] = ["search"]
 # The upload's text fields, with examples for /docs to fill its form with (not "string").
 # Genre is one field there, spelt as in the spec; ``genre`` is read too.
 FormTitle = Annotated[str | None, Form(examples=["First light"])]
@@ -34,8 +58,79 @@ FormGenre = Annotated[
 
 
 @router.post(
+    "/{songId}/like",
+    response_model=Envelope[LikeRead],
+    tags=ENGAGEMENT,
+    summary="Like a song",
+)
+async def like(rt: RuntimeDep, principal: PrincipalDep, songId: uuid.UUID) -> JSONResponse:
+    state = await engagement.like(rt, principal.user_id, songId)
+    return envelope(like_view(state), "Song liked successfully.")
+
+
+@router.post(
+    "/{songId}/unlike",
+    response_model=Envelope[LikeRead],
+    tags=ENGAGEMENT,
+    summary="Withdraw a like",
+)
+async def unlike(rt: RuntimeDep, principal: PrincipalDep, songId: uuid.UUID) -> JSONResponse:
+    state = await engagement.unlike(rt, principal.user_id, songId)
+    return envelope(like_view(state), "Song unliked successfully.")
+
+
+@router.get(
+    "/search",
+    response_model=Envelope[SearchResults],
+    tags=SEARCH,
+    summary="Search songs, people and public playlists (typo-tolerant)",
+)
+async def search(
+    rt: RuntimeDep, session: SessionDep, _: PrincipalDep, paging: PagingDep, q: str | None = None
+) -> JSONResponse:
+    """Each kind is a page of its own, through at most its best 1,000 matches.
+    ``totalExact`` is false when the search stopped before it saw every match (it reads
+    only as far as the page needs): ``totalDocs`` is then a lower bound, at most 1,000."""
+    found = await search_service.search(session, rt.counters, q, paging.page, paging.limit)
+
+    def page(docs: list[dict[str, Any]], total: int, exact: bool) -> dict[str, Any]:
+        shaped = page_of(docs, page=paging.page, limit=paging.limit, total=total)
+        return {**shaped, "totalExact": exact}
+
+    songs, users, playlists = found.songs, found.users, found.playlists
+    data = {
+        "songs": page([song_view(rt, s) for s in songs.items], songs.total, songs.exact),
+        "users": page([public_view(rt, u) for u in users.items], users.total, users.exact),
+        "playlists": page(
+            cards_view(rt, playlists.listing), playlists.listing.total, playlists.exact
+        ),
+    }
+    return envelope(data, "Search results fetched.")
+
+
+@router.get(
+    "/likedSongs",
+    response_model=Envelope[LikedPage],
+    tags=ENGAGEMENT,
+    summary="Songs I liked, newest first",
+)
+async def liked_songs(
+    rt: RuntimeDep,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
+    paging: PagingDep,
+    cursor: str | None = None,
+) -> JSONResponse:
+    listing = await engagement.liked_songs(
+        rt, session, principal.user_id, page=paging.page, limit=paging.limit, cursor=cursor
+    )
+    return envelope(liked_view(rt, listing, paging.page, paging.limit), "Liked songs fetched.")
+
+
+@router.post(
     "/upload",
     response_model=Envelope[SongRead],
+    tags=SONGS,
     status_code=201,
     dependencies=[MULTIPART_BODY],
     summary="Upload a song with its cover art",
@@ -57,7 +152,7 @@ async def upload(
     return envelope(song_view(rt, card), "Song uploaded successfully.", 201)
 
 
-@router.get("/home", response_model=Envelope[SongPage], summary="Newest songs")
+@router.get("/home", response_model=Envelope[SongPage], tags=SONGS, summary="Newest songs")
 async def home(
     rt: RuntimeDep,
     session: ReadSessionDep,
@@ -78,7 +173,9 @@ async def home(
     return Response(body, media_type="application/json")
 
 
-@router.get("/userSongs", response_model=Envelope[SongPage], summary="My songs, newest first")
+@router.get(
+    "/userSongs", response_model=Envelope[SongPage], tags=SONGS, summary="My songs, newest first"
+)
 async def user_songs(
     rt: RuntimeDep,
     session: ReadSessionDep,
@@ -100,6 +197,7 @@ async def user_songs(
 @router.patch(
     "/updateSong/{songId}",
     response_model=Envelope[SongRead],
+    tags=SONGS,
     dependencies=[JSON_BODY],
     summary="Change a song's title, description or genre",
 )
@@ -114,6 +212,7 @@ async def update_song(
 @router.delete(
     "/delete",
     response_model=Envelope[None],
+    tags=SONGS,
     dependencies=[JSON_BODY],
     summary="Delete a song and everything that hangs on it",
 )
@@ -125,6 +224,7 @@ async def delete_song(rt: RuntimeDep, session: SessionDep, song: OwnedSongInBody
 @router.patch(
     "/{songId}/thumbnail",
     response_model=Envelope[SongRead],
+    tags=SONGS,
     dependencies=[MULTIPART_BODY],
     summary="Replace a song's cover art",
 )
@@ -141,9 +241,14 @@ async def replace_thumbnail(
 
 
 # HEAD too: players and proxies ask it before they fetch; it answers as GET would.
-@router.head("/{songId}/stream", summary="The headers GET would answer with, without the body")
+@router.head(
+    "/{songId}/stream",
+    tags=SONGS,
+    summary="The headers GET would answer with, without the body",
+)
 @router.get(
     "/{songId}/stream",
+    tags=SONGS,
     summary="The song's audio (signed URL from songFile; honours Range)",
     responses={200: {"content": {"audio/mpeg": {}}}, 206: {"description": "Partial content"}},
 )
@@ -152,13 +257,41 @@ async def stream(request: Request, rt: RuntimeDep, song: SignedSong) -> Response
     return await deliver(rt, song.audio_key, content_type, request, "private, max-age=3600")
 
 
-@router.get("/{songId}/waveform", response_model=Envelope[Waveform], summary="The song's waveform")
+@router.get(
+    "/{songId}/waveform",
+    response_model=Envelope[Waveform],
+    tags=SONGS,
+    summary="The song's waveform",
+)
 async def waveform(session: SessionDep, _: PrincipalDep, song: ExistingSong) -> JSONResponse:
     peaks = await service.waveform(session, song)
     return envelope({"songId": str(song.id), "peaks": peaks}, "Waveform fetched.")
 
 
-@router.get("/{songId}", response_model=Envelope[SongRead], summary="One song, for its page")
+@router.get(
+    "/{songId}", response_model=Envelope[SongRead], tags=SONGS, summary="One song, for its page"
+)
 async def get_song(rt: RuntimeDep, _: PrincipalDep, song: ExistingSong) -> JSONResponse:
     card = await read_card(rt.counters, song)
     return envelope(song_view(rt, card), "Song fetched.")
+
+
+@router.post(
+    "/{songId}",
+    response_model=Envelope[PlayRead],
+    tags=ENGAGEMENT,
+    summary="Play a song: it joins my history and counts as a view (once per 30 minutes)",
+)
+async def play(
+    rt: RuntimeDep, session: SessionDep, principal: PrincipalDep, song: ExistingSong
+) -> JSONResponse:
+    played = await engagement.play(rt, session, principal.user_id, song)
+    counted = played.counted
+    if counted:
+        message = "Fetched song and view was counted."
+    elif played.own:
+        message = "Fetched song; view was not counted (it is your own song)."
+    else:
+        message = "Fetched song; view was not counted (played within the last 30 minutes)."
+    card = await read_card(rt.counters, song)
+    return envelope({**song_view(rt, card), "viewCounted": counted}, message)

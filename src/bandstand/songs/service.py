@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -25,6 +23,7 @@ from bandstand.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from bandstand.kit.cursors import decode_id, encode_id
 from bandstand.kit.ids import new_hex, new_id
 from bandstand.kit.time import utcnow
 from bandstand.media.audio import AudioInfo, AudioTags, InvalidAudio, UnsupportedAudio
@@ -259,21 +258,6 @@ async def remove(rt: Runtime, session: AsyncSession, song: Song) -> None:
     log.info("song_deleted", song_id=str(song.id))
 
 
-def encode_cursor(song_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(song_id.bytes).rstrip(b"=").decode()
-
-
-def decode_cursor(cursor: str) -> uuid.UUID:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
-        return uuid.UUID(bytes=raw)
-    except (binascii.Error, ValueError) as exc:
-        raise BadRequest(
-            "Invalid input.", errors=[_field_error("cursor", "Not a cursor this API gave.")]
-        ) from exc
-
-
 async def _total(session: AsyncSession, owner_id: uuid.UUID | None) -> int:
     if owner_id is not None:
         return await repo.count_owned(session, owner_id)
@@ -291,7 +275,7 @@ async def newest_page(
 ) -> Page:
     """A page of songs, newest first, by page number or, when given, by ``cursor`` (then
     the page number is ignored and the cost does not grow with depth)."""
-    before = decode_cursor(cursor) if cursor else None
+    before = decode_id(cursor) if cursor else None
     offset = 0 if before else (page - 1) * limit
     # One more than asked for says whether there is a next page.
     if offset:
@@ -308,7 +292,7 @@ async def newest_page(
         )
         total = counted if counted is not None else await _total(session, owner_id)
     shown = rows[:limit]
-    next_cursor = encode_cursor(shown[-1].id) if len(rows) > limit else None
+    next_cursor = encode_id(shown[-1].id) if len(rows) > limit else None
     songs = await read_cards(counters, shown)
     return Page(songs=songs, total=total, next_cursor=next_cursor, by_cursor=before is not None)
 
