@@ -39,12 +39,17 @@ statement, so they merge with the levels exactly:
   known whatever the page (so every page agrees): a query with close matches would seldom
   gain, and the bench's five queries all have them. The candidates come from one GIN scan
   per column of a regular expression of the words' alternatives
-  (``_may_hold_spelling``).
+  (``_may_hold_spelling``); at most ``RESPELL_CANDIDATES`` of them, the first in table
+  order, are scored, as a respelled common word ("teh") has one in most rows.
 - **owners** (songs): the songs of the people whose username or full name is at least
   ``NAMED`` similar (as typed, or respelled as above), as similar as the name, newest
-  first: the people from the GIN indexes on users' names (those named exactly are read
-  with the exact level, in the same statement), their songs backwards along
-  ``ix_songs_owner_id_id``, never a scan of songs.
+  first, in one statement: the people from the GIN indexes on users' names, their songs
+  backwards along ``ix_songs_owner_id_id``, never a scan of songs. The people stay in
+  the database, and each probe reads at most ``OWNERS_READ`` of them, the first in table
+  order, however many share a common name.
+
+Every statement runs under ``STATEMENT_TIMEOUT``, a backstop: a search cut short answers
+503 (``repository``).
 
 Playlists (migration 0005) are searched by name more simply (``scored``): the candidates
 come from the name's GIN index (and the spellings' regular expression), every candidate
@@ -54,20 +59,19 @@ newest first, through the best ``WINDOW``.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     REAL,
     ColumnElement,
     Select,
-    Uuid,
+    Subquery,
     and_,
     cast,
-    column,
     func,
     literal,
     or_,
@@ -75,7 +79,6 @@ from sqlalchemy import (
     text,
     true,
     union_all,
-    values,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -92,6 +95,14 @@ HEAD = 200
 CLOSE_MAX = 0.6
 # Steps at most to find the most similar of many close matches (``_Levels._narrow``).
 NARROWING = 4
+# A respelled query scores at most this many candidates (``_Levels._respelled``): each
+# costs a word similarity per spelling and column, up to 192 of them.
+RESPELL_CANDIDATES = 2000
+# The people a name's probe reads at most (``_Levels._people``), the first in table order.
+OWNERS_READ = 2000
+# The backstop for a search statement that is slow anyway: it fails (503) rather than
+# holding a connection and a core.
+STATEMENT_TIMEOUT = "3s"
 
 Scored = tuple[float, uuid.UUID]
 
@@ -109,7 +120,9 @@ def similarity(query: str, column: InstrumentedAttribute[Any]) -> ColumnElement[
     return _best([func.word_similarity(query, column), *_respelled(query, column)])
 
 
-def _respelled(query: str, column: InstrumentedAttribute[Any]) -> list[ColumnElement[float]]:
+def _respelled(
+    query: str, column: ColumnElement[Any] | InstrumentedAttribute[Any]
+) -> list[ColumnElement[float]]:
     """A spelling's worth where ``column`` holds all its trigrams, else 0 (a similarity of
     1 floors to 1, any other to 0)."""
     return [
@@ -135,8 +148,10 @@ def _may_hold_spelling(
     spelling was dozens (pg_trgm reads the alternatives' trigrams at once); its word
     bounds (``\\m``, ``\\M``), which the index cannot see, spare the score the rows
     that only hold a word inside another ("love" in "Lover"). The words are ``\\w+``:
-    nothing in them is syntax to a regular expression."""
-    words = respelled_words(query)
+    nothing in them is syntax to a regular expression. A word repeated is looked for
+    once: pg_trgm analyses each expression on every scan, tens of milliseconds for a long
+    word's alternatives."""
+    words = dict.fromkeys(respelled_words(query))
     return or_(
         *(
             and_(*(column.op("~*")(r"\m(" + "|".join(options) + r")\M") for options in words))
@@ -151,10 +166,27 @@ def _best(scores: Sequence[ColumnElement[float]]) -> ColumnElement[float]:
 
 async def _set_threshold(session: AsyncSession, threshold: float) -> None:
     await session.execute(
-        text("SELECT set_config('pg_trgm.word_similarity_threshold', :v, true)").bindparams(
-            v=str(threshold)
-        )
+        text(
+            "SELECT set_config('pg_trgm.word_similarity_threshold', :v, true),"
+            " set_config('statement_timeout', :timeout, true)"
+        ).bindparams(v=str(threshold), timeout=STATEMENT_TIMEOUT)
     )
+
+
+async def _ranked_with_count(
+    session: AsyncSession, read: CTE, best: Subquery
+) -> tuple[int, list[Scored]]:
+    """How many rows ``read`` holds, and the rows of ``best`` (``score``, ``id``) in its
+    order, in one statement: the count comes alone when no row is ranked."""
+    counted = select(func.count().label("n")).select_from(read).subquery("counted")
+    stmt = (
+        select(counted.c.n, best.c.score, best.c.id)
+        .select_from(counted.outerjoin(best, true()))
+        .order_by(best.c.score.desc(), best.c.id.desc())
+    )
+    result = (await session.execute(stmt)).all()
+    rows = [(float(score), ident) for _, score, ident in result if ident is not None]
+    return int(result[0][0]), rows
 
 
 @dataclass(frozen=True)
@@ -249,10 +281,6 @@ class _Levels:
         self.settings: dict[str, str] = {}
         # Whether the query's spellings are tried (``rank``).
         self.respell = False
-        # The people whose names are at ``named_from`` or better, and how similar, read
-        # with the exact and close matches (``_named``) for ``_owners``.
-        self.named: dict[uuid.UUID, float] = {}
-        self.named_from = math.inf
 
     async def rank(self) -> _Ranking:
         await self._exact()
@@ -280,10 +308,7 @@ class _Levels:
 
     async def _exact(self) -> None:
         everything = range(len(self.columns))
-        people = self._named(1.0, len(everything))
-        exact = await self._probe(1.0, everything, HEAD + 1, also=people)
-        self._take_named(1.0, exact[len(everything) :])
-        del exact[len(everything) :]
+        exact = await self._probe(1.0, everything, HEAD + 1)
         for number, (found, rows) in enumerate(zip(self.columns, exact, strict=True)):
             if len(rows) <= HEAD:
                 found.take(rows)
@@ -298,10 +323,7 @@ class _Levels:
         numbers = self._open(floor)
         if not numbers:
             return
-        people = self._named(floor, len(numbers))
-        heads = await self._probe(floor, numbers, HEAD + 1, below=ceiling, also=people)
-        self._take_named(floor, heads[len(numbers) :])
-        del heads[len(numbers) :]
+        heads = await self._probe(floor, numbers, HEAD + 1, below=ceiling)
         for number, rows in zip(numbers, heads, strict=True):
             found = self.columns[number]
             if len(rows) > HEAD:
@@ -378,8 +400,11 @@ class _Levels:
 
     async def _respelled(self) -> None:
         """Rows holding one of the query's spellings whole, when the query as typed has no
-        match at ``CLOSE_MAX`` (``rank``): the candidates of ``_may_hold_spelling``, each
-        scored for every spelling, ranked in one statement."""
+        match at ``CLOSE_MAX`` (``rank``): the first ``RESPELL_CANDIDATES`` candidates of
+        ``_may_hold_spelling`` in table order, each scored for every spelling, ranked in
+        one statement. A respelled common word ("teh") has a candidate in most rows, and
+        scoring them all cost seconds; with more, the best of those rather than the best
+        of all, as at the weak level."""
         found = _Column()
         self.columns.append(found)
         respelled = bool(spellings(self.query)) and self.respell
@@ -388,93 +413,93 @@ class _Levels:
         if not respelled or floor > RESPELLED:
             return
         await self._configure(THRESHOLD)  # probes read the GIN indexes
-        score = _best([s for column in self.kind.columns for s in _respelled(self.query, column)])
-        stmt = (
-            select(score, self.kind.ident)
+        candidates = (
+            select(self.kind.ident.label("id"), *self.kind.columns)
             .where(*self.kind.where, _may_hold_spelling(self.query, self.kind.columns))
-            .where(score >= cast(floor, REAL))
-            .order_by(score.desc(), self.kind.ident.desc())
-            .limit(self.wanted)
+            .limit(RESPELL_CANDIDATES)
+            .cte("candidates")
         )
-        rows = [(float(s), ident) for s, ident in (await self.session.execute(stmt)).all()]
+        held = [candidates.c[column.key] for column in self.kind.columns]
+        score = _best([s for column in held for s in _respelled(self.query, column)])
+        best = (
+            select(score.label("score"), candidates.c.id)
+            .where(score >= cast(floor, REAL))
+            .order_by(score.desc(), candidates.c.id.desc())
+            .limit(self.wanted)
+            .subquery("best")
+        )
+        read, rows = await _ranked_with_count(self.session, candidates, best)
+        capped = read >= RESPELL_CANDIDATES
         found.take(rows)
-        found.complete = len(rows) < self.wanted and floor <= THRESHOLD
+        found.complete = not capped and len(rows) < self.wanted and floor <= THRESHOLD
 
     async def _owners(self, owner: InstrumentedAttribute[Any]) -> None:
         """Songs of the people whose username or full name is at ``NAMED`` or better and
         can reach the page (``_people``), as similar as the name, newest first: each
         person's newest songs from the owner index (``ix_songs_owner_id_id``), ranked in
-        one statement."""
+        one statement. The people never leave the database: a common name ("john") is held
+        by tens of thousands, more than a statement can carry as parameters."""
         found = _Column()
         self.columns.append(found)
         floor = max(self._floor(), NAMED)
-        people = await self._people(floor)
-        found.complete = floor <= NAMED
-        if not people:
-            return
-        # Each person's newest songs are read along the owner index, backwards, which the
-        # probes' settings turn off.
-        await self._configure(floor, walk=True)
-        named = values(column("owner_id", Uuid()), column("score", REAL()), name="people").data(
-            sorted(people.items())
+        # The people come from the GIN indexes, as in a probe (with a seq scan allowed,
+        # the planner reads the table until the limit: 100 ms in 17,000 people), and each
+        # one's newest songs backwards along the owner index, as in a walk.
+        await self._configure(floor, by_owner=True)
+        named = self._people(floor)
+        people = (
+            select(named.c.owner_id, func.max(named.c.score).label("score"))
+            .group_by(named.c.owner_id)
+            .having(func.max(named.c.score) >= cast(floor, REAL))
+            .subquery("people")
         )
         owned = (
             select(self.kind.ident.label("id"))
-            .where(owner == named.c.owner_id, *self.kind.where)
+            .where(owner == people.c.owner_id, *self.kind.where)
             .order_by(self.kind.ident.desc())
             .limit(self.wanted)
             .lateral("owned")
         )
-        stmt = (
-            select(named.c.score, owned.c.id)
-            .select_from(named.join(owned, true()))
-            .order_by(named.c.score.desc(), owned.c.id.desc())
+        best = (
+            select(people.c.score, owned.c.id)
+            .select_from(people.join(owned, true()))
+            .order_by(people.c.score.desc(), owned.c.id.desc())
             .limit(self.wanted)
+            .subquery("best")
         )
-        rows = [(float(s), ident) for s, ident in (await self.session.execute(stmt)).all()]
+        read, rows = await _ranked_with_count(self.session, named, best)
         found.take(rows)
-        found.complete = found.complete and len(rows) < self.wanted
+        # A probe that read ``OWNERS_READ`` people may have left some unread (``_people``);
+        # the two probes' rows are counted together, which may say so needlessly.
+        capped = read >= OWNERS_READ
+        found.complete = not capped and floor <= NAMED and len(rows) < self.wanted
 
-    def _named(self, threshold: float, place: int) -> list[Select[int, float, uuid.UUID]]:
-        """A ``_probe`` part (numbered ``place``) for the people whose username or full
-        name holds the query at ``threshold``, and how similar: read with the exact level
-        and the first close one, they are what ``_owners`` needs without a round trip of
-        its own whenever the page reaches no lower than ``NAMED``."""
-        if self.kind.owner is None or threshold >= self.named_from or self.named_from <= NAMED:
-            return []
-        score, named = self._by_name()
-        return [select(literal(place), score, User.id).where(named)]
-
-    def _by_name(self) -> tuple[ColumnElement[float], ColumnElement[bool]]:
-        """A person's best similarity by name, and whose username or full name holds the
-        query at the transaction's threshold."""
-        score = _best([func.word_similarity(self.query, name) for name in kinds.OWNERS])
-        return score, _matches([self.query], kinds.OWNERS)
-
-    def _take_named(self, threshold: float, parts: list[list[Scored]]) -> None:
-        if parts:
-            self.named = {ident: score for score, ident in parts[0]}
-            self.named_from = threshold
-
-    async def _people(self, floor: float) -> dict[uuid.UUID, float]:
-        """The people whose names are at ``floor`` or better, and how similar: from the
-        GIN indexes on usernames and full names, the spellings as in ``_respelled``."""
+    def _people(self, floor: float) -> CTE:
+        """The people whose names are at ``floor`` (the transaction's threshold) or better,
+        or below (``owner_id``, ``score``, a person once per probe that reads them):
+        from the GIN indexes on usernames and full names, the spellings as in
+        ``_respelled``. Each probe reads at most ``OWNERS_READ`` people, the first in table
+        order: scoring the 17,000 people named John took a second."""
         names = kinds.OWNERS
-        if self.named_from > floor:
-            await self._configure(floor)
-            score, named = self._by_name()
-            rows = (await self.session.execute(select(score, User.id).where(named))).all()
-            self.named = {ident: float(value) for value, ident in rows}
-            self.named_from = floor
-        people = {ident: score for ident, score in self.named.items() if score >= floor}
+        typed = _best([func.word_similarity(self.query, name) for name in names])
+        parts = [
+            select(User.id.label("owner_id"), typed.label("score"))
+            .where(_matches([self.query], names))
+            .limit(OWNERS_READ)
+        ]
         if self.respell and spellings(self.query) and floor <= RESPELLED:
-            score = _best([s for name in names for s in _respelled(self.query, name)])
-            stmt = select(User.id, score).where(
-                _may_hold_spelling(self.query, names), score >= cast(floor, REAL)
+            candidates = (
+                select(User.id, *names)
+                .where(_may_hold_spelling(self.query, names))
+                .limit(OWNERS_READ)
+                .subquery("respelled")
             )
-            for ident, value in (await self.session.execute(stmt)).all():
-                people[ident] = max(float(value), people.get(ident, 0.0))
-        return people
+            held = _best(
+                [s for name in names for s in _respelled(self.query, candidates.c[name.key])]
+            )
+            # Scored below the floor too, so that the candidates read are all counted.
+            parts.append(select(candidates.c.id, held))
+        return union_all(*parts).cte("named")
 
     def _merge(self) -> _Ranking:
         """One ranking from the columns': by similarity, then newest first, except for rows
@@ -498,7 +523,9 @@ class _Levels:
         complete = all(found.complete for found in self.columns)
         return _Ranking(ids=ids, known=len(known), complete=complete)
 
-    async def _configure(self, threshold: float, *, walk: bool = False) -> None:
+    async def _configure(
+        self, threshold: float, *, walk: bool = False, by_owner: bool = False
+    ) -> None:
         """Settings for the next statements, changed in one round trip. They are local to
         the request's transaction (``SET LOCAL``), which a search therefore needs."""
         wanted = {
@@ -512,10 +539,14 @@ class _Levels:
             # as much as the matches are rare, which the planner cannot tell for trigrams:
             # it chose that for "tokyo" (one title in 250) and took 125 ms, not 5.
             "enable_seqscan": "on" if walk else "off",
-            "enable_indexscan": "on" if walk else "off",
+            "enable_indexscan": "on" if walk or by_owner else "off",
             # The walk's order, ties included, is what keeps its pages apart; a sort, which
             # the planner may prefer on a small table, could break ties differently.
             "enable_sort": "off" if walk else "on",
+            # A disabled plan node costs 1e10, which turns JIT compilation on: hundreds of
+            # milliseconds for a statement that runs in one.
+            "jit": "off",
+            "statement_timeout": STATEMENT_TIMEOUT,
         }
         changed = {
             name: value for name, value in wanted.items() if self.settings.get(name) != value
@@ -537,11 +568,9 @@ class _Levels:
         numbers: Sequence[int],
         limit: int,
         below: float | None = None,
-        also: Sequence[Select[int, float, uuid.UUID]] = (),
     ) -> list[list[Scored]]:
         """The first ``limit`` rows of each numbered column at ``threshold`` or above (and
-        below ``below``), in table order, in one statement, and the rows of ``also``
-        (statements numbered on from the columns) after them. ``column %> query`` is the
+        below ``below``), in table order, in one statement. ``column %> query`` is the
         form the GIN index serves; the planner reads the table instead when matches are
         dense."""
         await self._configure(threshold)
@@ -555,7 +584,6 @@ class _Levels:
             parts.append(
                 select(literal(place), score, self.kind.ident).where(*conditions).limit(limit)
             )
-        parts += also
         found: list[list[Scored]] = [[] for _ in parts]
         for place, value, ident in (await self.session.execute(union_all(*parts))).all():
             found[place].append((float(value), ident))

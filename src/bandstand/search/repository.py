@@ -15,12 +15,19 @@ finding what others share, and a user's own playlists are at ``/playlist/get``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bandstand.errors import ServiceUnavailable
 from bandstand.search import postgres, sqlite
 from bandstand.search.kinds import PEOPLE, PLAYLISTS, SONGS, Hits, Kind
+
+# PostgreSQL's "query_canceled": a search statement ran past ``postgres.STATEMENT_TIMEOUT``.
+_CANCELED = "57014"
 
 __all__ = ["Hits", "playlists", "songs", "users"]
 
@@ -48,14 +55,29 @@ def _engine(session: AsyncSession) -> Engine:
     return _ENGINES[session.get_bind().dialect.name]
 
 
+@contextmanager
+def _timed_out_is_busy() -> Iterator[None]:
+    """A search cut short by the statement timeout is a database too busy to answer it in
+    time, which may pass (503, retry later), not a fault in the request or the code."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == _CANCELED:
+            raise ServiceUnavailable("Search is busy. Try again shortly.") from exc
+        raise
+
+
 async def songs(session: AsyncSession, query: str, limit: int, offset: int) -> Hits:
-    return await _engine(session).ranked(session, SONGS, query, limit, offset)
+    with _timed_out_is_busy():
+        return await _engine(session).ranked(session, SONGS, query, limit, offset)
 
 
 async def users(session: AsyncSession, query: str, limit: int, offset: int) -> Hits:
-    return await _engine(session).ranked(session, PEOPLE, query, limit, offset)
+    with _timed_out_is_busy():
+        return await _engine(session).ranked(session, PEOPLE, query, limit, offset)
 
 
 async def playlists(session: AsyncSession, query: str, limit: int, offset: int) -> Hits:
     """Public playlists by name; ``Hits.items`` are their ids, best first."""
-    return await _engine(session).scored(session, PLAYLISTS, query, limit, offset)
+    with _timed_out_is_busy():
+        return await _engine(session).scored(session, PLAYLISTS, query, limit, offset)
