@@ -605,7 +605,9 @@ def _run(args: argparse.Namespace, console: Console) -> SeedResult:
         if settings.is_embedded_database:
             # Taken before anything is written, so a refusal touches nothing; a server
             # started meanwhile refuses in turn, naming this process.
-            stack.enter_context(datalock.holding(settings.data_dir, "bench/seed.py"))
+            stack.enter_context(
+                datalock.holding(settings.data_dir, "bench/seed.py", settings.sqlite_file)
+            )
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             upgrade(settings.effective_database_url)
         else:

@@ -174,3 +174,57 @@ def test_postgres_and_sqlite_urls_as_hosts_write_them(database_url: str, tmp_pat
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "up to date" in done.stdout
+
+
+def test_a_libpq_url_with_sslmode_migrates_and_a_libpq_only_option_is_refused(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Hosts give out ``postgres://…?sslmode=require``; asyncpg's word for it is ``ssl``."""
+
+    def migrate(url: str) -> subprocess.CompletedProcess[str]:
+        env = _env(tmp_path) | {"BANDSTAND_DATABASE_URL": url}
+        return subprocess.run(
+            [BANDSTAND, "migrate"], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    refused = migrate("postgres://u@127.0.0.1:1/band?sslmode=require&connect_timeout=5")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert refused.stderr.count("\n") == 1 and "connect_timeout" in refused.stderr, refused.stderr
+    if not database_url.startswith("postgresql"):
+        pytest.skip("sslmode is PostgreSQL's")
+    plain = database_url.replace("postgresql+asyncpg://", "postgres://", 1)
+    done = migrate(f"{plain}?sslmode=disable")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "up to date" in done.stdout
+
+
+def test_serve_on_sqlite_with_redis_down_refuses_in_one_line(tmp_path: Path) -> None:
+    env = _env(tmp_path) | {"BANDSTAND_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    done = subprocess.run(
+        [BANDSTAND, "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "cannot reach Redis" in done.stderr and "BANDSTAND_REDIS_URL" in done.stderr
+
+
+def test_a_full_disk_is_said_to_be_the_disks(tmp_path: Path) -> None:
+    """SQLite's "database or disk is full" is not the URL's fault: say where to look."""
+    import sqlite3
+
+    from bandstand.cli import refusal
+
+    connection = sqlite3.connect(tmp_path / "small.db")
+    try:
+        connection.execute("PRAGMA max_page_count = 2")  # a disk of two pages
+        with pytest.raises(sqlite3.OperationalError) as full:
+            connection.execute("CREATE TABLE t (b BLOB)")
+            connection.execute("INSERT INTO t VALUES (zeroblob(100000))")
+    finally:
+        connection.close()
+    said = refusal(full.value)
+    assert said is not None and "disk" in said and "DATABASE_URL" not in said, said

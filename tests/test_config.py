@@ -83,3 +83,58 @@ def test_host_and_port_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("BANDSTAND_PORT", "70000")
     with pytest.raises(ValidationError):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://u@db/band?sslmode=require", "postgresql+asyncpg://u@db/band?ssl=require"),
+        ("postgresql://u@/band?host=/run/pg&sslmode=disable", None),
+    ],
+)
+def test_libpq_sslmode_is_the_drivers_ssl(given: str, used: str | None) -> None:
+    settings = Settings(_env_file=None, database_url=given)  # type: ignore[call-arg]
+    url = settings.effective_database_url
+    assert url == used if used else ("ssl=disable" in url and "sslmode" not in url)
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("postgres://u@db/band?sslmode=sometimes", "sslmode must be one of"),
+        ("postgres://u@db/band?application_name=x", "unsupported option application_name"),
+        ("sqlite://", "in-memory SQLite"),
+        ("sqlite:///:memory:", "in-memory SQLite"),
+        ("sqlite:///file:x?mode=memory&uri=true", "in-memory SQLite"),
+    ],
+)
+def test_urls_the_drivers_would_choke_on_are_refused_in_a_line(given: str, said: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(said)):
+        Settings(_env_file=None, database_url=given)  # type: ignore[call-arg]
+
+
+async def test_the_raw_driver_pool_gets_the_engines_tls_setting(database_url: str) -> None:
+    from bandstand.kit.pgpool import driver_pool
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the driver pool is PostgreSQL's")
+    url = database_url.replace("postgresql+asyncpg://", "postgres://", 1) + "?sslmode=disable"
+    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    pool = driver_pool(settings.effective_database_url)
+    assert pool is not None
+    try:
+        assert await (await pool()).fetchval("SELECT 1") == 1
+    finally:
+        await pool.close()
+
+
+def test_cheapest_password_hashes_only_in_the_test_suite() -> None:
+    """At login a hash of another cost is made again: "cheapest" in production would
+    weaken every password that logs in."""
+    for env in ("production", "development"):
+        with pytest.raises(ValidationError, match="only"):
+            Settings(  # type: ignore[call-arg]
+                _env_file=None, env=env, secret_key="s" * 40, password_hash_cost="cheapest"
+            )
+    settings = Settings(_env_file=None, env="test", password_hash_cost="cheapest")  # type: ignore[call-arg]
+    assert settings.password_hash_cost == "cheapest"

@@ -137,3 +137,59 @@ def test_a_killed_holder_leaves_no_lock_even_with_children_alive(tmp_path: Path)
         holder.kill()
         holder.wait(10)
         os.kill(child, signal.SIGKILL)
+
+
+def test_two_data_folders_on_one_sqlite_file_refuse_each_other(tmp_path: Path) -> None:
+    """The counters' truth is the database file: a second data folder is no way around."""
+    database = tmp_path / "shared" / "bandstand.db"
+    database.parent.mkdir()
+    env = _env(tmp_path / "second") | {"BANDSTAND_DATABASE_URL": f"sqlite:///{database}"}
+    with datalock.holding(tmp_path / "first", "bandstand serve", database):
+        refused = subprocess.run(
+            [sys.executable, "-m", "bandstand", "migrate"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        said = refused.stderr.strip()
+        assert len(said.splitlines()) == 1, said
+        assert str(database) in said and f"process {os.getpid()}" in said, said
+        assert "BANDSTAND_DATABASE_URL" in said
+        assert not database.exists()  # refused before it wrote anything
+    done = subprocess.run(
+        [sys.executable, "-m", "bandstand", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert database.is_file()
+
+
+def test_a_planted_symlink_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / datalock.LOCK_FILE).symlink_to(target)
+    with pytest.raises(datalock.LockRefused, match="symbolic link"):
+        datalock.acquire(data, "test")
+    assert target.read_text() == "keep me"
+
+
+def test_the_lock_file_and_a_new_data_folder_are_the_owners_alone(tmp_path: Path) -> None:
+    """A lock file others may open, they may lock (read-only is enough), and so keep the
+    server from starting."""
+    data = tmp_path / "new" / "data"
+    with datalock.holding(data, "test"):
+        assert data.stat().st_mode & 0o777 == 0o700
+        assert (data / datalock.LOCK_FILE).stat().st_mode & 0o777 == 0o600
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / datalock.LOCK_FILE).touch(mode=0o644)
+    (old / datalock.LOCK_FILE).chmod(0o644)
+    with datalock.holding(old, "test"):
+        assert (old / datalock.LOCK_FILE).stat().st_mode & 0o777 == 0o600

@@ -148,3 +148,109 @@ async def test_a_query_of_ours_that_is_wrong_is_still_a_fault(harness: Harness) 
     harness.app.add_api_route("/api/v1/wrong", wrong)
     response = await harness.client().get("/api/v1/wrong")
     assert response.status_code == 500
+
+
+async def test_too_many_query_arguments_is_a_fault_not_an_outage(harness: Harness) -> None:
+    """asyncpg says InterfaceError of a statement with too many arguments (and of a busy
+    connection): faults of ours, so a 500, never "try again shortly"."""
+    if harness.app.state.runtime.engine.url.get_backend_name() == "sqlite":
+        pytest.skip("asyncpg's InterfaceError; SQLite takes this many arguments")
+
+    async def too_many() -> None:
+        async with harness.app.state.runtime.engine.connect() as connection:
+            # Past PostgreSQL's 32767 bound parameters.
+            names = [f"p{i}" for i in range(40_000)]
+            sql = f"SELECT 1 WHERE 1 IN ({', '.join(':' + n for n in names)})"
+            await connection.execute(text(sql), dict.fromkeys(names, 1))
+
+    harness.app.add_api_route("/api/v1/too-many", too_many)
+    response = await harness.client().get("/api/v1/too-many")
+    assert response.status_code == 500, response.text
+
+
+async def test_a_builtin_timeout_of_ours_is_a_fault_and_a_refused_connect_is_an_outage(
+    harness: Harness, redis_server: RedisServer
+) -> None:
+    """A TimeoutError or ConnectionError is "down" only when a database or Redis client
+    raised it; one of our own (or any other library's) is an ordinary fault."""
+    from redis.asyncio import Redis
+
+    from bandstand.errors import unreachable
+    from bandstand.kit.redisclient import connect
+
+    async def ours() -> None:
+        raise TimeoutError("gave up waiting for a lock of ours")
+
+    async def refused() -> None:
+        raise ConnectionRefusedError("the mail server said no")
+
+    harness.app.add_api_route("/api/v1/ours", ours)
+    harness.app.add_api_route("/api/v1/refused", refused)
+    assert (await harness.client().get("/api/v1/ours")).status_code == 500
+    assert (await harness.client().get("/api/v1/refused")).status_code == 500
+
+    redis_server.kill()
+    client: Redis = connect(redis_server.url)
+    try:
+        with pytest.raises(Exception) as redis_down:
+            await client.ping()
+    finally:
+        await client.aclose()
+    assert unreachable(redis_down.value) == "Redis"
+
+    import asyncpg
+
+    from tests.processes import free_port
+
+    with pytest.raises(OSError) as database_down:
+        await asyncpg.connect(f"postgresql://nobody@127.0.0.1:{free_port()}/nothing")
+    assert unreachable(database_down.value) == "the database"
+
+
+async def test_a_redis_command_that_timed_out_is_not_sent_again(redis_server: RedisServer) -> None:
+    """A command that timed out may have run: sending it again would count a view twice
+    (or lose one, when the retried SET NX finds its own key). A restart is still healed.
+
+    Redis is stopped (SIGSTOP) under a command, so that the command waits in its socket
+    and times out; it wakes (SIGCONT) when the client would pause before a retry, so that
+    a retry, if there were one, would reach it."""
+    import contextlib
+    import os
+    import signal
+
+    import redis.exceptions
+    from redis.asyncio import Redis
+    from redis.backoff import AbstractBackoff
+
+    from bandstand.kit.redisclient import client_options
+
+    assert redis_server.process is not None
+    pid = redis_server.process.pid
+
+    class WakeRedisBeforeARetry(AbstractBackoff):
+        def compute(self, failures: int) -> float:
+            with contextlib.suppress(ProcessLookupError):  # after the restart below
+                os.kill(pid, signal.SIGCONT)
+            return 0.0
+
+    options = {**client_options(), "socket_timeout": 0.3}
+    options["retry"]._backoff = WakeRedisBeforeARetry()
+    client = Redis.from_url(redis_server.url, **options)
+    try:
+        await client.set("plays", 0)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(redis.exceptions.TimeoutError):
+                await client.incr("plays")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        async with Redis.from_url(redis_server.url) as fresh:
+            await fresh.ping()  # served after whatever reached Redis while it was stopped
+            assert int(await fresh.get("plays")) == 1
+        assert int(await client.get("plays")) == 1  # a live connection in the pool
+
+        redis_server.kill()
+        redis_server.start()
+        assert await client.incr("plays") == 1  # the pooled connection died: a new one
+    finally:
+        await client.aclose()

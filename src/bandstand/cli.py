@@ -37,11 +37,11 @@ def refusal(exc: BaseException) -> str | None:
     """The one line that says what to fix, when ``exc`` is the operator's to fix."""
     import asyncpg
 
-    from bandstand.errors import causes, unreachable
+    from bandstand.errors import causes, disk_trouble, unreachable
 
     if isinstance(exc, ValidationError) and exc.title == Settings.__name__:
         return "; ".join(_setting_error(error) for error in exc.errors())
-    if isinstance(exc, datalock.DataFolderBusy | Unreachable):
+    if isinstance(exc, datalock.LockRefused | Unreachable):
         return str(exc)
     refused = asyncpg.exceptions.InvalidAuthorizationSpecificationError
     missing = asyncpg.exceptions.InvalidCatalogNameError
@@ -51,6 +51,9 @@ def refusal(exc: BaseException) -> str | None:
                 f"the database refused the connection ({_first_line(cause)}); "
                 "check BANDSTAND_DATABASE_URL"
             )
+    if (said := disk_trouble(exc)) is not None:
+        # The URL is right, the file is there: its disk failed or filled up.
+        return f"the disk holding the database failed ({said}); check its free space and health"
     dependency = unreachable(exc)
     if dependency is None:
         return None
@@ -99,7 +102,7 @@ def _writing(settings: Settings, command: str) -> Iterator[None]:
     if not settings.is_embedded_database:
         yield
         return
-    with datalock.holding(settings.data_dir, f"bandstand {command}"):
+    with datalock.holding(settings.data_dir, f"bandstand {command}", settings.sqlite_file):
         yield
 
 
@@ -180,7 +183,7 @@ def serve(
     if settings.is_embedded_database:
         # Held until this process exits (the app's start-up takes it again, re-entrantly);
         # taken before anything is imported or written, so a refusal is immediate.
-        datalock.acquire(settings.data_dir, "bandstand serve")
+        datalock.acquire(settings.data_dir, "bandstand serve", settings.sqlite_file)
     import uvicorn
 
     from bandstand.app import create_app
@@ -190,11 +193,11 @@ def serve(
         asyncio.run(_reachable(settings))
         uvicorn.run("bandstand.app:create_app", factory=True, workers=workers, **options)
         return
+    if not settings.is_embedded_database or settings.redis_url:
+        asyncio.run(_reachable(settings))
     if settings.is_embedded_database:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.effective_database_url)
-    else:
-        asyncio.run(_reachable(settings))
     uvicorn.run(create_app(settings, migrate=False), **options)
 
 

@@ -10,10 +10,35 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 _DATABASE_URL_FORMS = "postgresql://user:password@host:5432/name or sqlite:///path/to/file.db"
+
+
+# What a libpq URL may say that the asyncpg driver understands too. libpq's sslmode is
+# asyncpg's ssl; anything else libpq-only (connect_timeout, application_name, sslrootcert
+# ...) is refused rather than passed to a driver that would fail on it at connect.
+_SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+_QUERY_OPTIONS = ("ssl", "host")
+
+
+def _asyncpg_query(url: URL) -> URL:
+    """``url`` with libpq's ``sslmode=`` as asyncpg's ``ssl=``; other options refused."""
+    query = dict(url.query)
+    if "sslmode" in query:
+        if "ssl" in query:
+            raise ValueError("give sslmode= or ssl=, not both")
+        query["ssl"] = query.pop("sslmode")
+    unknown = sorted(set(query) - set(_QUERY_OPTIONS))
+    if unknown:
+        raise ValueError(
+            f"unsupported option {', '.join(unknown)} in the database URL; "
+            "only sslmode (or ssl) and host are understood"
+        )
+    if "ssl" in query and query["ssl"] not in _SSL_MODES:
+        raise ValueError(f"sslmode must be one of {', '.join(_SSL_MODES)}")
+    return url.set(query=query)
 
 
 class Settings(BaseSettings):
@@ -159,7 +184,26 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"unsupported database {url.drivername!r}; expected {_DATABASE_URL_FORMS}"
             )
+        if backend == "sqlite":
+            if url.database in {None, "", ":memory:"} or url.query.get("mode") == "memory":
+                raise ValueError(
+                    "an in-memory SQLite database is not shared between processes and "
+                    "is gone at exit; give a file: sqlite:///path/to/file.db"
+                )
+        else:
+            url = _asyncpg_query(url)
         return url.set(drivername=drivers[backend]).render_as_string(hide_password=False)
+
+    @model_validator(mode="after")
+    def _cheapest_hashes_only_in_tests(self) -> Settings:
+        # At login a stored hash of another cost is made again at this one: "cheapest"
+        # outside the test suite would weaken every password that logs in.
+        if self.password_hash_cost == "cheapest" and self.env != "test":  # noqa: S105
+            raise ValueError(
+                "BANDSTAND_PASSWORD_HASH_COST=cheapest is for the test suite only "
+                "(BANDSTAND_ENV=test)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Settings:
@@ -198,6 +242,13 @@ class Settings(BaseSettings):
     @property
     def is_embedded_database(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The embedded database's file (locked with the data folder), None on PostgreSQL."""
+        if not self.is_embedded_database:
+            return None
+        return Path(make_url(self.effective_database_url).database or "")
 
     @property
     def scratch_dir(self) -> Path:

@@ -101,16 +101,18 @@ class ServiceUnavailable(AppError):
 
 # Errors that say a dependency is out of reach, not that the request or the code is wrong.
 # Raw OS and asyncpg errors are here because connecting is not wrapped by SQLAlchemy.
+# Neither InterfaceError is: asyncpg raises it for faults of ours (too many query
+# arguments, a second operation on a busy connection); a connection that died under a
+# query is told by SQLAlchemy's ``connection_invalidated``, or by the message below.
 _DATABASE_DOWN: tuple[type[Exception], ...] = (
     sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
     sqlalchemy.exc.TimeoutError,  # no pooled connection came free in time
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.InterfaceError,
 )
+_ASYNCPG_CLOSED = "connection is closed"
 _REDIS_DOWN: tuple[type[Exception], ...] = (
     redis.exceptions.ConnectionError,  # refused, reset, still loading its data
     redis.exceptions.TimeoutError,
@@ -121,7 +123,13 @@ _SQLITE_DOWN = (
     "disk I/O error",
     "database or disk is full",
 )
+# The disk under the database file, not the file's name or the server, is what failed.
+SQLITE_DISK = ("disk I/O error", "database or disk is full")
+# Built-in errors say a dependency is down only when raised by a database or Redis client
+# (a refused or timed-out connect); raised by anything else they are ordinary faults.
 _NETWORK_DOWN: tuple[type[Exception], ...] = (ConnectionError, socket.gaierror, TimeoutError)
+_CLIENT_MODULES = {"asyncpg": "the database", "sqlalchemy": "the database", "redis": "Redis"}
+_CLIENT_MODULES |= {"aiosqlite": "the database", "sqlite3": "the database"}
 DEPENDENCY_ERRORS = _DATABASE_DOWN + _REDIS_DOWN + _NETWORK_DOWN
 
 
@@ -134,6 +142,19 @@ def causes(exc: BaseException) -> Iterator[BaseException]:
         yield current
         orig = getattr(current, "orig", None)
         current = orig if isinstance(orig, BaseException) else current.__cause__
+
+
+def _raised_by_client(exc: BaseException) -> str | None:
+    """The dependency whose client code ``exc`` came through, judged by the modules of
+    its traceback's frames; None when no database or Redis client raised it."""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        dependency = _CLIENT_MODULES.get(module.partition(".")[0])
+        if dependency is not None:
+            return dependency
+        tb = tb.tb_next
+    return None
 
 
 def unreachable(exc: BaseException) -> str | None:
@@ -151,8 +172,21 @@ def unreachable(exc: BaseException) -> str | None:
             return "Redis"
         if isinstance(cause, _DATABASE_DOWN):
             return "the database"
-    if isinstance(exc, _NETWORK_DOWN):
-        return "a service"
+        if isinstance(cause, asyncpg.exceptions.InterfaceError) and str(cause).startswith(
+            _ASYNCPG_CLOSED
+        ):
+            return "the database"
+    for cause in chain:
+        if isinstance(cause, _NETWORK_DOWN) and (dependency := _raised_by_client(cause)):
+            return dependency
+    return None
+
+
+def disk_trouble(exc: BaseException) -> str | None:
+    """SQLite's own words when the disk under the database file failed or filled up."""
+    for cause in causes(exc):
+        if isinstance(cause, sqlite3.OperationalError) and str(cause).startswith(SQLITE_DISK):
+            return str(cause)
     return None
 
 

@@ -286,6 +286,7 @@ def _server(tmp_path: Path, port: int, **env: str) -> Bandstand:
         "BANDSTAND_SECRET_KEY": "fault-test-secret-" + "x" * 40,
         "BANDSTAND_COUNTER_FLUSH_S": "1",
         "BANDSTAND_VIEW_WINDOW_S": "1",
+        "BANDSTAND_ENV": "test",  # the only one that allows the cheapest hashes
         "BANDSTAND_PASSWORD_HASH_COST": "cheapest",
         "BANDSTAND_LOG_JSON": "false",
         **env,

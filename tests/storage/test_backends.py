@@ -14,7 +14,7 @@ import pytest
 from bandstand.config import Settings
 from bandstand.storage import InvalidKey, Storage, StorageError, build_storage, new_key
 from bandstand.storage.local import LocalStorage
-from bandstand.storage.s3 import S3Storage, split_url
+from bandstand.storage.s3 import S3Storage, StorageUnavailable, split_url
 from tests.s3standin import ACCESS_KEY, SECRET_KEY, new_bucket
 
 PUBLIC_URL = "http://testserver"
@@ -264,14 +264,40 @@ async def test_s3_failures_surface_as_storage_errors(moto_s3_standin: str, tmp_p
     source = tmp_path / "upload.bin"
     source.write_bytes(b"payload")
     key = new_key("songs", "mp3")
-    with pytest.raises(StorageError, match="no-such-bucket-here"):
+    with pytest.raises(StorageError, match="no-such-bucket-here") as refused:
         await storage.put(key, b"payload", "audio/mpeg")
+    assert not isinstance(refused.value, StorageUnavailable)  # ours to fix: not a 503
     with pytest.raises(StorageError):
         await storage.put_file(key, source, "audio/mpeg")
     with pytest.raises(StorageError):
         await storage.delete(key)
     with pytest.raises(StorageError):
         await storage.keys()
+
+
+async def test_an_s3_store_out_of_reach_is_a_503_and_still_a_storage_error(
+    tmp_path: Path,
+) -> None:
+    """Nothing listens at the endpoint: the request was fine, so the answer is "try again
+    shortly" (503 with Retry-After), while jobs still see a StorageError and retry."""
+    from tests.processes import free_port
+
+    storage = build_storage(
+        _s3_settings(tmp_path, f"http://127.0.0.1:{free_port()}", "s3://media/songs")
+    )
+    source = tmp_path / "upload.bin"
+    source.write_bytes(b"payload")
+    key = new_key("songs", "mp3")
+    for call in (
+        lambda: storage.put(key, b"payload", "audio/mpeg"),
+        lambda: storage.put_file(key, source, "audio/mpeg"),
+        lambda: storage.get(key),
+        lambda: storage.exists(key),
+    ):
+        with pytest.raises(StorageUnavailable) as down:
+            await call()
+        assert isinstance(down.value, StorageError)
+        assert down.value.status_code == 503 and down.value.headers == {"Retry-After": "5"}
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,10 @@ command fails on it: without a retry, the first command on each pool after a res
 fails although Redis is back. With these options a command that fails for want of a
 connection is sent once more on a new one, after a short pause; a Redis that is really
 down still fails fast (the caller answers 503), and a slow one cannot hang a request.
+
+A command that timed out is never sent again: it reached Redis, which may have run it
+(a SET NX that took the view window, an HINCRBY, a spent rate-limit hit), and running it
+twice would lose a view or count one twice. It fails, and the caller answers 503.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import ConnectionError, TimeoutError
+from redis.exceptions import ConnectionError
 
 CONNECT_TIMEOUT_S = 2.0
 COMMAND_TIMEOUT_S = 10.0
@@ -25,8 +29,11 @@ def client_options() -> dict[str, Any]:
     return {
         # Two more tries, 50-200 ms apart: enough to replace a dead connection, too few to
         # double a command that reached a server which then died (it has lost it anyway).
-        "retry": Retry(ExponentialWithJitterBackoff(cap=0.2, base=0.05), retries=2),
-        "retry_on_error": [ConnectionError, TimeoutError],
+        "retry": Retry(
+            ExponentialWithJitterBackoff(cap=0.2, base=0.05),
+            retries=2,
+            supported_errors=(ConnectionError,),
+        ),
         "socket_connect_timeout": CONNECT_TIMEOUT_S,
         "socket_timeout": COMMAND_TIMEOUT_S,
         # A connection idle this long is checked (PING) before it is used again.

@@ -9,16 +9,53 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import boto3
+import structlog
 from boto3.exceptions import Boto3Error
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from bandstand.config import Settings
+from bandstand.errors import ServiceUnavailable
 from bandstand.storage import StorageError, check_key
+
+log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+# The store out of reach or overloaded (after boto3's own retries): the request was fine
+# and may succeed shortly. BotoConnectionError covers EndpointConnectionError and
+# ConnectTimeoutError.
+_UNREACHABLE = (BotoConnectionError, ReadTimeoutError, ConnectionClosedError)
+_OVERLOADED = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"}
+
+
+class StorageUnavailable(ServiceUnavailable, StorageError):
+    """The object store cannot be reached now: a 503 with Retry-After to a request, and
+    still a StorageError to a job (which retries it later)."""
+
+
+def _out_of_reach(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what boto3 wrapped in it) says the store is down or overloaded,
+    not that the request was wrong."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _UNREACHABLE):
+            return True
+        if isinstance(current, ClientError):
+            error = current.response.get("Error", {})
+            status = current.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            return error.get("Code") in _OVERLOADED or int(status or 0) >= 500
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def split_url(url: str) -> tuple[str, str]:
@@ -82,7 +119,11 @@ class S3Storage:
         try:
             return await asyncio.to_thread(call)
         except (BotoCoreError, ClientError, Boto3Error) as exc:
-            raise StorageError(f"{action} s3://{self.bucket}/{key} failed: {exc}") from exc
+            said = f"{action} s3://{self.bucket}/{key} failed: {exc}"
+            if _out_of_reach(exc):
+                log.warning("dependency_unavailable", dependency="the object store", error=said)
+                raise StorageUnavailable() from exc
+            raise StorageError(said) from exc
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
         name = self._name(key)
