@@ -1,6 +1,7 @@
 """The production layout: nginx, configured by `bandstand proxy-config`, checks signed media
 links itself (njs) and sends the files from disk. Needs Debian's nginx and
-libnginx-mod-http-js; skipped, saying so, where they are not installed."""
+libnginx-mod-http-js (`.ci/run` installs them): skipped, saying so, where they are not
+installed, and failed under CI=true."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import httpx
 import pytest
 
 from bandstand.media.proxy import nginx_config
+from tests import services
 from tests.audio import tone
 from tests.conftest import Harness
 from tests.songs.support import Artist, artist, uploaded
@@ -25,11 +27,11 @@ from tests.songs.support import Artist, artist, uploaded
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 NJS = Path("/usr/lib/nginx/modules/ngx_http_js_module.so")
 
-pytestmark = pytest.mark.skipif(
-    not (Path(NGINX).exists() and NJS.exists()),
-    reason="nginx with the njs module is not installed (apt-get install nginx "
-    "libnginx-mod-http-js)",
-)
+
+@pytest.fixture(autouse=True)
+def _nginx_installed() -> None:
+    if not (Path(NGINX).exists() and NJS.exists()):
+        services.missing("nginx with the njs module", "apt-get install nginx libnginx-mod-http-js")
 
 
 def _free_port() -> int:
