@@ -50,8 +50,8 @@ async def process(rt: Runtime, song_id: uuid.UUID) -> None:
         source = tmp / "source"
         await rt.storage.get_file(audio_key, source)
         try:
-            async with rt.processing_slots:
-                result = await asyncio.to_thread(render, source, tmp / "out")
+            # In one of ``rt.processing_slots``: the queue takes it before the job starts.
+            result = await asyncio.to_thread(render, source, tmp / "out")
         except ProcessingError as exc:
             await fail(rt, song_id, exc.reason)
             return

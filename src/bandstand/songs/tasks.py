@@ -22,7 +22,9 @@ async def _processing_failed(rt: Runtime, tries: int, song_id: str) -> None:
     )
 
 
-@job("songs.process", give_up=_processing_failed)
+# The whole job holds an FFmpeg slot: one waiting for it has not started (no try counted),
+# nor copied its original to scratch.
+@job("songs.process", give_up=_processing_failed, slot=lambda rt: rt.processing_slots)
 async def process_song(song_id: str, context: Annotated[Context, TaskiqDepends()]) -> None:
     await renditions.process(context.state.runtime, uuid.UUID(song_id))
 

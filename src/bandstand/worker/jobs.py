@@ -5,6 +5,7 @@ A job takes ids, never objects, opens its own session, and can run twice without
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,9 +13,14 @@ Job = Callable[..., Awaitable[Any]]
 # Called as ``give_up(runtime, tries, *args)`` once a job has failed its last try (or its
 # worker died on each), before it is forgotten: what the job's owner should learn of it.
 GiveUp = Callable[..., Awaitable[Any]]
+# Given the runtime, the semaphore a job must hold for all of its run (FFmpeg's slots): the
+# worker takes it before claiming the job, so a job that waits for it has not started, and
+# a worker that dies meanwhile does not count a try against it.
+Slot = Callable[[Any], asyncio.Semaphore]
 
 JOBS: dict[str, Job] = {}
 GIVE_UPS: dict[str, GiveUp] = {}
+SLOTS: dict[str, Slot] = {}
 # Imported when a broker is built, so that every job is registered on it.
 JOB_MODULES = (
     "bandstand.mail.tasks",
@@ -24,7 +30,9 @@ JOB_MODULES = (
 )
 
 
-def job(name: str, *, give_up: GiveUp | None = None) -> Callable[[Job], Job]:
+def job(
+    name: str, *, give_up: GiveUp | None = None, slot: Slot | None = None
+) -> Callable[[Job], Job]:
     """Register ``func`` as the job called ``name`` (what the queue carries)."""
 
     def register(func: Job) -> Job:
@@ -33,6 +41,8 @@ def job(name: str, *, give_up: GiveUp | None = None) -> Callable[[Job], Job]:
         JOBS[name] = func
         if give_up is not None:
             GIVE_UPS[name] = give_up
+        if slot is not None:
+            SLOTS[name] = slot
         return func
 
     return register

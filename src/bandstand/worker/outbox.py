@@ -53,20 +53,29 @@ async def claim(session: AsyncSession, job_id: uuid.UUID, lease_s: float) -> int
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def renew(session: AsyncSession, job_id: uuid.UUID, lease_s: float) -> None:
+def _held(job_id: uuid.UUID, tries: int) -> tuple[Any, ...]:
+    """The row, if the try numbered ``tries`` still holds it: once its lease ran out and
+    another worker claimed the job, the try's number (``attempts``) has moved on, and what
+    the old try says of the job is not written over the new one's claim."""
+    return (PendingJob.id == job_id, PendingJob.attempts == tries, PendingJob.state == RUNNING)
+
+
+async def renew(session: AsyncSession, job_id: uuid.UUID, tries: int, lease_s: float) -> bool:
+    """Extend the try's lease; False if the try lost it (its job is another's now)."""
     stmt = (
         update(PendingJob)
-        .where(PendingJob.id == job_id, PendingJob.state == RUNNING)
+        .where(*_held(job_id, tries))
         .values(run_after=utcnow() + timedelta(seconds=lease_s))
+        .returning(PendingJob.id)
     )
-    await session.execute(stmt)
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
 
 
 async def retry_later(
-    session: AsyncSession, job_id: uuid.UUID, delay_s: float, error: str | None
-) -> None:
+    session: AsyncSession, job_id: uuid.UUID, tries: int, delay_s: float, error: str | None
+) -> bool:
     """Back off after a failed try (``error``), or hand back an interrupted one (no
-    ``error``, and the try does not count)."""
+    ``error``, and the try does not count). False if the try had lost its lease."""
     values: dict[str, Any] = {
         "state": WAITING,
         "run_after": utcnow() + timedelta(seconds=delay_s),
@@ -75,12 +84,15 @@ async def retry_later(
         values["attempts"] = PendingJob.attempts - 1
     else:
         values["last_error"] = error[:2000]
-    stmt = update(PendingJob).where(PendingJob.id == job_id, PendingJob.state == RUNNING)
-    await session.execute(stmt.values(**values))
+    stmt = update(PendingJob).where(*_held(job_id, tries)).values(**values)
+    return (await session.execute(stmt.returning(PendingJob.id))).scalar_one_or_none() is not None
 
 
-async def finish(session: AsyncSession, job_id: uuid.UUID) -> None:
-    await session.execute(delete(PendingJob).where(PendingJob.id == job_id))
+async def finish(session: AsyncSession, job_id: uuid.UUID, tries: int) -> bool:
+    """Forget a job done (or given up) by the try numbered ``tries``; False if that try
+    had lost its lease (the job stays, for the try that holds it)."""
+    stmt = delete(PendingJob).where(*_held(job_id, tries)).returning(PendingJob.id)
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
 
 
 async def take_due(

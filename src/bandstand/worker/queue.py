@@ -58,26 +58,40 @@ class StreamBroker(RedisStreamBroker):
     - the consumer group starts at the stream's beginning, and is made again at once if
       Redis lost it (emptied, restarted without its data): every message added since is
       read, and the worker says so once instead of failing on every read;
-    - while Redis is unreachable it waits, longer each time up to a few seconds, instead
-      of spinning."""
+    - while Redis is unreachable, or refuses commands (read-only, out of disk, a missing
+      permission), it says so once and waits, longer each time up to 5 s, instead of
+      spinning (taskiq restarts a failed listener at once, with a traceback each time)."""
+
+    _pause = 0.0  # the wait after Redis last failed us; 0 once it answers again
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
-        pause = 0.0
+        regroup = False
         while True:
             try:
+                if regroup:
+                    await self._declare_consumer_group()
+                    regroup = False
                 async for message in self._read():
-                    pause = 0.0
                     yield message
-            except (RedisConnectionError, RedisTimeoutError) as exc:
-                pause = min(max(pause * 2, 0.5), 5.0)
-                log.warning("job_queue_unreachable", error=str(exc), retry_in_s=pause)
-                await asyncio.sleep(pause)
             except ResponseError as exc:
-                # NOGROUP: the group is gone; UNBLOCKED: the stream went while we waited.
                 if not str(exc).startswith(("NOGROUP", "UNBLOCKED")):
-                    raise
+                    # Redis refuses (READONLY, MISCONF, NOPERM ...): an operator's to fix;
+                    # wait it out as an outage, not a traceback per retry.
+                    await self._wait_out(exc)
+                    continue
+                # NOGROUP: the group is gone; UNBLOCKED: the stream went while we waited.
                 log.warning("job_queue_group_lost", queue=self.queue_name, error=str(exc))
-                await self._declare_consumer_group()
+                regroup = True
+                await asyncio.sleep(0.1)  # not a spin, should making it again fail
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                await self._wait_out(exc)
+
+    async def _wait_out(self, exc: Exception) -> None:
+        """Say once that Redis fails us, then wait longer each time, up to 5 s."""
+        if self._pause == 0.0:
+            log.warning("job_queue_unreachable", error=str(exc))
+        self._pause = min(max(self._pause * 2, 0.5), 5.0)
+        await asyncio.sleep(self._pause)
 
     async def _read(self) -> AsyncGenerator[AckableMessage, None]:
         async with Redis(connection_pool=self.connection_pool) as redis:
@@ -91,6 +105,9 @@ class StreamBroker(RedisStreamBroker):
                     noack=False,
                     count=1,
                 )
+                if self._pause:
+                    log.info("job_queue_reachable_again")
+                    self._pause = 0.0
                 for stream, messages in fetched or []:
                     for message_id, fields in messages:
                         yield self._ackable(stream, message_id, fields)
@@ -153,6 +170,11 @@ class Queue:
         self._redis: Redis | None = None
         self._scratch = Scratch(settings.scratch_dir)
         self._scratch_made = asyncio.Lock()
+        # taskiq's receiver runs job_concurrency jobs at once; the in-process broker has no
+        # receiver and starts a job per message at once, so the tries take turns here.
+        self.job_slots = asyncio.Semaphore(settings.job_concurrency) if self.in_process else None
+        # The jobs (rows) this process has taken a message for and not yet let go.
+        self.held: set[uuid.UUID] = set()
 
     @property
     def in_process(self) -> bool:

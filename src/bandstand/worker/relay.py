@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bandstand.config import Settings
@@ -93,12 +94,17 @@ class Relay:
             for index, (job_id, name, args) in enumerate(due):
                 try:
                     await self._kick(job_id, name, args)
-                except Exception:
-                    # Not handed over: due again at the next pass.
-                    left = [row[0] for row in due[index:]]
-                    async with transaction(self._sessionmaker) as session:
-                        await outbox.due_now(session, left, now)
-                    raise
+                except Exception as exc:
+                    if _queue_down(exc):
+                        # None is handed over: due again at the next pass.
+                        left = [row[0] for row in due[index:]]
+                        async with transaction(self._sessionmaker) as session:
+                            await outbox.due_now(session, left, now)
+                        raise
+                    # This row cannot be sent (a job no longer registered, say): park it
+                    # until ``job_redeliver_after_s`` (as taken) rather than stall every
+                    # row behind it on every pass.
+                    log.error("job_not_relayed", job=name, job_id=str(job_id), error=repr(exc))
             if due:
                 log.info("jobs_relayed", count=len(due))
             else:
@@ -123,3 +129,13 @@ class Relay:
             count = await outbox.requeue(session, running_too=True)
         if count:
             log.info("pending_jobs_resumed", count=count)
+
+
+def _queue_down(exc: BaseException | None) -> bool:
+    """Whether a hand-over failed for want of the queue (every row would fail alike), not
+    for its row; taskiq wraps the cause in its own ``SendTaskError``."""
+    while exc is not None:
+        if isinstance(exc, RedisError | OSError):
+            return True
+        exc = exc.__cause__
+    return False
