@@ -201,7 +201,7 @@ async def test_a_failed_turn_still_counts_the_turns_committed_before_it(
     song = await a_song(harness, owner)
     rt = runtime(harness)
     song_id, fan_id = uuid.UUID(song["_id"]), uuid.UUID(fan.id)
-    table = SecondTurnFails(build_table(rt.principals, rt.sessionmaker))
+    table = SecondTurnFails(build_table(rt.driver_pool, rt.sessionmaker))
     failing = Likes(table, rt.counters)
     batch = [Change(song_id, fan_id, liking=True), Change(song_id, fan_id, liking=False)]
     with pytest.raises(RuntimeError):

@@ -40,7 +40,7 @@ async def _lose_the_store(harness: Harness) -> None:
     rt = runtime(harness)
     if harness.settings.redis_url is None:
         rt.counters = MemoryCounters()
-        rt.likes = build_likes(rt.principals, rt.sessionmaker, rt.counters)
+        rt.likes = build_likes(rt.driver_pool, rt.sessionmaker, rt.counters)
         return
     redis = Redis.from_url(harness.settings.redis_url)
     try:

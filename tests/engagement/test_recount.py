@@ -129,3 +129,27 @@ class _JobContext:
 
     def __init__(self, harness: Harness) -> None:
         self.state = type("State", (), {"runtime": runtime(harness)})()
+
+
+async def test_a_like_the_store_cannot_mark_is_refused_not_kept_in_memory(
+    redis_server: RedisServer,  # first: it must outlive the server using it
+    make_harness: Any,
+) -> None:
+    """The mark is what repairs a delta lost after the commit: with Redis down, a like
+    committed unmarked would be recounted by nothing (a restart forgets any retry)."""
+    harness: Harness = await make_harness(redis_url=redis_server.url)
+    owner = await artist(harness, "owner")
+    (fan,) = await listeners(harness, 1)
+    song = await a_song(harness, owner)
+    redis_server.kill()
+    refused = await fan.client.post(f"{SONGS}/{song['_id']}/like", headers=fan.auth)
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["Retry-After"]
+    assert await likes_in_table(harness, song["_id"]) == 0  # nothing written unmarked
+
+    redis_server.start()
+    liked = await fan.client.post(f"{SONGS}/{song['_id']}/like", headers=fan.auth)
+    assert liked.status_code == 200, liked.text
+    assert liked.json()["data"]["likeCount"] == 1
+    await flush(harness)
+    assert (await song_row(harness, song["_id"]))["likeCount"] == 1

@@ -1,22 +1,23 @@
 """Writing song likes: the busiest write of the API, so likes that arrive together are
 written together.
 
-Each like or unlike waits for its batch (``kit/batching.py``): one round trip to the
-database writes the batch and commits it (while one call to the counter store marks the
-batch's songs), then one call to the counter store records the batch's deltas and reads
-its songs' pending counts. The like is durable before its answer, as alone; under load a
-round trip serves many listeners instead of one. The mark, made before the commit, is
-what repairs a count whose delta is lost after it (``counters/flush.py``): once the rows
-are committed the like is answered, even if the counter store then fails.
+Each like or unlike waits for its batch (``kit/batching.py``): one call to the counter
+store marks the batch's songs, then one round trip to the database writes the batch and
+commits it, then one call to the counter store records the batch's deltas and reads its
+songs' pending counts. The like is durable before its answer, as alone; under load a
+round trip serves many listeners instead of one. The mark is stored before the commit
+starts: it is what repairs a count whose delta is lost after the commit
+(``counters/flush.py``), so a store that cannot take it fails the batch before anything
+is written (503, as a comment does); once the rows are committed the like is answered,
+even if the counter store then fails.
 
-The database part has two implementations: on PostgreSQL one statement on the callers'
-asyncpg pool (through SQLAlchemy one like cost three times as long); on the embedded
-SQLite database the repository's statements in one transaction.
+The database part has two implementations: on PostgreSQL one statement on the process's
+raw asyncpg pool, ``kit/pgpool.py`` (through SQLAlchemy one like cost three times as
+long); on the embedded SQLite database the repository's statements in one transaction.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,10 +28,10 @@ import asyncpg
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bandstand.accounts.principals import PostgresPrincipals, Principals
 from bandstand.engagement import repository as repo
 from bandstand.engagement.counters import LIKES, SONG, Counters, Delta, Totals
 from bandstand.kit.batching import Batcher
+from bandstand.kit.pgpool import DriverPool
 from bandstand.kit.time import utcnow
 
 log = structlog.get_logger(__name__)
@@ -79,13 +80,11 @@ class SessionLikeTable:
 
 
 class PostgresLikeTable:
-    def __init__(self, principals: PostgresPrincipals) -> None:
-        # One driver pool per process, shared with the login check: each pool holds
-        # connections, and PostgreSQL allows only so many.
-        self._principals = principals
+    def __init__(self, pool: DriverPool) -> None:
+        self._pool = pool
 
     async def write(self, changes: Sequence[Change], now: datetime) -> Writes:
-        pool = await self._principals.pool()
+        pool = await self._pool()
         args = (
             [c.song_id for c in changes],
             [c.user_id for c in changes],
@@ -112,8 +111,6 @@ class Likes:
         self._table = table
         self._counters = counters
         self._batches = Batcher(self.apply)
-        # Songs whose mark the store refused, marked with the next batch.
-        self._unmarked: set[uuid.UUID] = set()
 
     async def like(self, song_id: uuid.UUID, user_id: uuid.UUID) -> int | None:
         """Add the like unless it is there."""
@@ -128,10 +125,10 @@ class Likes:
         apply in the order given."""
         now = utcnow()
         writes: Writes = [None] * len(changes)
-        # The mark travels beside the write, off the batch's critical path (one batch
-        # runs at a time): sent first, it is stored long before the database commits.
-        marking = asyncio.create_task(self._mark({change.song_id for change in changes}))
-        await asyncio.sleep(0)  # let it be sent
+        # Stored before anything commits, or nothing is written: a mark kept anywhere
+        # else (this process's memory, a request still on its way) is lost with the
+        # process, and with it the only repair of a delta lost after the commit.
+        await self._counters.mark(SONG, {change.song_id for change in changes})
         try:
             for turn in _turns(changes):
                 done = await self._table.write([changes[i] for i in turn], now)
@@ -139,10 +136,8 @@ class Likes:
                     writes[i] = written
         except Exception:
             # A turn failed: those before it are committed, and their deltas must count.
-            await marking
             await self._counters.add_committed(_deltas(changes, writes, now))
             raise
-        await marking
         songs = {c.song_id for c, w in zip(changes, writes, strict=True) if w is not None}
         deltas = _deltas(changes, writes, now)
         try:
@@ -155,17 +150,6 @@ class Likes:
             None if w is None else w.stored + pending.get(c.song_id, {}).get(LIKES, 0)
             for c, w in zip(changes, writes, strict=True)
         ]
-
-    async def _mark(self, songs: set[uuid.UUID]) -> None:
-        """Mark the songs, and those a failed mark left; if the store fails, keep them
-        all for the next batch's mark (the likes may commit regardless)."""
-        songs |= self._unmarked
-        self._unmarked = set()
-        try:
-            await self._counters.mark(SONG, songs)
-        except Exception:
-            log.warning("like_marks_deferred", songs=len(songs), exc_info=True)
-            self._unmarked |= songs
 
     async def close(self) -> None:
         await self._batches.close()
@@ -205,16 +189,17 @@ def _turns(changes: Sequence[Change]) -> list[list[int]]:
 
 
 def build_table(
-    principals: Principals, sessionmaker: async_sessionmaker[AsyncSession]
+    pool: DriverPool | None, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> LikeTable:
-    if isinstance(principals, PostgresPrincipals):
-        return PostgresLikeTable(principals)
+    """``pool``: the process's driver pool (``kit.pgpool.driver_pool``), None on SQLite."""
+    if pool is not None:
+        return PostgresLikeTable(pool)
     return SessionLikeTable(sessionmaker)
 
 
 def build_likes(
-    principals: Principals,
+    pool: DriverPool | None,
     sessionmaker: async_sessionmaker[AsyncSession],
     counters: Counters,
 ) -> Likes:
-    return Likes(build_table(principals, sessionmaker), counters)
+    return Likes(build_table(pool, sessionmaker), counters)

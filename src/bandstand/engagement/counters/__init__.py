@@ -163,8 +163,23 @@ class Counters(ABC):
         one): its pending deltas and marks are gone, and only a rebuild repairs them."""
 
     @abstractmethod
-    async def stamp(self) -> bool:
-        """Record that the store is whole now; False if another process already did."""
+    async def stamp(self, ttl_s: float) -> str | None:
+        """Claim the rebuild of a store found not ``intact``: a token, or None if another
+        process holds the claim. The claim counts as a stamp (``intact`` is true), but
+        expires after ``ttl_s`` unless renewed (``renew_stamp``): a rebuild that dies
+        leaves the store to the next flush, which rebuilds again."""
+
+    @abstractmethod
+    async def renew_stamp(self, token: str, ttl_s: float) -> bool:
+        """Extend a claim by ``ttl_s`` from now; False if it is no longer held."""
+
+    @abstractmethod
+    async def seal(self, token: str) -> None:
+        """The rebuild committed: the claim becomes the store's permanent stamp."""
+
+    @abstractmethod
+    async def unstamp(self, token: str) -> None:
+        """The rebuild failed: drop the claim, so the next flush rebuilds."""
 
     @abstractmethod
     async def peek(self) -> dict[tuple[Kind, uuid.UUID], Totals]:

@@ -21,7 +21,7 @@ import contextlib
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -99,11 +99,17 @@ async def flush_counters(rt: Runtime) -> FlushReport:
     return report
 
 
+class LeaseLost(Exception):
+    """A lease (the flush lock, a rebuild's claim) expired while its holder worked: the
+    holder's work was cancelled, as another process may now be doing it."""
+
+
 @asynccontextmanager
 async def _locked(rt: Runtime, *, wait: bool) -> AsyncIterator[bool]:
     """Hold the flush lock (one flush or rebuild at a time across every process sharing
     the store), renewing its lease while the body runs; whether it is held. ``wait``:
-    until a flush in progress is done, else give up at once."""
+    until a flush in progress is done, else give up at once. A lease lost meanwhile
+    cancels the body (``LeaseLost``): two flushes must never run together."""
     # The lock may be another process's (Redis): there is no event to wait on, so ask
     # again now and then, not in a tight loop.
     while (token := await rt.counters.flush_lock(LOCK_TTL_S)) is None:
@@ -111,36 +117,73 @@ async def _locked(rt: Runtime, *, wait: bool) -> AsyncIterator[bool]:
             yield False
             return
         await asyncio.sleep(LOCK_POLL_S)
+    try:
+        async with _leased(lambda: rt.counters.renew(token, LOCK_TTL_S), "counter_flush_lock"):
+            yield True
+    finally:
+        await rt.counters.release(token)
 
-    async def renew() -> None:
+
+@asynccontextmanager
+async def _leased(renew: Callable[[], Awaitable[bool]], lease: str) -> AsyncIterator[None]:
+    """Renew a lease every third of ``LOCK_TTL_S`` while the body runs; cancel the body
+    and raise ``LeaseLost`` if the renewal finds the lease gone. A store that cannot be
+    reached is asked again: the body's own calls to it fail as well."""
+    body = asyncio.current_task()
+    assert body is not None
+    lost = False
+
+    async def keep() -> None:
+        nonlocal lost
         while True:
             await asyncio.sleep(LOCK_TTL_S / 3)
             try:
-                if not await rt.counters.renew(token, LOCK_TTL_S):
-                    log.warning("counter_flush_lock_lost")
-                    return
+                held = await renew()
             except Exception:
-                # The store is unreachable: the flush's own calls to it fail as well.
-                log.warning("counter_flush_lock_not_renewed", exc_info=True)
+                log.warning("lease_not_renewed", lease=lease, exc_info=True)
+                continue
+            if not held:
+                log.warning("lease_lost", lease=lease)
+                lost = True
+                body.cancel()
+                return
 
-    renewing = asyncio.create_task(renew())
+    keeper = asyncio.create_task(keep())
     try:
-        yield True
+        yield
+    except asyncio.CancelledError:
+        if lost and body.uncancel() == 0:
+            raise LeaseLost(lease) from None
+        raise
     finally:
-        renewing.cancel()
+        keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await renewing
-        await rt.counters.release(token)
+            await keeper
 
 
 async def heal_counters(rt: Runtime) -> bool:
     """If the counter store lost its data (Redis emptied, or restarted without its
     data), rebuild every counter from the truth; whether this process did. The first
-    process to see the loss stamps the store and rebuilds; the others see the stamp."""
-    if await rt.counters.intact() or not await rt.counters.stamp():
+    process to see the loss claims the rebuild with an expiring stamp, renewed while it
+    rebuilds and made permanent once the rebuild committed; the others see the stamp. A
+    rebuild that fails drops its claim, and one that is killed lets it expire: either
+    way a later flush finds the store not intact and rebuilds."""
+    if await rt.counters.intact():
+        return False
+    token = await rt.counters.stamp(LOCK_TTL_S)
+    if token is None:
         return False
     log.warning("counter_store_lost", action="rebuilding every counter")
-    await rebuild_counters(rt)
+    try:
+        async with _leased(
+            lambda: rt.counters.renew_stamp(token, LOCK_TTL_S), "counter_rebuild_stamp"
+        ):
+            await rebuild_counters(rt)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await rt.counters.unstamp(token)
+        raise
+    await rt.counters.seal(token)
     return True
 
 

@@ -94,8 +94,17 @@ class MemoryCounters(Counters):
         # It lives and dies with this process, which rebuilds at a start after a crash.
         return True
 
-    async def stamp(self) -> bool:
+    async def stamp(self, ttl_s: float) -> str | None:
+        return None
+
+    async def renew_stamp(self, token: str, ttl_s: float) -> bool:
         return False
+
+    async def seal(self, token: str) -> None:
+        return None
+
+    async def unstamp(self, token: str) -> None:
+        return None
 
     async def unfinished(self) -> list[str]:
         return list(self._batches)

@@ -19,7 +19,9 @@ a batch holds one day's deltas of about a ``SHARDS``-th of the pending counters.
   commit, so a delta lost after it (a killed process, Redis unreachable) still leaves the
   counter to be recounted from its rows (``flush.py``).
 - ``ctr:gen`` — written when the store is known whole; its absence means Redis lost its
-  data (emptied, or restarted without persistence), and the counters are rebuilt.
+  data (emptied, or restarted without persistence), and the counters are rebuilt. While
+  a rebuild runs it is that rebuild's lease (renewed, with an expiry), made permanent
+  only once the rebuild committed: a rebuild that dies leaves it to expire.
 - ``ctr-flush`` — the flush lock, a lease its holder renews.
 
 A flush reads only the batches it took (``HGETALL`` of one hash each); nothing scans the
@@ -185,6 +187,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 """
 
+_SEAL = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PERSIST', KEYS[1]) end
+return 0
+"""
+
 
 def _found(ids: list[uuid.UUID], rows: list[list[int]]) -> dict[uuid.UUID, Totals]:
     """The scripts' sums, one row per id, as ``pending`` answers them."""
@@ -219,6 +226,7 @@ class RedisCounters(Counters):
         self._daily = self._redis.register_script(_DAILY)
         self._unmark = self._redis.register_script(_UNMARK)
         self._renew = self._redis.register_script(_RENEW)
+        self._seal = self._redis.register_script(_SEAL)
 
     async def add(self, deltas: Iterable[Delta]) -> None:
         await self._add(deltas, mark=False)
@@ -331,8 +339,19 @@ class RedisCounters(Counters):
     async def intact(self) -> bool:
         return bool(await self._redis.exists(self._generation))
 
-    async def stamp(self) -> bool:
-        return bool(await self._redis.set(self._generation, new_hex(), nx=True))
+    async def stamp(self, ttl_s: float) -> str | None:
+        token = new_hex()
+        claimed = await self._redis.set(self._generation, token, nx=True, px=int(ttl_s * 1000))
+        return token if claimed else None
+
+    async def renew_stamp(self, token: str, ttl_s: float) -> bool:
+        return bool(await self._renew(keys=[self._generation], args=[token, int(ttl_s * 1000)]))
+
+    async def seal(self, token: str) -> None:
+        await self._seal(keys=[self._generation], args=[token])
+
+    async def unstamp(self, token: str) -> None:
+        await self._release(keys=[self._generation], args=[token])
 
     async def peek(self) -> dict[tuple[Kind, uuid.UUID], Totals]:
         collect = BatchBuilder()
