@@ -1,5 +1,6 @@
-"""Views counted before plays were rows (migration 0006): each becomes a play, on the day
-``song_daily`` counted it and the rest at the song's creation, so a rebuild keeps them."""
+"""Migration 0006 on data from before it. Views counted before plays were rows: each
+becomes a play, on the day ``song_daily`` counted it and the rest at the song's creation,
+so a rebuild keeps them. Gains computed before the true-peak limit get the limit."""
 
 from __future__ import annotations
 
@@ -175,3 +176,38 @@ async def test_the_backfill_grows_with_the_rows_it_writes(fresh_url: str) -> Non
         await engine.dispose()
     assert counts == MOST_VIEWS + MANY_DAYS
     assert took < BACKFILL_LIMIT_S, f"the upgrade took {took:.1f} s"
+
+
+async def test_gains_from_before_the_true_peak_limit_are_limited(fresh_url: str) -> None:
+    await asyncio.to_thread(upgrade, fresh_url, "0005")
+    owner = uuid.uuid4()
+    # (true peak, gain before, gain after): the issue's song, one already under the
+    # ceiling, one with no measurement.
+    cases = {uuid.uuid4(): (-0.33, 5.64, -0.67), uuid.uuid4(): (-6.0, 2.0, 2.0)}
+    unmeasured = uuid.uuid4()
+    engine = create_async_engine(fresh_url)
+    try:
+        async with engine.begin() as connection:
+            await _insert(connection, "users", id=owner, email="a@example.com")
+            for song, (peak, gain, _) in cases.items():
+                await _insert(
+                    connection, "songs", id=song, owner_id=owner, true_peak_dbtp=peak, gain_db=gain
+                )
+            await _insert(connection, "songs", id=unmeasured, owner_id=owner, gain_db=0.0)
+    finally:
+        await engine.dispose()
+
+    await asyncio.to_thread(upgrade, fresh_url)
+    engine = create_async_engine(fresh_url)
+    try:
+        async with engine.connect() as connection:
+            gains = {
+                str(song): gain
+                for song, gain in (await connection.execute(text("SELECT id, gain_db FROM songs")))
+            }
+    finally:
+        await engine.dispose()
+    by_hex = {key.replace("-", ""): value for key, value in gains.items()}
+    for song, (_, _, after) in cases.items():
+        assert by_hex[song.hex] == pytest.approx(after, abs=1e-9)
+    assert by_hex[unmeasured.hex] == 0.0

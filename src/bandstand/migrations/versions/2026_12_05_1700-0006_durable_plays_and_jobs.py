@@ -7,7 +7,9 @@ revision have no rows: each becomes one row (no listener, ``counted``), on the d
 song's creation, so that every song's views equal its counted plays from the start. Views
 still pending in Redis at the upgrade are not among them: the first rebuild drops
 them. ``pending_jobs`` holds each job from the transaction that asks for it until the
-job is done, so a job survives a killed process or an emptied Redis.
+job is done, so a job survives a killed process or an emptied Redis. Songs processed
+before the gain was limited by the true peak get the limit too: gain never lifts the
+true peak past -1 dBTP (media/loudness.normalising_gain).
 
 Revision ID: 0006
 Revises: 0005
@@ -45,6 +47,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plays")),
     )
     _plays_for_past_views()
+    op.execute(
+        # Rounded first, as normalising_gain does: 0.67 * 100 is 66.99999999999999.
+        "UPDATE songs SET gain_db = "
+        "FLOOR(ROUND(CAST((-1 - true_peak_dbtp) * 100 AS NUMERIC), 6)) / 100.0 "
+        "WHERE true_peak_dbtp IS NOT NULL AND gain_db > -1 - true_peak_dbtp"
+    )
     # After the backfill: building an index once is cheaper than keeping it per row.
     op.create_index(
         op.f("ix_plays_song_id_counted_played_at"),
