@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 from fractions import Fraction
+from functools import cache
 from typing import Any
 
 import av
@@ -31,7 +32,22 @@ def tone(
     frequency: float = 440.0,
     tags: dict[str, str] | None = None,
 ) -> bytes:
-    """A sine tone encoded by FFmpeg in ``fmt``, with ``tags`` written as its metadata."""
+    """A sine tone encoded by FFmpeg in ``fmt``, with ``tags`` written as its metadata.
+
+    Made once per run for each set of arguments: bytes are immutable, and hundreds of tests
+    upload the same half-second mp3."""
+    return _tone(fmt, seconds, rate, channels, frequency, tuple((tags or {}).items()))
+
+
+@cache
+def _tone(
+    fmt: str,
+    seconds: float,
+    rate: int,
+    channels: int,
+    frequency: float,
+    tags: tuple[tuple[str, str], ...],
+) -> bytes:
     container_name, codec, sample_format = FORMATS[fmt]
     if codec == "libopus":
         rate = 48_000
@@ -40,7 +56,7 @@ def tone(
     layout = "stereo" if channels == 2 else "mono"
     out = io.BytesIO()
     with av.open(out, "w", format=container_name) as container:
-        for key, value in (tags or {}).items():
+        for key, value in tags:
             container.metadata[key] = value
         # FFmpeg's own Vorbis encoder counts as experimental.
         options = {"strict": "experimental"} if codec == "vorbis" else {}

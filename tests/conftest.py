@@ -3,7 +3,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email
+import os
 import re
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -14,14 +16,23 @@ import anyio
 import httpx
 import pytest
 from fastapi import FastAPI
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bandstand.accounts import passwords
+from bandstand.accounts.sessions import issue_tokens
+from bandstand.accounts.throttle import Client
+from bandstand.accounts.views import private_view
 from bandstand.app import create_app
 from bandstand.config import Settings
+from bandstand.db import transaction
+from bandstand.logging import configure_logging
+from bandstand.media.images import square_webp
 from bandstand.migrations import upgrade
-from bandstand.models import Base
+from bandstand.models import Base, User
+from bandstand.storage import new_key
 from tests import services
 from tests.images import png_bytes
 from tests.s3standin import moto_s3_standin, s3_admin  # noqa: F401  (fixtures)
@@ -82,28 +93,59 @@ async def _empty_tables(url: str) -> None:
         await engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data folder of every test's apps: one path for the run, emptied after each test,
+    so that an app's settings are the same from one test to the next and it can be reused
+    (see ``make_harness``)."""
+    return tmp_path_factory.mktemp("bandstand") / "data"
+
+
+@pytest.fixture(scope="session")
+def redis_namespace() -> str:
+    """Every test's Redis keys go under this prefix; they are deleted after each test."""
+    return f"bandstand-test-{uuid.uuid4().hex[:8]}"
+
+
 @pytest.fixture
-def make_settings(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
-    namespace = f"bandstand-test-{uuid.uuid4().hex[:8]}"
+async def make_settings(
+    database_url: str, data_dir: Path, redis_namespace: str
+) -> AsyncIterator[Callable[..., Settings]]:
+    """Settings for this test's apps; after it, its data folder and Redis keys are gone."""
 
     def build(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "env": "test",
-            "data_dir": tmp_path / "data",
+            "data_dir": data_dir,
             "database_url": database_url,
             "redis_url": services.REDIS_URL,
-            "redis_namespace": namespace,
+            "redis_namespace": redis_namespace,
             "secret_key": "test-secret-" + "x" * 40,
             "public_url": "http://testserver",
             "allowed_origins": ["https://app.example"],
             # With Redis, jobs go through its stream; the app under test takes them too.
             "run_jobs_in_api": True,
             "job_retry_delay_s": 0.05,
+            # Thousands of users sign up and log in; OWASP's cost would buy the suite nothing.
+            # The tests of the cost itself ask for "owasp".
+            "password_hash_cost": "cheapest",
         }
         values.update(overrides)
+        if values["env"] != "test" and "password_hash_cost" not in overrides:
+            values["password_hash_cost"] = "owasp"  # "cheapest" is refused outside tests
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
-    return build
+    yield build
+    shutil.rmtree(data_dir, ignore_errors=True)
+    if services.REDIS_URL is not None:
+        await _delete_keys(services.REDIS_URL, redis_namespace)
+
+
+async def _delete_keys(url: str, namespace: str) -> None:
+    async with Redis.from_url(url) as redis:
+        keys = [key async for key in redis.scan_iter(match=f"{namespace}:*", count=1000)]
+        if keys:
+            await redis.delete(*keys)
 
 
 @pytest.fixture
@@ -186,7 +228,50 @@ class Harness:
         email_address: str = "jane@example.com",
         username: str = "janedoe",
         password: str = PASSWORD,
+        fullname: str = "Jane Doe",
     ) -> dict[str, Any]:
+        """A user as a finished sign-up leaves one (a row, a stored avatar; no login yet),
+        inserted directly: the emailed-code flow is proven by the tests that use
+        ``sign_up_by_email``, not paid for by every test that needs a user. The answer is
+        what ``verify-otp`` answers."""
+        rt = self.app.state.runtime
+        avatar_key = new_key("avatars", "webp")
+        await rt.storage.put(avatar_key, await _avatar(rt.settings.avatar_size_px), "image/webp")
+        async with transaction(rt.sessionmaker) as session:
+            user = User(
+                fullname=fullname,
+                email=email_address.lower(),
+                username=username,
+                username_key=username.lower(),
+                avatar_key=avatar_key,
+                password_hash=await passwords.hash_password(
+                    rt.settings.password_hash_cost, password
+                ),
+            )
+            session.add(user)
+            await session.flush()
+            view: dict[str, Any] = private_view(rt, user)
+        return view
+
+    async def tokens(self, user: dict[str, Any]) -> dict[str, str]:
+        """A fresh login of ``user`` (as ``sign_up`` answers it): its session row and tokens,
+        minted by the app's own code without a password check. ``log_in`` is the real thing."""
+        rt = self.app.state.runtime
+        async with transaction(rt.sessionmaker) as session:
+            row = await session.get(User, uuid.UUID(user["_id"]))
+            assert row is not None, user
+            issued = await issue_tokens(rt, session, row, None, Client(address="127.0.0.1"))
+        return {"accessToken": issued.access, "refreshToken": issued.refresh}
+
+    async def sign_up_by_email(
+        self,
+        client: httpx.AsyncClient | None = None,
+        *,
+        email_address: str = "jane@example.com",
+        username: str = "janedoe",
+        password: str = PASSWORD,
+    ) -> dict[str, Any]:
+        """Sign up as a client does: register, read the emailed code, verify it."""
         client = client or self.client()
         started = await self.register(
             client, email_address=email_address, username=username, password=password
@@ -216,6 +301,16 @@ class Harness:
         return data
 
 
+async def _avatar(size_px: int) -> bytes:
+    """The avatar every signed-up user gets, encoded once per run by the app's encoder."""
+    if size_px not in _AVATARS:
+        _AVATARS[size_px] = await square_webp(png_bytes(), size_px)
+    return _AVATARS[size_px]
+
+
+_AVATARS: dict[int, bytes] = {}
+
+
 def code_in(message: email.message.Message) -> str:
     body = message.get_payload(decode=True)
     assert isinstance(body, bytes)
@@ -224,22 +319,90 @@ def code_in(message: email.message.Message) -> str:
     return found.group(1).decode()
 
 
+PoolKey = tuple[tuple[str, Any], ...]
+
+
+@dataclass
+class _Kept:
+    """An app between tests, and its shape when made: a test that adds a route or a
+    middleware leaves it changed, and then it is not used again."""
+
+    app: FastAPI
+    settings: Settings
+    routes: list[Any]
+    middleware: int
+
+    def unchanged(self) -> bool:
+        app = self.app
+        return (
+            len(app.router.routes) == len(self.routes)
+            and all(a is b for a, b in zip(app.router.routes, self.routes, strict=True))
+            and len(app.user_middleware) == self.middleware
+            and not app.dependency_overrides
+        )
+
+
+class AppPool:
+    """Apps kept from one test to the next, by the overrides they were made with.
+
+    FastAPI builds every route's models (a pydantic adapter per parameter and answer) in
+    each new app, when it is made and at the first request on each route: about a fifth
+    of a second of CPU per app, most of the suite's time when every test made its own. A
+    kept app starts its lifespan again (a new runtime: engines, queue, counters, limiter),
+    as a restarted ``serve`` would; its settings are the same because the data folder and
+    the Redis namespace are the run's (emptied after each test)."""
+
+    def __init__(self) -> None:
+        self._idle: dict[PoolKey, list[_Kept]] = {}
+
+    @staticmethod
+    def key(overrides: dict[str, Any]) -> PoolKey | None:
+        """Overrides of plain values are kept by; anything else (a path, a list) is not.
+        ``BANDSTAND_TEST_FRESH_APPS=1`` makes every app anew, to rule the pool out."""
+        if os.environ.get("BANDSTAND_TEST_FRESH_APPS", "") not in {"", "0"}:
+            return None
+        plain = (str, int, float, bool, type(None))
+        if all(isinstance(v, plain) for v in overrides.values()):
+            return tuple(sorted(overrides.items()))
+        return None
+
+    def take(self, key: PoolKey | None, settings: Callable[[], Settings]) -> _Kept:
+        idle = self._idle.get(key, []) if key is not None else []
+        if idle:
+            kept = idle.pop()
+            configure_logging(kept.settings.log_json)  # as create_app does; a test may change it
+            return kept
+        made = settings()
+        app = create_app(made, migrate=False)
+        return _Kept(app, made, list(app.router.routes), len(app.user_middleware))
+
+    def give_back(self, key: PoolKey | None, kept: _Kept) -> None:
+        if key is not None and kept.unchanged():
+            self._idle.setdefault(key, []).append(kept)
+
+
+@pytest.fixture(scope="session")
+def app_pool() -> AppPool:
+    return AppPool()
+
+
 @pytest.fixture
 async def make_harness(
-    make_settings: Callable[..., Settings], database_url: str
+    make_settings: Callable[..., Settings], database_url: str, app_pool: AppPool
 ) -> AsyncIterator[Callable[..., Any]]:
-    started: list[tuple[Harness, Any]] = []
+    started: list[tuple[Harness, Any, PoolKey | None, _Kept]] = []
 
     async def start(**overrides: Any) -> Harness:
-        app = create_app(make_settings(**overrides), migrate=False)
-        lifespan = app.router.lifespan_context(app)
+        key = AppPool.key(overrides)
+        kept = app_pool.take(key, lambda: make_settings(**overrides))
+        lifespan = kept.app.router.lifespan_context(kept.app)
         await lifespan.__aenter__()
-        harness = Harness(app=app, settings=app.state.runtime.settings)
-        started.append((harness, lifespan))
+        harness = Harness(app=kept.app, settings=kept.app.state.runtime.settings)
+        started.append((harness, lifespan, key, kept))
         return harness
 
     yield start
-    for harness, lifespan in started:
+    for harness, lifespan, key, kept in started:
         # Jobs a test left running (processing, deleting) finish before the tables empty;
         # one a test killed on purpose is not waited for long.
         with contextlib.suppress(TimeoutError):
@@ -248,6 +411,7 @@ async def make_harness(
             await client.aclose()
         await harness.app.state.runtime.limiter.reset()
         await lifespan.__aexit__(None, None, None)
+        app_pool.give_back(key, kept)
     await _empty_tables(database_url)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from functools import cache
 
 from PIL import Image
 
 
+@cache  # bytes are immutable: made once per run for each size and colour
 def png_bytes(
     size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (200, 30, 30)
 ) -> bytes:

@@ -79,7 +79,7 @@ async def test_the_player_page_comes_with_its_hls_library(harness: Harness) -> N
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     scripts = re.findall(r"""<script src=["']([^"']+)""", page.text)
-    assert scripts == ["hls.light.min.js"]
+    assert scripts == ["hls.light.min.js", "player.js"]
     library = await client.get("/static/player/hls.light.min.js")
     assert library.status_code == 200 and b"MediaSource" in library.content
     assert "https://" not in page.text

@@ -41,7 +41,8 @@ async def test_sign_up_with_cookie_creates_the_user_once(harness: Harness) -> No
     assert await harness.sql("SELECT count(*) FROM users") == [(1,)]
 
 
-async def test_pending_sign_up_lives_in_the_database_with_hashed_secrets(harness: Harness) -> None:
+async def test_pending_sign_up_lives_in_the_database_with_hashed_secrets(make_harness) -> None:  # type: ignore[no-untyped-def]
+    harness: Harness = await make_harness(password_hash_cost="owasp")
     client = harness.client()
     started = await harness.register(client)
     code = await harness.last_code()

@@ -68,13 +68,11 @@ class Artist:
 
 
 async def artist(harness: Harness, username: str = "janedoe") -> Artist:
-    """A signed-up, logged-in user with a client of their own."""
-    email = f"{username}@example.com"
-    user = await harness.sign_up(email_address=email, username=username)
-    client = harness.client()
-    tokens = await harness.log_in(client, email)
-    client.cookies.clear()
-    return Artist(user=user, auth=bearer(tokens["accessToken"]), client=client)
+    """A signed-up, logged-in user with a client of their own (rows and tokens made
+    directly: the HTTP sign-up and login have tests of their own)."""
+    user = await harness.sign_up(email_address=f"{username}@example.com", username=username)
+    tokens = await harness.tokens(user)
+    return Artist(user=user, auth=bearer(tokens["accessToken"]), client=harness.client())
 
 
 async def upload(
