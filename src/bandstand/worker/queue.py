@@ -230,10 +230,10 @@ class Queue:
                 await self._relaying
         if self._receiver is not None:
             self._receiver.cancel()
-            # taskiq's receiver does not always finish promptly once cancelled; do not let
-            # it hold up the shutdown (an unfinished job's lease runs out, for another).
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._receiver, self.settings.job_shutdown_grace_s)
+            # taskiq's receiver does not always finish once cancelled; do not let it hold
+            # up the shutdown (an unfinished job's lease runs out, for another). Not
+            # wait_for: on its timeout it waits, without limit, for the cancel to finish.
+            await asyncio.wait({self._receiver}, timeout=self.settings.job_shutdown_grace_s)
         if isinstance(self.broker, InMemoryBroker):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._running_done(), self.settings.job_shutdown_grace_s)
