@@ -55,10 +55,9 @@ from rich.text import Text
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bandstand.cli import Unreachable, refusal
+from bandstand.cli import reachable, refusal
 from bandstand.config import Settings
 from bandstand.db import create_engine
-from bandstand.errors import unreachable
 from bandstand.kit import datalock
 from bandstand.migrations import upgrade
 from bandstand.models import Role, Song, SongStats, SongStatus, User
@@ -578,21 +577,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def _reach(database_url: str) -> None:
-    """Connect once before the bar starts, so that a database out of reach is said in one
-    line (as ``bandstand`` commands say it), not after an empty bar."""
-    engine = create_engine(database_url)
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except Exception as exc:
-        if unreachable(exc) is None:
-            raise
-        raise Unreachable("the database", "BANDSTAND_DATABASE_URL", exc) from exc
-    finally:
-        await engine.dispose()
-
-
 class _Refused(Exception):
     """The settings forbid seeding; the message says which."""
 
@@ -611,7 +595,8 @@ def _run(args: argparse.Namespace, console: Console) -> SeedResult:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             upgrade(settings.effective_database_url)
         else:
-            asyncio.run(_reach(settings.effective_database_url))
+            # Said in one line (as bandstand commands say it), not after an empty bar.
+            asyncio.run(reachable(settings))
         with progress_bar(console) as progress:
             return asyncio.run(
                 seed(

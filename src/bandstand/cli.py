@@ -107,14 +107,14 @@ def _writing(settings: Settings, command: str) -> Iterator[None]:
 
 
 def _settings_reached() -> Settings:
-    """The settings, once the services they name have answered (see ``_reachable``)."""
+    """The settings, once the services they name have answered (see ``reachable``)."""
     settings = Settings()
     if not settings.is_embedded_database or settings.redis_url:
-        asyncio.run(_reachable(settings))
+        asyncio.run(reachable(settings))
     return settings
 
 
-async def _reachable(settings: Settings) -> None:
+async def reachable(settings: Settings) -> None:
     """Connect to the database and Redis once, so that a wrong URL or a service that is
     down is said in one line before anything starts."""
     from sqlalchemy import text
@@ -190,11 +190,11 @@ def serve(
     from bandstand.migrations import upgrade
 
     if workers > 1:
-        asyncio.run(_reachable(settings))
+        asyncio.run(reachable(settings))
         uvicorn.run("bandstand.app:create_app", factory=True, workers=workers, **options)
         return
     if not settings.is_embedded_database or settings.redis_url:
-        asyncio.run(_reachable(settings))
+        asyncio.run(reachable(settings))
     if settings.is_embedded_database:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.effective_database_url)
