@@ -147,9 +147,13 @@ def test_make_run_takes_a_port_and_a_host() -> None:
         pytest.skip("make is not installed")
 
     def planned(*variables: str) -> str:
+        # As from a shell: under `make test` the outer make's flags and level would
+        # come along (and with them "Entering directory" lines).
+        outer = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}
         done = subprocess.run(
-            [make, "--dry-run", "run", *variables],
+            [make, "--no-print-directory", "--dry-run", "run", *variables],
             cwd=ROOT,
+            env={k: v for k, v in os.environ.items() if k not in outer},
             capture_output=True,
             text=True,
             timeout=60,
