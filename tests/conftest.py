@@ -250,7 +250,7 @@ class Harness:
             )
             session.add(user)
             await session.flush()
-            view: dict[str, Any] = private_view(rt, user)
+            view: dict[str, Any] = private_view(rt.links, user)
         return view
 
     async def tokens(self, user: dict[str, Any]) -> dict[str, str]:

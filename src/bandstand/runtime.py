@@ -22,6 +22,7 @@ from bandstand.kit.pgpool import DriverPool, driver_pool
 from bandstand.kit.ratelimit import RateLimiter
 from bandstand.kit.signing import UrlSigner, media_url_key
 from bandstand.mail import Mailer, build_mailer
+from bandstand.media.links import Links
 from bandstand.storage import Storage, build_storage
 from bandstand.worker.queue import Queue
 
@@ -40,6 +41,8 @@ class Runtime:
     storage: Storage
     signer: TokenSigner
     url_signer: UrlSigner
+    # How answers name files (stored URLs, signed media links).
+    links: Links
     catalogue: RecentAnswers
     queue: Queue
     # Views, likes and comment counts on their way to the database (engagement/counters/).
@@ -64,6 +67,8 @@ class Runtime:
         principals = build_principals(settings.effective_database_url, pool)
         sessionmaker = create_sessionmaker(engine)
         counters = build_counters(settings)
+        storage = build_storage(settings)
+        url_signer = UrlSigner(media_url_key(secret))
         return cls(
             settings=settings,
             engine=engine,
@@ -73,9 +78,10 @@ class Runtime:
             read_sessionmaker=read_sessionmaker,
             limiter=RateLimiter(settings.redis_url, prefix=f"{settings.redis_namespace}:rl"),
             mailer=build_mailer(settings),
-            storage=build_storage(settings),
+            storage=storage,
             signer=signer,
-            url_signer=UrlSigner(media_url_key(secret)),
+            url_signer=url_signer,
+            links=Links(settings, storage, url_signer),
             catalogue=RecentAnswers(settings.catalogue_cache_s),
             queue=Queue(settings),
             counters=counters,

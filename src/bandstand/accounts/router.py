@@ -150,7 +150,7 @@ async def verify_otp(
 ) -> JSONResponse:
     signup_id = _signup_handle(rt, request, body.registrationId)
     user = await signups.verify_code(rt, session, signup_id, body.otp, client, body.email)
-    response = envelope(private_view(rt, user), "User registered successfully.", 201)
+    response = envelope(private_view(rt.links, user), "User registered successfully.", 201)
     clear_cookie(response, rt.settings, SIGNUP_COOKIE)
     return response
 
@@ -167,7 +167,7 @@ async def login(
 ) -> JSONResponse:
     user, tokens = await sessions.login(rt, session, body, client)
     data = {
-        "user": private_view(rt, user),
+        "user": private_view(rt.links, user),
         "accessToken": tokens.access,
         "refreshToken": tokens.refresh,
     }
@@ -227,7 +227,7 @@ async def logout(
 
 @router.get("/current-user", response_model=Envelope[UserPrivate], tags=USERS, summary="Who am I")
 async def current_user(rt: RuntimeDep, principal: PrincipalDep) -> JSONResponse:
-    return envelope(private_view(rt, principal.account), "Current user fetched.")
+    return envelope(private_view(rt.links, principal.account), "Current user fetched.")
 
 
 @router.post(
@@ -255,7 +255,7 @@ async def update_account(
     rt: RuntimeDep, session: SessionDep, user: CurrentUser, client: ClientDep, body: UpdateAccountIn
 ) -> JSONResponse:
     user = await profiles.update_account(rt, session, user, body, client)
-    return envelope(private_view(rt, user), "Account details updated.")
+    return envelope(private_view(rt.links, user), "Account details updated.")
 
 
 @router.patch(
@@ -269,7 +269,7 @@ async def update_avatar(
     rt: RuntimeDep, session: SessionDep, user: CurrentUser, avatar: Annotated[UploadFile, File()]
 ) -> JSONResponse:
     user = await profiles.update_avatar(rt, session, user, await avatar.read())
-    return envelope(private_view(rt, user), "Avatar updated.")
+    return envelope(private_view(rt.links, user), "Avatar updated.")
 
 
 async def _shelves(
@@ -284,7 +284,7 @@ async def _shelves(
         session, viewer_id=viewer_id, owner_id=user_id, page=paging.page, limit=paging.limit
     )
     return {
-        "songs": [song_view(rt, card) for card in songs.songs],
+        "songs": [song_view(rt.links, card) for card in songs.songs],
         "playlists": playlist_cards_view(rt, playlists),
     }
 
@@ -301,7 +301,7 @@ async def profile(
     """With the user's newest songs and playlists (``/content`` pages through them)."""
     user = await profiles.public_user(session, userId)
     data = {
-        **profile_view(rt, user),
+        **profile_view(rt.links, user),
         **await _shelves(rt, session, user.id, me.id, Paging(page=1, limit=PROFILE_SHELF)),
     }
     return envelope(data, "User profile fetched.")

@@ -7,20 +7,16 @@ from typing import Any
 from bandstand.accounts.principals import Account
 from bandstand.accounts.schemas import UserPrivate
 from bandstand.kit.time import timestamp
+from bandstand.media.links import Links
 from bandstand.models import User
-from bandstand.runtime import Runtime
 
 
-def avatar_url(rt: Runtime, key: str | None) -> str | None:
-    return rt.storage.url(key) if key else None
-
-
-def private_view(rt: Runtime, user: User | Account) -> dict[str, Any]:
+def private_view(links: Links, user: User | Account) -> dict[str, Any]:
     return UserPrivate(
         id=user.id,
         username=user.username,
         fullname=user.fullname,
-        avatar=avatar_url(rt, user.avatar_key),
+        avatar=links.avatar(user.avatar_key),
         email=user.email,
         role=user.role,
         createdAt=user.created_at,
@@ -28,16 +24,16 @@ def private_view(rt: Runtime, user: User | Account) -> dict[str, Any]:
     ).model_dump(mode="json", by_alias=True)
 
 
-def profile_view(rt: Runtime, user: User) -> dict[str, Any]:
+def profile_view(links: Links, user: User) -> dict[str, Any]:
     """``ProfileOut`` but its shelves: the public summary and when the user joined."""
-    return {**public_view(rt, user), "createdAt": timestamp(user.created_at)}
+    return {**public_view(links, user), "createdAt": timestamp(user.created_at)}
 
 
-def public_view(rt: Runtime, user: User) -> dict[str, Any]:
+def public_view(links: Links, user: User) -> dict[str, Any]:
     """``UserPublic`` as JSON, built by hand: lists show one per row."""
     return {
         "_id": str(user.id),
         "username": user.username,
         "fullname": user.fullname,
-        "avatar": avatar_url(rt, user.avatar_key),
+        "avatar": links.avatar(user.avatar_key),
     }

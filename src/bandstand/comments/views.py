@@ -12,7 +12,6 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Row
 
 from bandstand.accounts.principals import Account
-from bandstand.accounts.views import avatar_url
 from bandstand.comments.listing import Listing, Node, Page
 from bandstand.comments.service import Likes, Shown
 from bandstand.engagement.counters import LIKES
@@ -61,7 +60,7 @@ def _author(rt: Runtime, card: Row[Any]) -> dict[str, Any]:
         "_id": str(card.user_id),
         "username": card.author_username,
         "fullname": card.author_fullname,
-        "avatar": avatar_url(rt, card.author_avatar_key),
+        "avatar": rt.links.avatar(card.author_avatar_key),
     }
 
 
@@ -94,7 +93,7 @@ def new_view(rt: Runtime, comment: Comment, author: Account) -> dict[str, Any]:
         "_id": str(author.id),
         "username": author.username,
         "fullname": author.fullname,
-        "avatar": avatar_url(rt, author.avatar_key),
+        "avatar": rt.links.avatar(author.avatar_key),
     }
     return _view(comment, owner, like_count=0, liked=False, reply_count=0, replies=[])
 

@@ -18,7 +18,8 @@ def like_view(state: LikeState) -> dict[str, Any]:
 def liked_view(rt: Runtime, listing: Listing, number: int, limit: int) -> dict[str, Any]:
     """Liked songs as song cards, each with when it was liked."""
     docs = [
-        {**song_view(rt, card), "likedAt": timestamp(card.song.liked_at)} for card in listing.cards
+        {**song_view(rt.links, card), "likedAt": timestamp(card.song.liked_at)}
+        for card in listing.cards
     ]
     return _page(docs, listing, number, limit)
 
@@ -26,7 +27,7 @@ def liked_view(rt: Runtime, listing: Listing, number: int, limit: int) -> dict[s
 def history_view(rt: Runtime, listing: Listing, number: int, limit: int) -> dict[str, Any]:
     """History entries as the original spec has them: ``{song, watchedAt}``."""
     docs = [
-        {"song": song_view(rt, card), "watchedAt": timestamp(card.song.watched_at)}
+        {"song": song_view(rt.links, card), "watchedAt": timestamp(card.song.watched_at)}
         for card in listing.cards
     ]
     return _page(docs, listing, number, limit)

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from bandstand.accounts.views import avatar_url
 from bandstand.kit.pagination import keyset_page_of
 from bandstand.kit.time import timestamp
 from bandstand.media.images import COVER_SIZES
@@ -36,7 +35,7 @@ def _fields(rt: Runtime, card: Row[Any]) -> dict[str, Any]:
             "_id": str(card.owner_id),
             "username": card.owner_username,
             "fullname": card.owner_fullname,
-            "avatar": avatar_url(rt, card.owner_avatar_key),
+            "avatar": rt.links.avatar(card.owner_avatar_key),
         },
         "thumbnail": rt.storage.url(card.thumbnail_key) if card.thumbnail_key else None,
         "thumbnails": _thumbnails(rt, card.thumbnail_key),
@@ -69,7 +68,7 @@ def page_view(rt: Runtime, listing: Listing, number: int, limit: int) -> dict[st
 def playlist_view(rt: Runtime, detail: Detail) -> dict[str, Any]:
     """One playlist: a page of its songs, each as a song list shows it, and where that
     page is (``songsPage``)."""
-    songs = [song_view(rt, card) for card in detail.songs]
+    songs = [song_view(rt.links, card) for card in detail.songs]
     where = keyset_page_of(
         [],
         page=detail.page,

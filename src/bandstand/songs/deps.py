@@ -11,11 +11,11 @@ from fastapi import Depends, Request
 from bandstand.accounts.deps import PrincipalDep
 from bandstand.db import SessionDep
 from bandstand.errors import Forbidden, NotFound
+from bandstand.media.links import stream_path
 from bandstand.models import Song
 from bandstand.runtime import RuntimeDep
 from bandstand.songs import repository as repo
 from bandstand.songs.schemas import SongRef
-from bandstand.songs.views import stream_path
 
 
 async def _existing(session: SessionDep, songId: uuid.UUID) -> Song:

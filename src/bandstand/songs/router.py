@@ -99,8 +99,8 @@ async def search(
 
     songs, users, playlists = found.songs, found.users, found.playlists
     data = {
-        "songs": page([song_view(rt, s) for s in songs.items], songs.total, songs.exact),
-        "users": page([public_view(rt, u) for u in users.items], users.total, users.exact),
+        "songs": page([song_view(rt.links, s) for s in songs.items], songs.total, songs.exact),
+        "users": page([public_view(rt.links, u) for u in users.items], users.total, users.exact),
         "playlists": page(
             cards_view(rt, playlists.listing), playlists.listing.total, playlists.exact
         ),
@@ -149,7 +149,7 @@ async def upload(
     cover = await thumbnail.read(rt.settings.image_max_bytes + 1)
     song = await service.upload(rt, session, owner, form, songFile.file, cover)
     card = await read_card(rt.counters, song)
-    return envelope(song_view(rt, card), "Song uploaded successfully.", 201)
+    return envelope(song_view(rt.links, card), "Song uploaded successfully.", 201)
 
 
 @router.get("/home", response_model=Envelope[SongPage], tags=SONGS, summary="Newest songs")
@@ -166,7 +166,7 @@ async def home(
         page = await service.newest_page(
             session, rt.counters, page=paging.page, limit=paging.limit, cursor=cursor
         )
-        shaped = page_view(rt, page, paging.page, paging.limit)
+        shaped = page_view(rt.links, page, paging.page, paging.limit)
         return bytes(envelope(shaped, "Songs fetched.").body)
 
     body = await rt.catalogue.fetch((paging.page, paging.limit, cursor), render)
@@ -191,7 +191,7 @@ async def user_songs(
         cursor=cursor,
         owner_id=principal.user_id,
     )
-    return envelope(page_view(rt, page, paging.page, paging.limit), "Your songs fetched.")
+    return envelope(page_view(rt.links, page, paging.page, paging.limit), "Your songs fetched.")
 
 
 @router.patch(
@@ -206,7 +206,7 @@ async def update_song(
 ) -> JSONResponse:
     song = await service.update(rt, session, song, body)
     card = await read_card(rt.counters, song)
-    return envelope(song_view(rt, card), "Song updated successfully.")
+    return envelope(song_view(rt.links, card), "Song updated successfully.")
 
 
 @router.delete(
@@ -237,7 +237,7 @@ async def replace_thumbnail(
     cover = await thumbnail.read(rt.settings.image_max_bytes + 1)
     song = await service.replace_cover(rt, session, song, cover)
     card = await read_card(rt.counters, song)
-    return envelope(song_view(rt, card), "Thumbnail updated successfully.")
+    return envelope(song_view(rt.links, card), "Thumbnail updated successfully.")
 
 
 # HEAD too: players and proxies ask it before they fetch; it answers as GET would.
@@ -273,7 +273,7 @@ async def waveform(session: SessionDep, _: PrincipalDep, song: ExistingSong) -> 
 )
 async def get_song(rt: RuntimeDep, _: PrincipalDep, song: ExistingSong) -> JSONResponse:
     card = await read_card(rt.counters, song)
-    return envelope(song_view(rt, card), "Song fetched.")
+    return envelope(song_view(rt.links, card), "Song fetched.")
 
 
 @router.post(
@@ -294,4 +294,4 @@ async def play(
     else:
         message = "Fetched song; view was not counted (played within the last 30 minutes)."
     card = await read_card(rt.counters, song)
-    return envelope({**song_view(rt, card), "viewCounted": counted}, message)
+    return envelope({**song_view(rt.links, card), "viewCounted": counted}, message)

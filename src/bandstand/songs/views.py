@@ -3,35 +3,24 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from bandstand.accounts.views import avatar_url
 from bandstand.kit.pagination import keyset_page_of
 from bandstand.kit.time import timestamp
 from bandstand.media.audio import FORMATS
 from bandstand.media.images import COVER_SIZES
-from bandstand.media.links import CONTENT_TYPES, media_url
-from bandstand.runtime import Runtime
+from bandstand.media.links import CONTENT_TYPES, Links
 from bandstand.songs.cards import Owner, SongCard
 from bandstand.songs.service import Page
 
 
-def stream_path(song_id: uuid.UUID) -> str:
-    """The path a stream URL signs: always the canonical form of the id."""
-    return f"/api/v1/songs/{song_id}/stream"
-
-
-def song_view(rt: Runtime, card: SongCard) -> dict[str, Any]:
+def song_view(links: Links, card: SongCard) -> dict[str, Any]:
     """A song as ``SongRead`` has it; its counters as the one reader
     (``cards.read_cards``) gave them. Built by hand, not by ``SongRead``: lists render
     one per song and the catalogue is the busiest read (bench/RESULTS.md); every route
     that answers a song is checked against its declared schema in
     tests/test_one_reader.py."""
     song = card.song
-    path = stream_path(song.id)
-    signed = rt.url_signer.query(path, rt.settings.stream_url_ttl_s)
-    base = rt.settings.public_url.rstrip("/")
     return {
         "_id": str(song.id),
         "title": song.title,
@@ -43,16 +32,16 @@ def song_view(rt: Runtime, card: SongCard) -> dict[str, Any]:
         "sampleRate": song.sample_rate,
         "channels": song.channels,
         "bitrate": song.bitrate,
-        "songFile": f"{base}{path}?{signed}",
-        "thumbnail": rt.storage.url(song.thumbnail_key),
-        "thumbnails": _thumbnails(rt, song.thumbnail_key),
-        "hls": media_url(rt, song.hls_key) if song.hls_key else None,
-        "renditions": _renditions(rt, song),
-        "waveform": f"{base}/api/v1/songs/{song.id}/waveform" if song.hls_key else None,
+        "songFile": links.stream(song.id),
+        "thumbnail": links.file(song.thumbnail_key),
+        "thumbnails": _thumbnails(links, song.thumbnail_key),
+        "hls": links.media(song.hls_key) if song.hls_key else None,
+        "renditions": _renditions(links, song),
+        "waveform": links.waveform(song.id) if song.hls_key else None,
         "loudness": song.loudness_lufs,
         "truePeak": song.true_peak_dbtp,
         "gain": song.gain_db,
-        "owner": _owner_view(rt, card.owner),
+        "owner": _owner_view(links, card.owner),
         "views": card.views,
         "likeCount": card.like_count,
         "commentCount": card.comment_count,
@@ -63,22 +52,22 @@ def song_view(rt: Runtime, card: SongCard) -> dict[str, Any]:
     }
 
 
-def _thumbnails(rt: Runtime, key: str) -> dict[str, str]:
+def _thumbnails(links: Links, key: str) -> dict[str, str]:
     """Cover art by size in pixels (``covers/<id>/<size>.webp``); a cover stored before
     sizes existed is one size."""
     if key.count("/") != 2:
-        return {str(COVER_SIZES[-1]): rt.storage.url(key)}
+        return {str(COVER_SIZES[-1]): links.file(key)}
     folder = key.rsplit("/", 1)[0]
-    return {str(size): rt.storage.url(f"{folder}/{size}.webp") for size in COVER_SIZES}
+    return {str(size): links.file(f"{folder}/{size}.webp") for size in COVER_SIZES}
 
 
-def _renditions(rt: Runtime, song: Any) -> list[dict[str, Any]]:
+def _renditions(links: Links, song: Any) -> list[dict[str, Any]]:
     """What a player can play, by signed link: the upload itself, and once processing is
     done, the progressive AAC every browser plays."""
     found = [
         {
             "kind": "original",
-            "url": media_url(rt, song.audio_key),
+            "url": links.media(song.audio_key),
             "contentType": FORMATS[song.audio_format].content_type,
         }
     ]
@@ -86,25 +75,25 @@ def _renditions(rt: Runtime, song: Any) -> list[dict[str, Any]]:
         found.append(
             {
                 "kind": "aac",
-                "url": media_url(rt, song.progressive_key),
+                "url": links.media(song.progressive_key),
                 "contentType": CONTENT_TYPES["m4a"],
             }
         )
     return found
 
 
-def _owner_view(rt: Runtime, owner: Owner) -> dict[str, Any]:
+def _owner_view(links: Links, owner: Owner) -> dict[str, Any]:
     """``UserPublic``: the owner's public summary, never an email."""
     return {
         "_id": str(owner.id),
         "username": owner.username,
         "fullname": owner.fullname,
-        "avatar": avatar_url(rt, owner.avatar_key),
+        "avatar": links.avatar(owner.avatar_key),
     }
 
 
-def page_view(rt: Runtime, page: Page, number: int, limit: int) -> dict[str, Any]:
-    docs = [song_view(rt, card) for card in page.songs]
+def page_view(links: Links, page: Page, number: int, limit: int) -> dict[str, Any]:
+    docs = [song_view(links, card) for card in page.songs]
     return keyset_page_of(
         docs,
         page=number,
