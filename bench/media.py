@@ -190,7 +190,7 @@ async def _measure_queue(settings: Settings, label: str, jobs: int) -> QueueResu
     await asyncio.to_thread(upgrade, settings.effective_database_url)
     runtime = Runtime.build(settings)
     try:
-        await runtime.queue.start(runtime, consume=True)
+        await runtime.queue.start(runtime.sessionmaker, state=runtime, consume=True)
         _Count.done = 0
         started = time.perf_counter()
         for _ in range(jobs):

@@ -260,7 +260,9 @@ class Harness:
         async with transaction(rt.sessionmaker) as session:
             row = await session.get(User, uuid.UUID(user["_id"]))
             assert row is not None, user
-            issued = await issue_tokens(rt, session, row, None, Client(address="127.0.0.1"))
+            issued = await issue_tokens(
+                session, rt.signer, rt.settings, row, None, Client(address="127.0.0.1")
+            )
         return {"accessToken": issued.access, "refreshToken": issued.refresh}
 
     async def sign_up_by_email(

@@ -26,7 +26,8 @@ def _routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
 def declared(app: FastAPI, method: str, path: str) -> Any:
     """The ``response_model`` of the route ``method path`` (its template, as declared)."""
     for route in _routes(app.routes):
-        if f"{API}{route.path}" == path and method in route.methods:
+        # Routes of the API's own router carry the prefix already (``/api/v1/ping``).
+        if path in (f"{API}{route.path}", route.path) and method in route.methods:
             return route.response_model
     raise AssertionError(f"no route {method} {path}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.conftest import Harness, bearer
+from tests.schema_check import assert_conforms
 
 
 async def test_unknown_route_and_wrong_method(harness: Harness) -> None:
@@ -44,6 +45,14 @@ async def test_every_answer_carries_a_request_id(harness: Harness) -> None:
     assert response.headers["x-request-id"] == "trace-me-12345"
     hostile = await harness.client().get("/healthz", headers={"x-request-id": "<script>"})
     assert re.fullmatch(r"[0-9a-f]{32}", hostile.headers["x-request-id"])
+
+
+async def test_ping_answers_what_its_schema_says(harness: Harness) -> None:
+    response = await harness.client().get("/api/v1/ping")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] == {"pong": True}
+    assert_conforms(harness.app, "GET", "/api/v1/ping", body)
 
 
 async def test_health_and_readiness(harness: Harness) -> None:

@@ -204,13 +204,17 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run background jobs from Redis (production; the embedded default needs none)."""
+    from bandstand.runtime import Runtime
     from bandstand.worker.run import work
 
+    async def run() -> None:
+        async with Runtime.opened(settings) as runtime:
+            await work(runtime.queue, runtime.sessionmaker, state=runtime)
+
     settings = _settings_reached()
-    try:
-        asyncio.run(work(settings))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+    if not settings.redis_url:
+        raise typer.BadParameter("a worker takes its jobs from Redis: set BANDSTAND_REDIS_URL")
+    asyncio.run(run())
 
 
 @app.command()
@@ -233,11 +237,8 @@ def cleanup() -> None:
     from bandstand.runtime import Runtime
 
     async def run() -> int:
-        runtime = Runtime.build(settings)
-        try:
-            return await purge_all_expired_signups(runtime)
-        finally:
-            await runtime.close()
+        async with Runtime.opened(settings) as runtime:
+            return await purge_all_expired_signups(runtime.sessionmaker, runtime.storage)
 
     settings = _settings_reached()
     console.print(f"Removed {asyncio.run(run())} expired sign-ups.")
@@ -253,11 +254,8 @@ def counters_flush() -> None:
         from bandstand.engagement.counters.flush import flush_counters
         from bandstand.runtime import Runtime
 
-        runtime = Runtime.build(settings)
-        try:
+        async with Runtime.opened(settings) as runtime:
             report = await flush_counters(runtime)
-        finally:
-            await runtime.close()
         if report.skipped:
             return "Another process is flushing; nothing done."
         return f"Flushed {report.counters:,} counters in {report.seconds:.2f} s."
@@ -277,11 +275,8 @@ def counters_rebuild() -> None:
         from bandstand.engagement.counters.flush import rebuild_counters
         from bandstand.runtime import Runtime
 
-        runtime = Runtime.build(settings)
-        try:
+        async with Runtime.opened(settings) as runtime:
             return (await rebuild_counters(runtime)).seconds
-        finally:
-            await runtime.close()
 
     settings = _settings_reached()
     with _writing(settings, "counters rebuild"):
@@ -296,12 +291,8 @@ def storage_check() -> None:
     from bandstand.storage.audit import strangers
 
     async def run() -> list[str]:
-        runtime = Runtime.build(settings)
-        try:
-            async with runtime.read_sessionmaker() as session:
-                return await strangers(runtime.storage, session)
-        finally:
-            await runtime.close()
+        async with Runtime.opened(settings) as runtime, runtime.read_sessionmaker() as session:
+            return await strangers(runtime.storage, session)
 
     settings = _settings_reached()
     found = asyncio.run(run())
@@ -339,16 +330,13 @@ def promote(login: Annotated[str, typer.Argument(help="Email or username.")]) ->
     from bandstand.runtime import Runtime
 
     async def run() -> bool:
-        runtime = Runtime.build(settings)
-        try:
+        async with Runtime.opened(settings) as runtime:
             async with transaction(runtime.sessionmaker) as session:
                 user = await repo.user_by_login(session, login.strip().lower())
                 if user is None:
                     return False
                 user.role = Role.ADMIN
             return True
-        finally:
-            await runtime.close()
 
     settings = _settings_reached()
     if not asyncio.run(run()):

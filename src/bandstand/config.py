@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     # the embedded default) and reach the database in batches this often.
     counter_flush_s: float = 60.0
     counter_flush_batch: int = 2000  # counters per batch, each applied in one transaction
+    # A change whose delta has not arrived this long after it was marked is taken as lost,
+    # and its counter recounted from the rows: longer than a change takes to commit.
+    counter_settle_s: float = 60.0
     history_days: int = 30
     history_max: int = 500
     # Comments scoring this low (VADER compound, -1..1), or using a listed word, are flagged.

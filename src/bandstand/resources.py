@@ -2,9 +2,9 @@
 resource it uses (``storage: StorageDep``), never for the whole ``Runtime``.
 
 ``runtime.py`` builds the parts at start-up and closes them at exit; only the places that
-start a process (``app.py``, ``cli.py``, ``worker/run.py``) and tests hold it whole. A
-route reads a part off ``app.state.runtime`` through the dependencies below; a job reads
-it off taskiq's state through the ``Job*`` ones.
+start a process (``app.py``, ``cli.py``) and tests hold it whole. A route reads a part off
+``app.state.runtime`` through the dependencies below; a job reads it off taskiq's state
+(what the queue was started with) through the ``Job*`` ones.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from taskiq import Context, TaskiqDepends
 
 from bandstand.accounts.principals import Principals
@@ -43,7 +43,8 @@ def _runtime(request: Request) -> Runtime:
 def _part(name: str) -> Any:
     """A dependency giving the runtime's part ``name``."""
 
-    def part(request: Request) -> Any:
+    # async: FastAPI runs a plain function dependency in a thread pool, per request.
+    async def part(request: Request) -> Any:
         return getattr(_runtime(request), name)
 
     part.__name__ = f"runtime_{name}"
@@ -51,6 +52,8 @@ def _part(name: str) -> Any:
 
 
 SettingsDep = Annotated[Settings, _part("settings")]
+# The engine itself, for what no session should do (the readiness probe's connection).
+EngineDep = Annotated[AsyncEngine, _part("engine")]
 # Opens transactions of its own (a service that commits in steps, or after the answer).
 SessionsDep = Annotated[Sessions, _part("sessionmaker")]
 ReadSessionsDep = Annotated[Sessions, _part("read_sessionmaker")]
@@ -95,3 +98,4 @@ JobQueue = Annotated[Queue, _job_part("queue")]
 JobCounters = Annotated[Counters, _job_part("counters")]
 JobMailer = Annotated[Mailer, _job_part("mailer")]
 JobSlots = Annotated[asyncio.Semaphore, _job_part("processing_slots")]
+JobCatalogue = Annotated[RecentAnswers, _job_part("catalogue")]

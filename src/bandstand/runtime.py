@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bandstand.accounts.principals import Principals, build_principals
@@ -91,6 +91,16 @@ class Runtime:
             processing_slots=asyncio.Semaphore(settings.processing_concurrency),
         )
 
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def opened(cls, settings: Settings) -> AsyncIterator[Runtime]:
+        """Built for one command (``cli.py``), and closed after it however it ends."""
+        runtime = cls.build(settings)
+        try:
+            yield runtime
+        finally:
+            await runtime.close()
+
     async def close(self) -> None:
         await self.queue.stop()
         await self.likes.close()
@@ -100,11 +110,3 @@ class Runtime:
         await self.principals.close()
         if self.driver_pool is not None:
             await self.driver_pool.close()
-
-
-async def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[Runtime, Depends(_runtime)]

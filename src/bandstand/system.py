@@ -5,47 +5,66 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 from importlib import resources
+from typing import Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.responses import Response
 
 from bandstand.errors import NotFound
-from bandstand.kit.envelope import envelope
+from bandstand.kit.envelope import Envelope, answer
 from bandstand.media.delivery import deliver
-from bandstand.runtime import RuntimeDep
+from bandstand.resources import EngineDep, LimiterDep, SettingsDep, StorageDep
 from bandstand.storage import InvalidKey, check_key
 
 router = APIRouter(include_in_schema=False)
 PUBLIC_PREFIXES = {"avatars", "covers"}
 
 
-@router.api_route("/healthz", methods=["GET", "HEAD"])
-async def healthz() -> JSONResponse:
-    return envelope({"status": "ok"}, "Alive.")
+class Alive(BaseModel):
+    status: Literal["ok"]
 
 
-@router.get("/readyz")
-async def readyz(rt: RuntimeDep) -> JSONResponse:
-    checks: dict[str, str] = {}
+class Pong(BaseModel):
+    """``GET /api/v1/ping`` (app.py), rendered by hand: the benchmarks' baseline."""
+
+    pong: Literal[True]
+
+
+# Each service checked (``database``, and ``redis`` when one is set): "ok", or why not.
+Checks = dict[str, str]
+
+
+@router.api_route("/healthz", methods=["GET", "HEAD"], response_model=Envelope[Alive])
+async def healthz() -> Envelope[Alive]:
+    return answer(Alive(status="ok"), "Alive.")
+
+
+@router.get("/readyz", response_model=Envelope[Checks])
+async def readyz(
+    response: Response, engine: EngineDep, limiter: LimiterDep, settings: SettingsDep
+) -> Envelope[Checks]:
+    checks: Checks = {}
     try:
         async with asyncio.timeout(3):
-            async with rt.engine.connect() as connection:
+            async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
-    if rt.settings.redis_url:
+    if settings.redis_url:
         try:
             async with asyncio.timeout(3):
-                checks["redis"] = "ok" if await rt.limiter.ping() else "unreachable"
+                checks["redis"] = "ok" if await limiter.ping() else "unreachable"
         except Exception as exc:
             checks["redis"] = f"unreachable: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
-    return envelope(checks, "Ready." if ready else "Not ready.", 200 if ready else 503)
+    response.status_code = 200 if ready else 503
+    return answer(checks, "Ready." if ready else "Not ready.", response.status_code)
 
 
 @router.get("/docs")
@@ -62,7 +81,7 @@ async def docs(request: Request) -> HTMLResponse:
 
 
 @router.api_route("/media/{key:path}", methods=["GET", "HEAD"])
-async def media(key: str, request: Request, rt: RuntimeDep) -> Response:
+async def media(key: str, request: Request, storage: StorageDep, settings: SettingsDep) -> Response:
     """Public media: avatars and covers, nothing else (songs stream by signed URL only).
     Keys are checked against what the server generates."""
     try:
@@ -72,7 +91,8 @@ async def media(key: str, request: Request, rt: RuntimeDep) -> Response:
     if key.split("/", 1)[0] not in PUBLIC_PREFIXES:
         raise NotFound("Media not found.")
     media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
-    return await deliver(rt, key, media_type, request, "public, max-age=31536000, immutable")
+    cache = "public, max-age=31536000, immutable"
+    return await deliver(storage, settings, key, media_type, request, cache)
 
 
 def mount_static(app: FastAPI) -> None:

@@ -7,6 +7,7 @@ import uuid
 from tests.audio import tone
 from tests.conftest import PASSWORD, Harness, bearer
 from tests.images import png_bytes
+from tests.schema_check import assert_conforms
 from tests.songs.support import artist, uploaded
 
 ME = "/api/v1/users/current-user"
@@ -21,7 +22,10 @@ async def _logged_in(harness: Harness, **kwargs: str) -> tuple[dict[str, str], d
 
 async def test_current_user_shows_no_secrets(harness: Harness) -> None:
     auth, _ = await _logged_in(harness)
-    data = (await harness.client().get(ME, headers=auth)).json()["data"]
+    body = (await harness.client().get(ME, headers=auth)).json()
+    # Written by hand (a busy route): exactly what its schema says, all the same.
+    assert_conforms(harness.app, "GET", ME, body)
+    data = body["data"]
     assert set(data) == {
         "_id",
         "username",

@@ -94,7 +94,8 @@ async def test_plays_older_than_thirty_days_are_gone(harness: Harness) -> None:
 
     from bandstand.engagement.service import prune_history
 
-    assert await prune_history(harness.app.state.runtime) == 1
+    rt = harness.app.state.runtime
+    assert await prune_history(rt.sessionmaker, rt.settings.history_days) == 1
     assert (await harness.sql("SELECT count(*) FROM watch_history"))[0][0] == 1
 
 

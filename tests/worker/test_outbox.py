@@ -108,7 +108,10 @@ async def test_a_job_whose_worker_dies_on_every_try_ends_the_song_failed(
                 run_after=utcnow() + timedelta(hours=1),  # its worker is still at it
             )
         )
-    assert await renditions.requeue_stalled(rt) == 0  # it has a job: left to it
+    assert (
+        await renditions.requeue_stalled(rt.sessionmaker, rt.queue, rt.settings.processing_stall_s)
+        == 0
+    )  # it has a job: left to it
     async with transaction(rt.sessionmaker) as session:  # it died: its lease runs out
         await session.execute(update(PendingJob).values(run_after=utcnow()))
     rt.queue.relay_soon()
@@ -123,7 +126,10 @@ async def test_a_stalled_song_with_no_job_is_queued_again(make_harness: Any) -> 
     harness: Harness = await make_harness(processing_stall_s=60)
     rt = harness.app.state.runtime
     song_id = await _stalled_song(harness)
-    assert await renditions.requeue_stalled(rt) == 1
+    assert (
+        await renditions.requeue_stalled(rt.sessionmaker, rt.queue, rt.settings.processing_stall_s)
+        == 1
+    )
     await harness.settle()
     assert (await _song_row(harness, song_id)).status == SongStatus.READY
 

@@ -20,6 +20,7 @@ import pytest
 import redis.asyncio as redis
 from taskiq import Context, TaskiqDepends
 
+from bandstand.resources import JobQueue, JobSettings
 from bandstand.worker.jobs import job
 from bandstand.worker.periodic import Periodic, keep_time
 from bandstand.worker.queue import Queue
@@ -37,6 +38,27 @@ async def flaky(name: str, fail_times: int, context: Annotated[Context, TaskiqDe
     TRIES[name] += 1
     if TRIES[name] <= fail_times:
         raise ConnectionError(f"try {TRIES[name]} of {name} failed")
+
+
+GIVEN: dict[str, tuple[object, object, str]] = {}
+
+
+@job("tests.parts")
+async def parts(
+    name: str,
+    settings: JobSettings,
+    queue: JobQueue,
+    context: Annotated[Context, TaskiqDepends()],
+) -> None:
+    """Declares the parts it uses, as a domain's job does, and its context besides."""
+    GIVEN[name] = (settings, queue, context.message.task_name)
+
+
+async def test_a_job_is_given_the_parts_it_declares(harness: Harness) -> None:
+    runtime = harness.app.state.runtime
+    await runtime.queue.enqueue("tests.parts", "given")
+    await harness.settle()
+    assert GIVEN["given"] == (runtime.settings, runtime.queue, "tests.parts")
 
 
 async def test_a_job_that_fails_once_succeeds_on_retry(harness: Harness) -> None:

@@ -12,11 +12,11 @@ from starlette.types import Scope
 from bandstand.accounts.cookies import ACCESS_COOKIE, DEVICE_COOKIE
 from bandstand.accounts.principals import Account
 from bandstand.accounts.throttle import Client
-from bandstand.accounts.tokens import InvalidToken
+from bandstand.accounts.tokens import InvalidToken, TokenSigner
 from bandstand.db import SessionDep
 from bandstand.errors import Unauthorized
 from bandstand.models import User
-from bandstand.runtime import Runtime
+from bandstand.resources import PrincipalsDep, TokenSignerDep
 
 
 @dataclass(frozen=True)
@@ -46,40 +46,43 @@ def bearer_or_cookie(request: Request) -> str | None:
 
 def carries_access_token(scope: Scope) -> bool:
     """Whether the request carries a correctly signed, unexpired access token (no
-    database look-up: a cheap first gate, not the authentication)."""
+    database look-up: a cheap first gate, not the authentication). Middleware runs before
+    dependencies, so it reads the signer off the app's runtime itself."""
     request = Request(scope)
     token = bearer_or_cookie(request)
     if not token:
         return False
-    runtime: Runtime = request.app.state.runtime
+    signer: TokenSigner = request.app.state.runtime.signer
     try:
-        runtime.signer.read(token, "access")
+        signer.read(token, "access")
     except InvalidToken:
         return False
     return True
 
 
-async def _principal(request: Request) -> Principal:
-    # Kept free of other dependencies: it runs on every authenticated request.
-    runtime: Runtime = request.app.state.runtime
+async def _principal(
+    request: Request, signer: TokenSignerDep, principals: PrincipalsDep
+) -> Principal:
     token = bearer_or_cookie(request)
     if not token:
         raise Unauthorized("Authentication required.")
     try:
-        claims = runtime.signer.read(token, "access")
+        claims = signer.read(token, "access")
         user_id = uuid.UUID(claims.sub)
         session_id = uuid.UUID(claims.sid or "")
     except (InvalidToken, ValueError) as exc:
         raise Unauthorized("Invalid or expired access token.") from exc
-    account = await runtime.principals.account(user_id, session_id)
+    account = await principals.account(user_id, session_id)
     if account is None:
         raise Unauthorized("Invalid or expired access token.")
     return Principal(user_id=user_id, session_id=session_id, account=account)
 
 
-async def _principal_if_any(request: Request) -> Principal | None:
+async def _principal_if_any(
+    request: Request, signer: TokenSignerDep, principals: PrincipalsDep
+) -> Principal | None:
     try:
-        return await _principal(request)
+        return await _principal(request, signer, principals)
     except Unauthorized:
         return None
 

@@ -16,10 +16,12 @@ from bandstand.accounts import repository as repo
 from bandstand.accounts.avatars import delete_after_commit, store_avatar
 from bandstand.accounts.schemas import ChangePasswordIn, UpdateAccountIn
 from bandstand.accounts.throttle import Client, check_password
+from bandstand.config import Settings
 from bandstand.errors import BadRequest, Conflict, NotFound
+from bandstand.kit.ratelimit import RateLimiter
 from bandstand.kit.time import utcnow
 from bandstand.models import User
-from bandstand.runtime import Runtime
+from bandstand.storage import Storage
 
 
 def taken_conflict(taken: set[str]) -> Conflict:
@@ -29,28 +31,34 @@ def taken_conflict(taken: set[str]) -> Conflict:
 
 
 async def change_password(
-    rt: Runtime,
     session: AsyncSession,
+    limiter: RateLimiter,
+    settings: Settings,
     user: User,
     session_id: uuid.UUID,
     data: ChangePasswordIn,
     client: Client,
 ) -> None:
     """Set a new password and end every other login of this user."""
-    if not await check_password(rt, user, data.oldPassword, client):
+    if not await check_password(limiter, settings, user, data.oldPassword, client):
         raise BadRequest(
             "The old password is not correct.",
             errors=[{"field": "oldPassword", "message": "Incorrect password."}],
         )
     user.password_hash = await passwords.hash_password(
-        rt.settings.password_hash_cost, data.newPassword
+        settings.password_hash_cost, data.newPassword
     )
     await repo.revoke_sessions(session, utcnow(), user_id=user.id, keep=session_id)
     await session.flush()
 
 
 async def update_account(
-    rt: Runtime, session: AsyncSession, user: User, data: UpdateAccountIn, client: Client
+    session: AsyncSession,
+    limiter: RateLimiter,
+    settings: Settings,
+    user: User,
+    data: UpdateAccountIn,
+    client: Client,
 ) -> User:
     """Change fullname, email or username; a new email needs the current password."""
     new_email = data.email if data.email is not None and data.email != user.email else None
@@ -63,7 +71,7 @@ async def update_account(
                 "Changing your email needs your current password.",
                 errors=[{"field": "currentPassword", "message": "This field is required."}],
             )
-        if not await check_password(rt, user, data.currentPassword, client):
+        if not await check_password(limiter, settings, user, data.currentPassword, client):
             raise BadRequest(
                 "The current password is not correct.",
                 errors=[{"field": "currentPassword", "message": "Incorrect password."}],
@@ -87,15 +95,17 @@ async def update_account(
     return user
 
 
-async def update_avatar(rt: Runtime, session: AsyncSession, user: User, data: bytes) -> User:
+async def update_avatar(
+    session: AsyncSession, storage: Storage, settings: Settings, user: User, data: bytes
+) -> User:
     """Replace the avatar; the old file is deleted once the change commits."""
-    key = await store_avatar(rt, session, data)
+    key = await store_avatar(session, storage, settings, data)
     old = user.avatar_key
     user.avatar_key = key
     user.updated_at = utcnow()
     await session.flush()
     if old:
-        delete_after_commit(rt, session, old)
+        delete_after_commit(session, storage, old)
     return user
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -141,9 +142,10 @@ class UpdateAccountIn(Input):
 
 
 class UserPublic(BaseModel):
-    """What anyone may see of a user."""
+    """What anyone may see of a user. It reads its own JSON back (``_id``): answers that
+    carry songs get them as ``songs.views.song_view`` writes them, owner and all."""
 
-    id: uuid.UUID = Field(serialization_alias="_id")
+    id: uuid.UUID = Field(serialization_alias="_id", validation_alias=AliasChoices("id", "_id"))
     username: str
     fullname: str
     avatar: str | None

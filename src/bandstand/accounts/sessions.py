@@ -24,12 +24,13 @@ from bandstand.accounts.throttle import (
     password_succeeded,
     spend_password_attempt,
 )
-from bandstand.accounts.tokens import InvalidToken, token_hash
+from bandstand.accounts.tokens import InvalidToken, TokenSigner, token_hash
+from bandstand.config import Settings
 from bandstand.errors import Unauthorized
 from bandstand.kit.ids import new_id
+from bandstand.kit.ratelimit import RateLimiter
 from bandstand.kit.time import utcnow
 from bandstand.models import LoginSession, RefreshToken, User
-from bandstand.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -47,20 +48,25 @@ class RefreshReuse(Unauthorized):
     keep_changes = True
 
 
-def _trusted_device(rt: Runtime, client: Client, user_hint: User | None) -> bool:
+def _trusted_device(signer: TokenSigner, client: Client, user_hint: User | None) -> bool:
     """A browser this account logged in from before is not held back by attacks on the
     account from elsewhere: an attacker cannot lock a real user out of their own device."""
     if client.device_token is None or user_hint is None:
         return False
     try:
-        claims = rt.signer.read(client.device_token, "device")
+        claims = signer.read(client.device_token, "device")
     except InvalidToken:
         return False
     return claims.sub == str(user_hint.id)
 
 
 async def issue_tokens(
-    rt: Runtime, session: AsyncSession, user: User, login: LoginSession | None, client: Client
+    session: AsyncSession,
+    signer: TokenSigner,
+    settings: Settings,
+    user: User,
+    login: LoginSession | None,
+    client: Client,
 ) -> IssuedTokens:
     """A fresh access and refresh token on ``login``, or on a new login when it is None."""
     now = utcnow()
@@ -69,59 +75,68 @@ async def issue_tokens(
             id=new_id(), user_id=user.id, created_at=now, user_agent=(client.user_agent or "")[:200]
         )
         session.add(login)
-    refresh = rt.signer.issue(
-        "refresh", str(user.id), rt.settings.refresh_token_ttl_s, session_id=login.id, now=now
+    refresh = signer.issue(
+        "refresh", str(user.id), settings.refresh_token_ttl_s, session_id=login.id, now=now
     )
     session.add(
         RefreshToken(
             session_id=login.id,
             token_hash=token_hash(refresh),
             created_at=now,
-            expires_at=now + timedelta(seconds=rt.settings.refresh_token_ttl_s),
+            expires_at=now + timedelta(seconds=settings.refresh_token_ttl_s),
         )
     )
-    access = rt.signer.issue(
-        "access", str(user.id), rt.settings.access_token_ttl_s, session_id=login.id, now=now
+    access = signer.issue(
+        "access", str(user.id), settings.access_token_ttl_s, session_id=login.id, now=now
     )
     await session.flush()
     return IssuedTokens(access=access, refresh=refresh, session_id=login.id)
 
 
 async def login(
-    rt: Runtime, session: AsyncSession, data: LoginIn, client: Client
+    session: AsyncSession,
+    signer: TokenSigner,
+    limiter: RateLimiter,
+    settings: Settings,
+    data: LoginIn,
+    client: Client,
 ) -> tuple[User, IssuedTokens]:
     """Check credentials; unknown user and wrong password look the same from outside."""
     identifier = data.identifier
     user = await repo.user_by_login(session, identifier)
     account = account_key(identifier, user)
-    trusted = _trusted_device(rt, client, user)
-    await spend_password_attempt(rt, account, client, trusted=trusted)
-    cost = rt.settings.password_hash_cost
+    trusted = _trusted_device(signer, client, user)
+    await spend_password_attempt(limiter, settings, account, client, trusted=trusted)
+    cost = settings.password_hash_cost
     ok = await passwords.verify_password(cost, user.password_hash if user else None, data.password)
     if user is None or not ok or user.banned_at is not None:
         raise Unauthorized("Invalid credentials.")
-    await password_succeeded(rt, account, client)
+    await password_succeeded(limiter, settings.login_per_pair, account, client)
     if passwords.needs_rehash(cost, user.password_hash):
         user.password_hash = await passwords.hash_password(cost, data.password)
-    tokens = await issue_tokens(rt, session, user, None, client)
+    tokens = await issue_tokens(session, signer, settings, user, None, client)
     log.info("login", user_id=str(user.id), session_id=str(tokens.session_id))
     return user, tokens
 
 
-def device_token(rt: Runtime, user: User) -> str:
+def device_token(signer: TokenSigner, user: User) -> str:
     """The year-long mark a browser keeps once it has logged in to ``user``."""
-    return rt.signer.issue("device", str(user.id), 365 * 24 * 3600)
+    return signer.issue("device", str(user.id), 365 * 24 * 3600)
 
 
 async def refresh(
-    rt: Runtime, session: AsyncSession, token: str | None, client: Client
+    session: AsyncSession,
+    signer: TokenSigner,
+    settings: Settings,
+    token: str | None,
+    client: Client,
 ) -> IssuedTokens:
     """Rotate a refresh token. A token that was already rotated ends its whole login,
     unless it comes back within a few seconds (two tabs refreshing at once)."""
     if not token:
         raise Unauthorized("Refresh token required.")
     try:
-        claims = rt.signer.read(token, "refresh")
+        claims = signer.read(token, "refresh")
     except InvalidToken as exc:
         raise Unauthorized("Invalid refresh token.") from exc
     now = utcnow()
@@ -138,12 +153,12 @@ async def refresh(
         await session.refresh(stored)
         rotated_at = stored.rotated_at
         if rotated_at is None or now - rotated_at > timedelta(
-            seconds=rt.settings.refresh_reuse_grace_s
+            seconds=settings.refresh_reuse_grace_s
         ):
             await repo.revoke_sessions(session, now, session_id=login.id)
             log.warning("refresh_token_reuse", session_id=str(login.id), user_id=str(user.id))
             raise RefreshReuse("This refresh token was already used. Log in again.")
-    return await issue_tokens(rt, session, user, login, client)
+    return await issue_tokens(session, signer, settings, user, login, client)
 
 
 async def logout(session: AsyncSession, session_id: uuid.UUID) -> None:
@@ -151,10 +166,10 @@ async def logout(session: AsyncSession, session_id: uuid.UUID) -> None:
     await repo.revoke_sessions(session, utcnow(), session_id=session_id)
 
 
-async def logout_by_refresh(rt: Runtime, session: AsyncSession, token: str | None) -> None:
+async def logout_by_refresh(session: AsyncSession, signer: TokenSigner, token: str | None) -> None:
     """End the login a refresh token belongs to — for a client whose access token ran out."""
     try:
-        rt.signer.read(token or "", "refresh")
+        signer.read(token or "", "refresh")
     except InvalidToken as exc:
         raise Unauthorized("Authentication required.") from exc
     stored = await repo.refresh_token_by_hash(session, token_hash(token or ""))

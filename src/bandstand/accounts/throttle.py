@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bandstand.accounts import passwords
+from bandstand.config import Settings
 from bandstand.errors import TooManyRequests
+from bandstand.kit.ratelimit import RateLimiter
 from bandstand.models import User
-from bandstand.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -30,35 +31,36 @@ def account_key(identifier: str, user: User | None) -> str:
 
 
 async def spend_password_attempt(
-    rt: Runtime, account: str, client: Client, *, trusted: bool = False
+    limiter: RateLimiter, settings: Settings, account: str, client: Client, *, trusted: bool = False
 ) -> None:
     """Spend a password attempt before checking it: per account from this client, per
     client, and per account from anywhere (which a known device of the account skips)."""
-    s = rt.settings
+    s = settings
     budgets = [(s.login_per_pair, f"pair:{account}:{client.address}")]
     budgets.append((s.login_per_client, f"client:{client.address}"))
     if not trusted:
         budgets.append((s.login_per_account, f"account:{account}"))
     for limit, key in budgets:
-        verdict = await rt.limiter.hit(limit, "password", key)
+        verdict = await limiter.hit(limit, "password", key)
         if not verdict.allowed:
             raise TooManyRequests(verdict.retry_after, "Too many password attempts. Try later.")
 
 
-async def password_succeeded(rt: Runtime, account: str, client: Client) -> None:
-    """The right password from this client forgives its earlier misses on this account."""
-    await rt.limiter.clear(
-        rt.settings.login_per_pair, "password", f"pair:{account}:{client.address}"
-    )
+async def password_succeeded(
+    limiter: RateLimiter, per_pair: str, account: str, client: Client
+) -> None:
+    """The right password from this client forgives its earlier misses on this account
+    (``per_pair``: the budget of one account from one client)."""
+    await limiter.clear(per_pair, "password", f"pair:{account}:{client.address}")
 
 
-async def check_password(rt: Runtime, user: User, password: str, client: Client) -> bool:
+async def check_password(
+    limiter: RateLimiter, settings: Settings, user: User, password: str, client: Client
+) -> bool:
     """A password check on a logged-in account spends the same budget a login does."""
     account = account_key(user.email, user)
-    await spend_password_attempt(rt, account, client)
-    ok = await passwords.verify_password(
-        rt.settings.password_hash_cost, user.password_hash, password
-    )
+    await spend_password_attempt(limiter, settings, account, client)
+    ok = await passwords.verify_password(settings.password_hash_cost, user.password_hash, password)
     if ok:
-        await password_succeeded(rt, account, client)
+        await password_succeeded(limiter, settings.login_per_pair, account, client)
     return ok

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from bandstand.accounts.principals import Account
-from bandstand.accounts.schemas import UserPrivate
-from bandstand.kit.time import timestamp
+from bandstand.accounts.schemas import ContentOut, ProfileOut, SignupStarted, UserPrivate
 from bandstand.media.links import Links
-from bandstand.models import User
+from bandstand.models import PendingSignup, User
 
 
-def private_view(links: Links, user: User | Account) -> dict[str, Any]:
+def private_user(links: Links, user: User | Account) -> UserPrivate:
     return UserPrivate(
         id=user.id,
         username=user.username,
@@ -21,19 +20,38 @@ def private_view(links: Links, user: User | Account) -> dict[str, Any]:
         role=user.role,
         createdAt=user.created_at,
         updatedAt=user.updated_at,
-    ).model_dump(mode="json", by_alias=True)
+    )
 
 
-def profile_view(links: Links, user: User) -> dict[str, Any]:
-    """``ProfileOut`` but its shelves: the public summary and when the user joined."""
-    return {**public_view(links, user), "createdAt": timestamp(user.created_at)}
+def private_view(links: Links, user: User | Account) -> dict[str, Any]:
+    """``private_user`` as JSON, for ``/current-user``, which writes its answer by hand
+    (the busiest authenticated read, bench/RESULTS.md)."""
+    return private_user(links, user).model_dump(mode="json", by_alias=True)
+
+
+def profile_view(links: Links, user: User, shelves: ContentOut) -> ProfileOut:
+    """The public summary, when the user joined, and their newest songs and playlists."""
+    return ProfileOut(
+        id=user.id,
+        username=user.username,
+        fullname=user.fullname,
+        avatar=links.avatar(user.avatar_key),
+        createdAt=user.created_at,
+        songs=shelves.songs,
+        playlists=shelves.playlists,
+    )
 
 
 def public_view(links: Links, user: User) -> dict[str, Any]:
-    """``UserPublic`` as JSON, built by hand: lists show one per row."""
+    """``UserPublic`` as JSON, built by hand: lists show one per row (the search answer,
+    written by hand)."""
     return {
         "_id": str(user.id),
         "username": user.username,
         "fullname": user.fullname,
         "avatar": links.avatar(user.avatar_key),
     }
+
+
+def signup_view(signup: PendingSignup, expires_in: int) -> SignupStarted:
+    return SignupStarted(registrationId=signup.id, email=signup.email, expiresIn=expires_in)

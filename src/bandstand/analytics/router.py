@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from bandstand.analytics import service
 from bandstand.analytics.schemas import AnalyticsRead
+from bandstand.analytics.views import analytics_view
 from bandstand.db import SessionDep
-from bandstand.kit.envelope import Envelope, envelope
-from bandstand.runtime import RuntimeDep
+from bandstand.kit.envelope import Envelope, answer
+from bandstand.resources import CountersDep
 from bandstand.songs.deps import OwnedSong
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
@@ -21,18 +21,8 @@ router = APIRouter(prefix="/analytics", tags=["analytics"])
     summary="How my song does: totals, comment sentiment, and a day-by-day series",
 )
 async def song_analytics(
-    rt: RuntimeDep, session: SessionDep, song: OwnedSong, days: int = 30
-) -> JSONResponse:
+    session: SessionDep, counters: CountersDep, song: OwnedSong, days: int = 30
+) -> Envelope[AnalyticsRead]:
     """``days``: how many UTC days the series covers, today included (1 to 365)."""
-    found = await service.song_analytics(rt, session, song, service.check_days(days))
-    data = {
-        "songId": str(song.id),
-        "totals": {"views": found.views, "likes": found.likes, "comments": found.comments},
-        "sentiment": found.sentiment,
-        "days": days,
-        "series": [
-            {"date": d.day.isoformat(), "plays": d.plays, "likes": d.likes, "comments": d.comments}
-            for d in found.days
-        ],
-    }
-    return envelope(data, "Song analytics fetched.")
+    found = await service.song_analytics(session, counters, song, service.check_days(days))
+    return answer(analytics_view(song, days, found), "Song analytics fetched.")

@@ -9,11 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.comments.service import sentiment_breakdown
 from bandstand.engagement import repository as engagement_repo
-from bandstand.engagement.counters import COMMENTS, LIKES, VIEWS, Totals
+from bandstand.engagement.counters import COMMENTS, LIKES, VIEWS, Counters, Totals
 from bandstand.errors import BadRequest
 from bandstand.kit.time import utcnow
 from bandstand.models import Song
-from bandstand.runtime import Runtime
 from bandstand.songs.cards import read_card
 
 MAX_DAYS = 365
@@ -45,16 +44,16 @@ def check_days(days: int) -> int:
 
 
 async def song_analytics(
-    rt: Runtime, session: AsyncSession, song: Song, days: int
+    session: AsyncSession, counters: Counters, song: Song, days: int
 ) -> SongAnalytics:
     """Totals with what is still pending, the comments' sentiment, and plays, likes and
     comments gained on each of the last ``days`` UTC days, today included. The series
     reads one daily row per day, so it costs the same for ten plays or ten million."""
     today = utcnow().date()
     first = today - timedelta(days=days - 1)
-    card = await read_card(rt.counters, song)
+    card = await read_card(counters, song)
     stored = {row.day: row for row in await engagement_repo.daily(session, song.id, first)}
-    waiting = await rt.counters.pending_days(song.id)
+    waiting = await counters.pending_days(song.id)
     series = []
     for offset in range(days):
         day = first + timedelta(days=offset)

@@ -1,4 +1,4 @@
-"""The comments a route may act on, who may act on them, and the answers kept per song.
+"""The comments a route may act on, and who may act on them.
 
 A comment the caller may not see (held, and neither theirs nor on their song) is 404 to
 every route, before any 403: refusing it would say that it exists.
@@ -13,12 +13,10 @@ from fastapi import Depends
 
 from bandstand.accounts.deps import PrincipalDep
 from bandstand.comments import service
-from bandstand.comments.recent import Recent
 from bandstand.comments.service import CommentRef
 from bandstand.db import ReadSessionDep, SessionDep
 from bandstand.errors import BadRequest, Forbidden
 from bandstand.kit.pagination import paging
-from bandstand.runtime import RuntimeDep
 
 
 async def _likeable(
@@ -72,14 +70,9 @@ async def _on_my_song(
     return comment
 
 
-async def _recent(rt: RuntimeDep) -> Recent:
-    return rt.comment_answers
-
-
 LikeableComment = Annotated[CommentRef, Depends(_likeable)]
 ReplyParent = Annotated[CommentRef, Depends(_parent)]
 ThreadTop = Annotated[CommentRef, Depends(_thread)]
 CursorLimit = Annotated[int, Depends(_limit)]
 AuthoredComment = Annotated[CommentRef, Depends(_authored)]
 CommentOnMySong = Annotated[CommentRef, Depends(_on_my_song)]
-RecentDep = Annotated[Recent, Depends(_recent)]

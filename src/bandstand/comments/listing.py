@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bandstand.comments import repository as repo
+from bandstand.comments.liked import LikedLookup
 from bandstand.comments.recent import Recent, Tally
 from bandstand.comments.repository import Viewer
 from bandstand.comments.service import CommentRef, song_ref
-from bandstand.engagement.counters import COMMENT, Totals
+from bandstand.engagement.counters import COMMENT, Counters, Totals
 from bandstand.kit.cursors import decode_id, encode_id
-from bandstand.runtime import Runtime
 
 # A listing nests this many replies per thread, the oldest: they are what the thread is
 # about and stay put as replies come in (so a page, and what a process keeps of it, is the
@@ -83,8 +84,8 @@ def _ids(nodes: Sequence[Node]) -> list[uuid.UUID]:
     return found
 
 
-async def _tally(rt: Runtime, song_id: uuid.UUID) -> Tally:
-    async with rt.read_sessionmaker() as session:
+async def _tally(sessions: async_sessionmaker[AsyncSession], song_id: uuid.UUID) -> Tally:
+    async with sessions() as session:
         song = await song_ref(session, song_id)
         rows = await repo.tally(session, song_id)
     public, held_top, holders = 0, dict[uuid.UUID, int](), set[uuid.UUID]()
@@ -101,7 +102,8 @@ async def _tally(rt: Runtime, song_id: uuid.UUID) -> Tally:
 
 
 async def _listing(
-    rt: Runtime,
+    sessions: async_sessionmaker[AsyncSession],
+    counters: Counters,
     song_id: uuid.UUID,
     viewer: Viewer,
     *,
@@ -109,7 +111,7 @@ async def _listing(
     before: uuid.UUID | None,
     offset: int,
 ) -> Listing:
-    async with rt.read_sessionmaker() as session:
+    async with sessions() as session:
         # One more than asked for says whether there is a next page.
         rows = await repo.top_level(
             session, song_id, viewer, limit=limit + 1, before=before, offset=offset
@@ -124,12 +126,14 @@ async def _listing(
         threads=threads,
         next_cursor=encode_id(top[-1].id) if len(rows) > limit else None,
         ids=ids,
-        pending=await rt.counters.pending(COMMENT, ids) if ids else {},
+        pending=await counters.pending(COMMENT, ids) if ids else {},
     )
 
 
 async def page(
-    rt: Runtime,
+    sessions: async_sessionmaker[AsyncSession],
+    counters: Counters,
+    liked_comments: LikedLookup,
     recent: Recent,
     song_id: uuid.UUID,
     viewer_id: uuid.UUID,
@@ -155,7 +159,7 @@ async def page(
     """
     before = decode_id(cursor) if cursor else None
     offset = 0 if before else (number - 1) * limit
-    tally = await recent.tally(song_id, lambda: _tally(rt, song_id))
+    tally = await recent.tally(song_id, lambda: _tally(sessions, song_id))
     total = tally.seen_by(viewer_id)
     by_cursor = before is not None
     if offset and offset >= total:
@@ -166,17 +170,22 @@ async def page(
         listing = await recent.page(
             song_id,
             (before, offset, limit),
-            lambda: _listing(rt, song_id, EVERYONE, limit=limit, before=before, offset=offset),
+            lambda: _listing(
+                sessions, counters, song_id, EVERYONE, limit=limit, before=before, offset=offset
+            ),
         )
-        liked = await rt.liked_comments(viewer_id, listing.ids)
+        liked = await liked_comments(viewer_id, listing.ids)
         return Page(listing=listing, total=total, by_cursor=by_cursor, liked=liked)
     viewer = Viewer(user_id=viewer_id, owns_song=tally.owner_id == viewer_id)
-    listing = await _listing(rt, song_id, viewer, limit=limit, before=before, offset=offset)
+    listing = await _listing(
+        sessions, counters, song_id, viewer, limit=limit, before=before, offset=offset
+    )
     return Page(listing=listing, total=total, by_cursor=by_cursor)
 
 
 async def _thread(
-    rt: Runtime,
+    sessions: async_sessionmaker[AsyncSession],
+    counters: Counters,
     root_id: uuid.UUID,
     viewer: Viewer,
     *,
@@ -184,7 +193,7 @@ async def _thread(
     after: uuid.UUID | None,
     hiding: bool,
 ) -> tuple[Listing, int]:
-    async with rt.read_sessionmaker() as session:
+    async with sessions() as session:
         rows, total = await repo.thread(
             session, root_id, viewer, limit=limit + 1, after=after, hiding=hiding
         )
@@ -194,13 +203,15 @@ async def _thread(
         threads=replies,
         next_cursor=encode_id(ids[-1]) if len(rows) > limit else None,
         ids=ids,
-        pending=await rt.counters.pending(COMMENT, ids) if ids else {},
+        pending=await counters.pending(COMMENT, ids) if ids else {},
     )
     return listing, total
 
 
 async def thread_page(
-    rt: Runtime,
+    sessions: async_sessionmaker[AsyncSession],
+    counters: Counters,
+    liked_comments: LikedLookup,
     recent: Recent,
     root: CommentRef,
     viewer_id: uuid.UUID,
@@ -217,7 +228,7 @@ async def thread_page(
     for all of them, and only the reader's own likes are looked up.
     """
     after = decode_id(cursor) if cursor else None
-    tally = await recent.tally(root.song_id, lambda: _tally(rt, root.song_id))
+    tally = await recent.tally(root.song_id, lambda: _tally(sessions, root.song_id))
     # Held comments hide what is below them from all but the song's owner. Looked for
     # whatever the tally says: it may be from before the latest held comment. The page
     # shared by everyone always hides it, whoever asked for it first.
@@ -225,11 +236,15 @@ async def thread_page(
         listing, total = await recent.page(
             root.song_id,
             ("thread", root.id, after, limit),
-            lambda: _thread(rt, root.id, EVERYONE, limit=limit, after=after, hiding=True),
+            lambda: _thread(
+                sessions, counters, root.id, EVERYONE, limit=limit, after=after, hiding=True
+            ),
         )
-        liked = await rt.liked_comments(viewer_id, listing.ids)
+        liked = await liked_comments(viewer_id, listing.ids)
         return Page(listing=listing, total=total, by_cursor=after is not None, liked=liked)
     viewer = Viewer(user_id=viewer_id, owns_song=tally.owner_id == viewer_id)
     hiding = viewer_id != root.song_owner_id
-    listing, total = await _thread(rt, root.id, viewer, limit=limit, after=after, hiding=hiding)
+    listing, total = await _thread(
+        sessions, counters, root.id, viewer, limit=limit, after=after, hiding=hiding
+    )
     return Page(listing=listing, total=total, by_cursor=after is not None)

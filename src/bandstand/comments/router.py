@@ -15,36 +15,45 @@ from bandstand.comments.deps import (
     CommentOnMySong,
     CursorLimit,
     LikeableComment,
-    RecentDep,
     ReplyParent,
     ThreadTop,
 )
 from bandstand.comments.schemas import (
+    Breakdown,
     CommentCreate,
     CommentLikes,
     CommentPage,
     CommentRead,
+    CommentsDeleted,
     SentimentReport,
 )
 from bandstand.comments.views import likes_view, new_view, page_body, shown_view
 from bandstand.db import ReadSessionDep, SessionDep
-from bandstand.kit.envelope import Envelope, envelope
+from bandstand.kit.envelope import Envelope, answer, envelope
 from bandstand.kit.http import JSON_BODY
 from bandstand.kit.pagination import PagingDep
+from bandstand.media.links import Links
 from bandstand.models import Comment
-from bandstand.runtime import Runtime, RuntimeDep
+from bandstand.resources import (
+    CommentAnswersDep,
+    CountersDep,
+    LikedCommentsDep,
+    LinksDep,
+    ReadSessionsDep,
+    SettingsDep,
+)
 from bandstand.songs.deps import ExistingSong, OwnedSong
 
 router = APIRouter(prefix="/comments", tags=["comments"])
 
 
-def _added(rt: Runtime, comment: Comment, principal: Principal, what: str) -> JSONResponse:
+def _added(links: Links, comment: Comment, principal: Principal, what: str) -> JSONResponse:
     message = (
         f"{what} added; it waits for the song owner's approval."
         if comment.is_held
         else f"{what} added successfully."
     )
-    return envelope(new_view(rt, comment, principal.account), message, 201)
+    return envelope(new_view(links, comment, principal.account), message, 201)
 
 
 # Fixed first segments before the ``/{id}/...`` routes, so "analytics" and "nuke" are
@@ -54,22 +63,25 @@ def _added(rt: Runtime, comment: Comment, principal: Principal, what: str) -> JS
     response_model=Envelope[SentimentReport],
     summary="How a song's comments read (its owner only)",
 )
-async def analytics(session: SessionDep, song: OwnedSong) -> JSONResponse:
+async def analytics(session: SessionDep, song: OwnedSong) -> Envelope[SentimentReport]:
     breakdown = await service.sentiment_breakdown(session, song.id)
-    return envelope({"Payload": breakdown}, "Comment analytics fetched.")
+    return answer(SentimentReport(Payload=Breakdown(**breakdown)), "Comment analytics fetched.")
 
 
 @router.delete(
     "/nuke/{commentId}",
-    response_model=Envelope[dict[str, int]],
+    response_model=Envelope[CommentsDeleted],
     dependencies=[JSON_BODY],
     summary="Delete a comment on my song with its replies (the song's owner)",
 )
 async def nuke(
-    rt: RuntimeDep, session: SessionDep, recent: RecentDep, comment: CommentOnMySong
-) -> JSONResponse:
-    deleted = await service.remove(rt, session, recent, comment)
-    return envelope({"deleted": deleted}, "Comment deleted successfully.")
+    counters: CountersDep,
+    recent: CommentAnswersDep,
+    session: SessionDep,
+    comment: CommentOnMySong,
+) -> Envelope[CommentsDeleted]:
+    deleted = await service.remove(session, counters, recent, comment)
+    return answer(CommentsDeleted(deleted=deleted), "Comment deleted successfully.")
 
 
 @router.get(
@@ -78,17 +90,22 @@ async def nuke(
     summary="A song's comments, newest first, with their replies nested",
 )
 async def list_comments(
-    rt: RuntimeDep,
-    # No session: the busiest comments route, mostly answered from what is kept; it
-    # reads the database only to make what is not (``listing.page``).
-    recent: RecentDep,
+    # No request session: the busiest comments route, mostly answered from what is kept;
+    # it reads the database only to make what is not (``listing.page``).
+    sessions: ReadSessionsDep,
+    counters: CountersDep,
+    liked_comments: LikedCommentsDep,
+    recent: CommentAnswersDep,
+    links: LinksDep,
     principal: PrincipalDep,
     songId: uuid.UUID,
     paging: PagingDep,
     cursor: str | None = None,
 ) -> Response:
     page = await listing.page(
-        rt,
+        sessions,
+        counters,
+        liked_comments,
         recent,
         songId,
         principal.user_id,
@@ -96,7 +113,7 @@ async def list_comments(
         limit=paging.limit,
         cursor=cursor,
     )
-    body = page_body(rt, page, paging.page, paging.limit, "Comments fetched.")
+    body = page_body(links, page, paging.page, paging.limit, "Comments fetched.")
     return Response(body, media_type="application/json")
 
 
@@ -108,17 +125,27 @@ async def list_comments(
     summary="A thread's replies, oldest first, flat, each naming its parent",
 )
 async def list_replies(
-    rt: RuntimeDep,
-    recent: RecentDep,
+    sessions: ReadSessionsDep,
+    counters: CountersDep,
+    liked_comments: LikedCommentsDep,
+    recent: CommentAnswersDep,
+    links: LinksDep,
     principal: PrincipalDep,
     thread: ThreadTop,
     limit: CursorLimit,
     cursor: str | None = None,
 ) -> Response:
     page = await listing.thread_page(
-        rt, recent, thread, principal.user_id, limit=limit, cursor=cursor
+        sessions,
+        counters,
+        liked_comments,
+        recent,
+        thread,
+        principal.user_id,
+        limit=limit,
+        cursor=cursor,
     )
-    body = page_body(rt, page, 1, limit, "Replies fetched.")
+    body = page_body(links, page, 1, limit, "Replies fetched.")
     return Response(body, media_type="application/json")
 
 
@@ -130,15 +157,19 @@ async def list_replies(
     summary="Comment on a song",
 )
 async def add_comment(
-    rt: RuntimeDep,
+    settings: SettingsDep,
+    counters: CountersDep,
+    recent: CommentAnswersDep,
+    links: LinksDep,
     session: SessionDep,
-    recent: RecentDep,
     principal: PrincipalDep,
     song: ExistingSong,
     body: CommentCreate,
 ) -> JSONResponse:
-    comment = await service.create(rt, session, recent, song, principal.user_id, body)
-    return _added(rt, comment, principal, "Comment")
+    comment = await service.create(
+        session, settings, counters, recent, song, principal.user_id, body
+    )
+    return _added(links, comment, principal, "Comment")
 
 
 @router.post(
@@ -149,16 +180,20 @@ async def add_comment(
     summary="Reply to a comment on the same song",
 )
 async def reply(
-    rt: RuntimeDep,
+    settings: SettingsDep,
+    counters: CountersDep,
+    recent: CommentAnswersDep,
+    links: LinksDep,
     session: SessionDep,
-    recent: RecentDep,
     principal: PrincipalDep,
     song: ExistingSong,
     parent: ReplyParent,
     body: CommentCreate,
 ) -> JSONResponse:
-    comment = await service.create(rt, session, recent, song, principal.user_id, body, parent)
-    return _added(rt, comment, principal, "Reply")
+    comment = await service.create(
+        session, settings, counters, recent, song, principal.user_id, body, parent
+    )
+    return _added(links, comment, principal, "Reply")
 
 
 @router.post(
@@ -168,14 +203,14 @@ async def reply(
     summary="Like a comment (twice is once)",
 )
 async def like(
-    rt: RuntimeDep,
+    counters: CountersDep,
+    recent: CommentAnswersDep,
     session: ReadSessionDep,
-    recent: RecentDep,
     principal: PrincipalDep,
     comment: LikeableComment,
-) -> JSONResponse:
-    likes = await service.like(rt, session, recent, comment, principal.user_id)
-    return envelope(likes_view(likes), "Comment liked successfully.")
+) -> Envelope[CommentLikes]:
+    likes = await service.like(session, counters, recent, comment, principal.user_id)
+    return answer(likes_view(likes), "Comment liked successfully.")
 
 
 @router.post(
@@ -185,27 +220,30 @@ async def like(
     summary="Unlike a comment (a no-op if not liked)",
 )
 async def unlike(
-    rt: RuntimeDep,
+    counters: CountersDep,
+    recent: CommentAnswersDep,
     session: ReadSessionDep,
-    recent: RecentDep,
     principal: PrincipalDep,
     comment: LikeableComment,
-) -> JSONResponse:
-    likes = await service.unlike(rt, session, recent, comment, principal.user_id)
-    return envelope(likes_view(likes), "Comment unliked successfully.")
+) -> Envelope[CommentLikes]:
+    likes = await service.unlike(session, counters, recent, comment, principal.user_id)
+    return answer(likes_view(likes), "Comment unliked successfully.")
 
 
 @router.delete(
     "/{commentId}/delete",
-    response_model=Envelope[dict[str, int]],
+    response_model=Envelope[CommentsDeleted],
     dependencies=[JSON_BODY],
     summary="Delete my comment with its replies (the author)",
 )
 async def delete_comment(
-    rt: RuntimeDep, session: SessionDep, recent: RecentDep, comment: AuthoredComment
-) -> JSONResponse:
-    deleted = await service.remove(rt, session, recent, comment)
-    return envelope({"deleted": deleted}, "Comment deleted successfully.")
+    counters: CountersDep,
+    recent: CommentAnswersDep,
+    session: SessionDep,
+    comment: AuthoredComment,
+) -> Envelope[CommentsDeleted]:
+    deleted = await service.remove(session, counters, recent, comment)
+    return answer(CommentsDeleted(deleted=deleted), "Comment deleted successfully.")
 
 
 @router.post(
@@ -214,7 +252,11 @@ async def delete_comment(
     summary="Show a held comment to everyone (the song's owner)",
 )
 async def approve(
-    rt: RuntimeDep, session: SessionDep, recent: RecentDep, comment: CommentOnMySong
+    counters: CountersDep,
+    recent: CommentAnswersDep,
+    links: LinksDep,
+    session: SessionDep,
+    comment: CommentOnMySong,
 ) -> JSONResponse:
-    shown = await service.approve(rt, session, recent, comment)
-    return envelope(shown_view(rt, shown), "Comment approved.")
+    shown = await service.approve(session, counters, recent, comment)
+    return envelope(shown_view(links, shown), "Comment approved.")

@@ -89,6 +89,10 @@ class CommentLikes(BaseModel):
     likedByMe: bool
 
 
+class CommentsDeleted(BaseModel):
+    deleted: int = Field(description="Comments deleted: the comment and every reply beneath it")
+
+
 class Breakdown(BaseModel):
     """How a song's comments read: those its ``commentCount`` counts (comments and replies
     not held), so ``Total`` is the song's ``commentCount``."""

@@ -7,7 +7,7 @@ to, delete or moderate.
 
 Counters: a song's ``commentCount`` counts its comments and replies that are not held; a
 comment's ``likeCount`` its rows in ``comment_likes``. Neither is written here: deltas go
-to the counter store (``rt.counters``) once the change is committed, and reads add what is
+to the counter store (``Counters``) once the change is committed, and reads add what is
 still pending there. Each change marks its counter before it commits, so a delta lost
 after the commit is recounted from the rows by the flush.
 """
@@ -28,13 +28,13 @@ from bandstand.comments import sentiment
 from bandstand.comments.recent import Recent
 from bandstand.comments.repository import Viewer
 from bandstand.comments.schemas import CommentCreate
+from bandstand.config import Settings
 from bandstand.db import after_commit
-from bandstand.engagement.counters import COMMENT, COMMENTS, LIKES, SONG, Delta
+from bandstand.engagement.counters import COMMENT, COMMENTS, LIKES, SONG, Counters, Delta
 from bandstand.errors import BadRequest, NotFound
 from bandstand.kit.ids import new_id
 from bandstand.kit.time import utcnow
 from bandstand.models import Comment, Song
-from bandstand.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -117,8 +117,9 @@ def _today_delta(song_id: uuid.UUID, amount: int) -> Delta:
 
 
 async def create(
-    rt: Runtime,
     session: AsyncSession,
+    settings: Settings,
+    counters: Counters,
     recent: Recent,
     song: Song,
     author_id: uuid.UUID,
@@ -149,7 +150,6 @@ async def create(
                     )
                 ],
             )
-    settings = rt.settings
     assessment = await sentiment.assess(data.content, settings.comment_flag_below)
     held = assessment.flagged and settings.hold_flagged_comments
     comment = Comment(
@@ -167,11 +167,11 @@ async def create(
     )
     if not held:
         # Before the commit: a delta lost after it is then recounted (engagement/counters/flush.py).
-        await rt.counters.mark(SONG, [song.id])
+        await counters.mark(SONG, [song.id])
     session.add(comment)
     await session.flush()
     if not held:
-        after_commit(session, lambda: rt.counters.add([_today_delta(song.id, 1)]))
+        after_commit(session, lambda: counters.add([_today_delta(song.id, 1)]))
     after_commit(session, lambda: recent.forget(song.id))
     log.info(
         "comment_added",
@@ -183,74 +183,104 @@ async def create(
     return comment
 
 
-async def _likes(rt: Runtime, comment: CommentRef, liked: bool) -> Likes:
-    pending = await rt.counters.pending_or_none(COMMENT, [comment.id])
+async def _likes(counters: Counters, comment: CommentRef, liked: bool) -> Likes:
+    pending = await counters.pending_or_none(COMMENT, [comment.id])
     count = comment.like_count + pending.get(comment.id, {}).get(LIKES, 0)
     return Likes(comment_id=comment.id, like_count=count, liked=liked)
 
 
 async def like(
-    rt: Runtime, session: AsyncSession, recent: Recent, comment: CommentRef, user_id: uuid.UUID
+    session: AsyncSession,
+    counters: Counters,
+    recent: Recent,
+    comment: CommentRef,
+    user_id: uuid.UUID,
 ) -> Likes:
     """Like once, however often asked. ``session`` runs each statement on its own
     (autocommit): the row is in the database before the delta is recorded, and only the
     request that really added the row moves the count."""
-    await rt.counters.mark(COMMENT, [comment.id])
+    await counters.mark(COMMENT, [comment.id])
     try:
         added = await repo.like(session, comment.id, user_id, utcnow())
     except IntegrityError as exc:
         # The comment was deleted between the look-up and the insert.
         raise NotFound("Comment not found.") from exc
     if added:
-        await rt.counters.add_committed([Delta(COMMENT, comment.id, LIKES, 1)])
+        await counters.add_committed([Delta(COMMENT, comment.id, LIKES, 1)])
         await recent.forget(comment.song_id)
-    return await _likes(rt, comment, liked=True)
+    else:
+        await _settle(counters, comment.id)
+    return await _likes(counters, comment, liked=True)
 
 
 async def unlike(
-    rt: Runtime, session: AsyncSession, recent: Recent, comment: CommentRef, user_id: uuid.UUID
+    session: AsyncSession,
+    counters: Counters,
+    recent: Recent,
+    comment: CommentRef,
+    user_id: uuid.UUID,
 ) -> Likes:
     """Unlike; a no-op if not liked. As ``like``: only a removed row moves the count."""
-    await rt.counters.mark(COMMENT, [comment.id])
+    await counters.mark(COMMENT, [comment.id])
     if await repo.unlike(session, comment.id, user_id):
-        await rt.counters.add_committed([Delta(COMMENT, comment.id, LIKES, -1)])
+        await counters.add_committed([Delta(COMMENT, comment.id, LIKES, -1)])
         await recent.forget(comment.song_id)
-    return await _likes(rt, comment, liked=False)
+    else:
+        await _settle(counters, comment.id)
+    return await _likes(counters, comment, liked=False)
 
 
-async def remove(rt: Runtime, session: AsyncSession, recent: Recent, comment: CommentRef) -> int:
+async def _settle(counters: Counters, comment_id: uuid.UUID) -> None:
+    """A like or unlike that changed nothing owes no delta: its mark goes (a failure is
+    only a recount later)."""
+    try:
+        await counters.settle(COMMENT, [comment_id])
+    except Exception:
+        log.warning("counter_mark_unsettled", exc_info=True)
+
+
+async def remove(
+    session: AsyncSession, counters: Counters, recent: Recent, comment: CommentRef
+) -> int:
     """Delete the comment with its whole reply tree and their likes; how many comments
     went. ``commentCount`` drops by those of them that were not held: counted with the
     song's comments locked, and only by the transaction that really deleted the tree, so
     a reply or approval racing the delete is not missed and two deletes never subtract
     twice."""
-    await rt.counters.mark(SONG, [comment.song_id])
+    await counters.mark(SONG, [comment.song_id])
     await repo.lock_song(session, comment.song_id)
     held = await repo.tree_held(session, comment.id)
     if not held or not await repo.delete_comment(session, comment.id):
         raise NotFound("Comment not found.")
     shown = held.count(False)
     if shown:
-        after_commit(session, lambda: rt.counters.add([_today_delta(comment.song_id, -shown)]))
+        after_commit(session, lambda: counters.add([_today_delta(comment.song_id, -shown)]))
+    else:
+        # Nothing shown went: no delta, and the mark goes without one.
+        after_commit(session, lambda: counters.settle(SONG, [comment.song_id]))
     after_commit(session, lambda: recent.forget(comment.song_id))
     log.info("comment_deleted", comment_id=str(comment.id), comments=len(held))
     return len(held)
 
 
-async def approve(rt: Runtime, session: AsyncSession, recent: Recent, comment: CommentRef) -> Shown:
+async def approve(
+    session: AsyncSession, counters: Counters, recent: Recent, comment: CommentRef
+) -> Shown:
     """Show a held comment to everyone (a no-op if it is not held); the comment as its
     song's owner sees it."""
     # Locked as a removal locks it: a tree counted for removal stays as counted.
-    await rt.counters.mark(SONG, [comment.song_id])
+    await counters.mark(SONG, [comment.song_id])
     await repo.lock_song(session, comment.song_id)
     if await repo.release(session, comment.id, utcnow()):
-        after_commit(session, lambda: rt.counters.add([_today_delta(comment.song_id, 1)]))
+        after_commit(session, lambda: counters.add([_today_delta(comment.song_id, 1)]))
         after_commit(session, lambda: recent.forget(comment.song_id))
         log.info("comment_approved", comment_id=str(comment.id))
+    else:
+        after_commit(session, lambda: counters.settle(SONG, [comment.song_id]))
     card = await repo.card(session, comment.id, Viewer(comment.song_owner_id, owns_song=True))
     if card is None:
         raise NotFound("Comment not found.")
-    pending = await rt.counters.pending(COMMENT, [comment.id])
+    pending = await counters.pending(COMMENT, [comment.id])
     return Shown(card=card, pending_likes=pending.get(comment.id, {}).get(LIKES, 0))
 
 

@@ -1,6 +1,7 @@
-"""How comments appear in answers: built by hand, as the listing is a busy route
-(bench/RESULTS.md), and checked against the schemas its routes declare
-(tests/comments/test_count_definitions.py)."""
+"""How comments appear in answers. ``CommentRead`` is built by hand, as the listing is a
+busy route (bench/RESULTS.md), and checked against the schemas its routes declare
+(tests/comments/test_count_definitions.py); the routes that answer one comment (a new
+one, an approved one) use the same writer, so the shape is written once."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from sqlalchemy import Row
 
 from bandstand.accounts.principals import Account
 from bandstand.comments.listing import Listing, Node, Page
+from bandstand.comments.schemas import CommentLikes
 from bandstand.comments.service import Likes, Shown
 from bandstand.engagement.counters import LIKES
 from bandstand.kit.envelope import envelope
 from bandstand.kit.pagination import keyset_page_of
 from bandstand.kit.time import timestamp
+from bandstand.media.links import Links
 from bandstand.models import Comment
-from bandstand.runtime import Runtime
 
 
 def _id(value: uuid.UUID | None) -> str | None:
@@ -54,22 +56,22 @@ def _view(
     }
 
 
-def _author(rt: Runtime, card: Row[Any]) -> dict[str, Any]:
+def _author(links: Links, card: Row[Any]) -> dict[str, Any]:
     """``UserPublic`` from a card's flat author columns (never the email)."""
     return {
         "_id": str(card.user_id),
         "username": card.author_username,
         "fullname": card.author_fullname,
-        "avatar": rt.links.avatar(card.author_avatar_key),
+        "avatar": links.avatar(card.author_avatar_key),
     }
 
 
 def card_view(
-    rt: Runtime, card: Row[Any], pending_likes: int, replies: list[dict[str, Any]]
+    links: Links, card: Row[Any], pending_likes: int, replies: list[dict[str, Any]]
 ) -> dict[str, Any]:
     return _view(
         card,
-        _author(rt, card),
+        _author(links, card),
         like_count=card.like_count + pending_likes,
         liked=bool(card.liked),
         reply_count=int(card.reply_count),
@@ -77,29 +79,29 @@ def card_view(
     )
 
 
-def _node_view(rt: Runtime, node: Node, page: Page) -> dict[str, Any]:
+def _node_view(links: Links, node: Node, page: Page) -> dict[str, Any]:
     card = node.card
-    replies = [_node_view(rt, reply, page) for reply in node.replies]
-    return card_view(rt, card, page.listing.pending.get(card.id, {}).get(LIKES, 0), replies)
+    replies = [_node_view(links, reply, page) for reply in node.replies]
+    return card_view(links, card, page.listing.pending.get(card.id, {}).get(LIKES, 0), replies)
 
 
-def shown_view(rt: Runtime, shown: Shown) -> dict[str, Any]:
-    return card_view(rt, shown.card, shown.pending_likes, [])
+def shown_view(links: Links, shown: Shown) -> dict[str, Any]:
+    return card_view(links, shown.card, shown.pending_likes, [])
 
 
-def new_view(rt: Runtime, comment: Comment, author: Account) -> dict[str, Any]:
+def new_view(links: Links, comment: Comment, author: Account) -> dict[str, Any]:
     """A comment just written by ``author``: nothing liked or replied yet."""
     owner = {
         "_id": str(author.id),
         "username": author.username,
         "fullname": author.fullname,
-        "avatar": rt.links.avatar(author.avatar_key),
+        "avatar": links.avatar(author.avatar_key),
     }
     return _view(comment, owner, like_count=0, liked=False, reply_count=0, replies=[])
 
 
-def likes_view(likes: Likes) -> dict[str, Any]:
-    return {"_id": str(likes.comment_id), "likeCount": likes.like_count, "likedByMe": likes.liked}
+def likes_view(likes: Likes) -> CommentLikes:
+    return CommentLikes(id=likes.comment_id, likeCount=likes.like_count, likedByMe=likes.liked)
 
 
 def _shaped(page: Page, docs: list[dict[str, Any]], number: int, limit: int) -> dict[str, Any]:
@@ -127,10 +129,10 @@ class _Shared:
 _SHARED: WeakKeyDictionary[Listing, _Shared] = WeakKeyDictionary()
 
 
-def _shared(rt: Runtime, page: Page) -> _Shared:
+def _shared(links: Links, page: Page) -> _Shared:
     kept = _SHARED.get(page.listing)
     if kept is None:
-        docs = [_node_view(rt, node, page) for node in page.listing.threads]
+        docs = [_node_view(links, node, page) for node in page.listing.threads]
         parents: dict[str, str | None] = {}
         stack = list(docs)
         while stack:
@@ -163,21 +165,21 @@ def _with_likes(kept: _Shared, liked: set[str]) -> list[dict[str, Any]]:
     return [mark(doc) for doc in kept.docs]
 
 
-def page_view(rt: Runtime, page: Page, number: int, limit: int) -> dict[str, Any]:
+def page_view(links: Links, page: Page, number: int, limit: int) -> dict[str, Any]:
     # A shared listing's cards are as listing.EVERYONE sees them: nothing liked.
     if page.liked is None:
-        docs = [_node_view(rt, node, page) for node in page.listing.threads]
+        docs = [_node_view(links, node, page) for node in page.listing.threads]
     else:
-        docs = _with_likes(_shared(rt, page), {str(i) for i in page.liked})
+        docs = _with_likes(_shared(links, page), {str(i) for i in page.liked})
     return _shaped(page, docs, number, limit)
 
 
-def page_body(rt: Runtime, page: Page, number: int, limit: int, message: str) -> bytes:
+def page_body(links: Links, page: Page, number: int, limit: int, message: str) -> bytes:
     """The page's answer in the envelope, as bytes. A shared listing is rendered once;
     every listener who likes none of its comments gets the same bytes."""
     if page.liked is None or page.liked:
-        return bytes(envelope(page_view(rt, page, number, limit), message).body)
-    kept = _shared(rt, page)
+        return bytes(envelope(page_view(links, page, number, limit), message).body)
+    kept = _shared(links, page)
     key = (number, limit, page.total, page.by_cursor)
     body = kept.bodies.get(key)
     if body is None:

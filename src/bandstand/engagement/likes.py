@@ -18,6 +18,7 @@ long); on the embedded SQLite database the repository's statements in one transa
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -128,7 +129,8 @@ class Likes:
         # Stored before anything commits, or nothing is written: a mark kept anywhere
         # else (this process's memory, a request still on its way) is lost with the
         # process, and with it the only repair of a delta lost after the commit.
-        await self._counters.mark(SONG, {change.song_id for change in changes})
+        marked = {change.song_id for change in changes}
+        await self._counters.mark(SONG, marked)
         try:
             for turn in _turns(changes):
                 done = await self._table.write([changes[i] for i in turn], now)
@@ -146,6 +148,11 @@ class Likes:
             # Committed: answer, with this batch's own changes; the flush recounts.
             log.warning("like_deltas_lost", songs=len(songs), exc_info=True)
             pending = _own(deltas)
+        # Songs whose changes all changed nothing owe no delta: their marks go without one
+        # (should that fail, they are only recounted later).
+        if unchanged := marked - {delta.id for delta in deltas}:
+            with contextlib.suppress(Exception):
+                await self._counters.settle(SONG, unchanged)
         return [
             None if w is None else w.stored + pending.get(c.song_id, {}).get(LIKES, 0)
             for c, w in zip(changes, writes, strict=True)

@@ -16,15 +16,17 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bandstand.config import Settings
+from bandstand.db import after_commit
 from bandstand.engagement import repository as repo
-from bandstand.engagement.counters import SONG, VIEWS, Delta
+from bandstand.engagement.counters import SONG, VIEWS, Counters, Delta
+from bandstand.engagement.likes import Likes
 from bandstand.errors import NotFound
 from bandstand.kit.cursors import decode_moment, encode_moment
 from bandstand.kit.time import utcnow
 from bandstand.models import Song
-from bandstand.runtime import Runtime
 from bandstand.songs.cards import SongCard, read_cards
 
 
@@ -53,33 +55,40 @@ class Played:
     own: bool
 
 
-async def play(rt: Runtime, session: AsyncSession, listener_id: uuid.UUID, song: Song) -> Played:
-    """A listener plays a song: it tops their history, and counts as a view unless they
-    own it or a view of theirs counted within ``view_window_s``. Every play is appended
-    to ``plays`` in this transaction, so a counted view is durable before its answer;
-    its delta is recorded (and its counter marked) first, so the answer shows it, and
-    should the transaction not commit, the flush recounts the views from the rows."""
+async def play(
+    session: AsyncSession,
+    counters: Counters,
+    settings: Settings,
+    listener_id: uuid.UUID,
+    song: Song,
+) -> Played:
+    """A listener plays a song: it tops their history (kept to ``history_max`` songs), and
+    counts as a view unless they own it or a view of theirs counted within
+    ``view_window_s``. Every play is appended to ``plays`` in this transaction, so a
+    counted view is durable before its answer; its delta is recorded (and its counter
+    marked) first, so the answer shows it, and should the transaction not commit, the
+    flush recounts the views from the rows."""
     now = utcnow()
     own = listener_id == song.owner_id
-    counted = not own and await rt.counters.first_play(
-        song.id, listener_id, rt.settings.view_window_s
-    )
+    counted = not own and await counters.first_play(song.id, listener_id, settings.view_window_s)
     if counted:
-        await rt.counters.add_marked([Delta(SONG, song.id, VIEWS, 1, now.date())])
+        await counters.add_marked([Delta(SONG, song.id, VIEWS, 1, now.date())])
+        # Committed: the delta recorded above is the play's; the mark can go.
+        after_commit(session, lambda: counters.settle(SONG, [song.id]))
     await repo.record_play(session, listener_id, song.id, now, counted=counted)
-    await repo.trim_history(session, listener_id, rt.settings.history_max)
+    await repo.trim_history(session, listener_id, settings.history_max)
     return Played(counted=counted, own=own)
 
 
-async def like(rt: Runtime, user_id: uuid.UUID, song_id: uuid.UUID) -> LikeState:
+async def like(likes: Likes, user_id: uuid.UUID, song_id: uuid.UUID) -> LikeState:
     """Like a song; liking it again changes nothing. The like is committed before this
     returns (it is durable before the answer)."""
-    return _state(song_id, await rt.likes.like(song_id, user_id), liked=True)
+    return _state(song_id, await likes.like(song_id, user_id), liked=True)
 
 
-async def unlike(rt: Runtime, user_id: uuid.UUID, song_id: uuid.UUID) -> LikeState:
+async def unlike(likes: Likes, user_id: uuid.UUID, song_id: uuid.UUID) -> LikeState:
     """Withdraw a like; withdrawing one that is not there changes nothing."""
-    return _state(song_id, await rt.likes.unlike(song_id, user_id), liked=False)
+    return _state(song_id, await likes.unlike(song_id, user_id), liked=False)
 
 
 def _state(song_id: uuid.UUID, like_count: int | None, *, liked: bool) -> LikeState:
@@ -89,8 +98,8 @@ def _state(song_id: uuid.UUID, like_count: int | None, *, liked: bool) -> LikeSt
 
 
 async def liked_songs(
-    rt: Runtime,
     session: AsyncSession,
+    counters: Counters,
     user_id: uuid.UUID,
     *,
     page: int,
@@ -103,12 +112,13 @@ async def liked_songs(
     rows = await repo.liked(
         session, user_id, limit=limit + 1, offset=(page - 1) * limit, after=after
     )
-    return await _listing(rt, rows, total, limit, after is not None, "liked_at")
+    return await _listing(counters, rows, total, limit, after is not None, "liked_at")
 
 
 async def history(
-    rt: Runtime,
     session: AsyncSession,
+    counters: Counters,
+    settings: Settings,
     user_id: uuid.UUID,
     *,
     page: int,
@@ -118,18 +128,18 @@ async def history(
     """A listener's history: each song once at its latest play, newest first, from the
     last ``history_days`` days and at most ``history_max`` songs."""
     after = decode_moment(cursor) if cursor else None
-    since = utcnow() - timedelta(days=rt.settings.history_days)
+    since = utcnow() - timedelta(days=settings.history_days)
     offset = (page - 1) * limit
-    cap = rt.settings.history_max
+    cap = settings.history_max
     total = min(await repo.count_history(session, user_id, since), cap)
     if after is None and offset >= total:
         return Listing([], total, None, False)
     rows = await repo.history(session, user_id, since, limit=limit + 1, offset=offset, after=after)
-    return await _listing(rt, rows, total, limit, after is not None, "watched_at")
+    return await _listing(counters, rows, total, limit, after is not None, "watched_at")
 
 
 async def _listing(
-    rt: Runtime,
+    counters: Counters,
     rows: Sequence[Row[Any]],
     total: int,
     limit: int,
@@ -143,11 +153,11 @@ async def _listing(
         if last is not None and len(rows) > limit
         else None
     )
-    return Listing(await read_cards(rt.counters, shown), total, next_cursor, by_cursor)
+    return Listing(await read_cards(counters, shown), total, next_cursor, by_cursor)
 
 
-async def prune_history(rt: Runtime) -> int:
+async def prune_history(sessions: async_sessionmaker[AsyncSession], history_days: int) -> int:
     """Forget plays older than ``history_days`` (reads skip them anyway)."""
-    before = utcnow() - timedelta(days=rt.settings.history_days)
-    async with rt.sessionmaker() as session, session.begin():
+    before = utcnow() - timedelta(days=history_days)
+    async with sessions() as session, session.begin():
         return await repo.prune_history(session, before)

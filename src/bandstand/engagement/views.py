@@ -7,7 +7,7 @@ from typing import Any
 from bandstand.engagement.service import LikeState, Listing
 from bandstand.kit.pagination import keyset_page_of
 from bandstand.kit.time import timestamp
-from bandstand.runtime import Runtime
+from bandstand.media.links import Links
 from bandstand.songs.views import song_view
 
 
@@ -15,19 +15,19 @@ def like_view(state: LikeState) -> dict[str, Any]:
     return {"songId": str(state.song_id), "liked": state.liked, "likeCount": state.like_count}
 
 
-def liked_view(rt: Runtime, listing: Listing, number: int, limit: int) -> dict[str, Any]:
+def liked_view(links: Links, listing: Listing, number: int, limit: int) -> dict[str, Any]:
     """Liked songs as song cards, each with when it was liked."""
     docs = [
-        {**song_view(rt.links, card), "likedAt": timestamp(card.song.liked_at)}
+        {**song_view(links, card), "likedAt": timestamp(card.song.liked_at)}
         for card in listing.cards
     ]
     return _page(docs, listing, number, limit)
 
 
-def history_view(rt: Runtime, listing: Listing, number: int, limit: int) -> dict[str, Any]:
+def history_view(links: Links, listing: Listing, number: int, limit: int) -> dict[str, Any]:
     """History entries as the original spec has them: ``{song, watchedAt}``."""
     docs = [
-        {"song": song_view(rt.links, card), "watchedAt": timestamp(card.song.watched_at)}
+        {"song": song_view(links, card), "watchedAt": timestamp(card.song.watched_at)}
         for card in listing.cards
     ]
     return _page(docs, listing, number, limit)

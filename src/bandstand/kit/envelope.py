@@ -25,10 +25,13 @@ class Envelope(BaseModel, Generic[T]):
 
 
 def answer(data: T, message: str = "OK", status_code: int = 200) -> Envelope[T]:
-    """A success in the envelope, for the route's ``response_model`` to serialise: ``data``
+    """An answer in the envelope, for the route's ``response_model`` to serialise: ``data``
     is the schema's own object, so what is answered is what the schema says. (The route
-    declares ``status_code`` too: FastAPI takes the status from there.)"""
-    return Envelope[T](statusCode=status_code, data=data, message=message, success=True)
+    declares ``status_code`` too: FastAPI takes the status from there, or from the
+    ``Response`` it was given when the status depends on the outcome, as readiness's.)"""
+    return Envelope[T](
+        statusCode=status_code, data=data, message=message, success=status_code < 400
+    )
 
 
 def envelope(

@@ -3,17 +3,13 @@ with back-off, and never fails the request that asked for it."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from taskiq import Context, TaskiqDepends
-
 from bandstand.mail import compose
+from bandstand.resources import JobMailer, JobSettings
 from bandstand.worker.jobs import job
 
 
 @job("mail.send")
 async def send_email(
-    to: str, subject: str, text: str, context: Annotated[Context, TaskiqDepends()]
+    to: str, subject: str, text: str, mailer: JobMailer, settings: JobSettings
 ) -> None:
-    rt = context.state.runtime
-    await rt.mailer.send(compose(rt.settings.smtp_from, to, subject, text))
+    await mailer.send(compose(settings.smtp_from, to, subject, text))

@@ -16,8 +16,9 @@ from starlette.responses import (
 )
 from starlette.types import Receive, Scope, Send
 
+from bandstand.config import Settings
 from bandstand.errors import AppError, BadRequest, NotFound
-from bandstand.runtime import Runtime
+from bandstand.storage import Storage
 
 # A single range up to this size is read with one pread, in one thread hop, and sent as one
 # body: players ask for a few hundred KiB at a time, and FileResponse would spend a thread
@@ -60,22 +61,28 @@ def _check_range(headers: Headers, response: FileResponse, size: int) -> None:
 
 
 async def deliver(
-    rt: Runtime, key: str, content_type: str, request: Request, cache: str
+    storage: Storage,
+    settings: Settings,
+    key: str,
+    content_type: str,
+    request: Request,
+    cache: str,
 ) -> Response:
     """Serve a stored file: a presigned redirect from an object store (signed for the
     request's method: a URL signed for GET is refused a HEAD), an ``X-Accel-Redirect`` for
-    the proxy when offloading, else the bytes with Range support."""
+    the proxy when offloading, else the bytes with Range support. ``settings`` say which
+    (``stream_url_ttl_s``, ``media_offload``, ``accel_redirect_prefix``)."""
     headers = request.headers
-    path = rt.storage.local_path(key)
+    path = storage.local_path(key)
     if path is None:
-        url = await rt.storage.presigned_url(
-            key, rt.settings.stream_url_ttl_s, content_type, head=request.method == "HEAD"
+        url = await storage.presigned_url(
+            key, settings.stream_url_ttl_s, content_type, head=request.method == "HEAD"
         )
         if url is None:
             raise NotFound("Media not found.")
         return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
-    if rt.settings.media_offload:
-        prefix = rt.settings.accel_redirect_prefix.rstrip("/")
+    if settings.media_offload:
+        prefix = settings.accel_redirect_prefix.rstrip("/")
         return Response(
             headers={
                 "X-Accel-Redirect": f"{prefix}/{key}",

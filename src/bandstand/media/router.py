@@ -13,7 +13,7 @@ from starlette.responses import Response
 from bandstand.errors import Forbidden, NotFound
 from bandstand.media.delivery import deliver
 from bandstand.media.links import CONTENT_TYPES, scope_of
-from bandstand.runtime import RuntimeDep
+from bandstand.resources import SettingsDep, StorageDep, UrlSignerDep
 from bandstand.storage import InvalidKey, check_key
 
 router = APIRouter(prefix="/media", tags=["media"])
@@ -32,11 +32,18 @@ PLAYLIST_HEADERS = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Op
     responses={200: {"content": {"audio/mp4": {}}}, 206: {"description": "Partial content"}},
 )
 async def signed_media(
-    expires: str, signature: str, folder: str, name: str, request: Request, rt: RuntimeDep
+    expires: str,
+    signature: str,
+    folder: str,
+    name: str,
+    request: Request,
+    url_signer: UrlSignerDep,
+    storage: StorageDep,
+    settings: SettingsDep,
 ) -> Response:
     key = f"songs/{folder}/{name}"
     # The signature first: a forged link learns nothing, not even whether a file exists.
-    if not rt.url_signer.valid(scope_of(key), expires, signature):
+    if not url_signer.valid(scope_of(key), expires, signature):
         raise Forbidden("This link is invalid or has expired.")
     try:
         check_key(key)
@@ -45,13 +52,13 @@ async def signed_media(
     content_type = CONTENT_TYPES.get(key.rsplit(".", 1)[-1])
     if content_type is None:
         raise NotFound("Media not found.")
-    if content_type == PLAYLIST and rt.storage.local_path(key) is None:
+    if content_type == PLAYLIST and storage.local_path(key) is None:
         # From an object store, a playlist is answered here rather than by a redirect: a
         # player resolves its relative links against the URL it finally read it from, and
         # the segments must be asked of us (each then redirected) with our signature.
         try:
-            playlist = await rt.storage.get(key)
+            playlist = await storage.get(key)
         except FileNotFoundError as exc:
             raise NotFound("Media not found.") from exc
         return Response(playlist, media_type=content_type, headers=PLAYLIST_HEADERS)
-    return await deliver(rt, key, content_type, request, "private, max-age=3600")
+    return await deliver(storage, settings, key, content_type, request, "private, max-age=3600")

@@ -17,7 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 from bandstand.config import Settings
 from bandstand.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from bandstand.playlists.schemas import PlaylistCreate, PlaylistUpdate
-from bandstand.runtime import RuntimeDep
+from bandstand.resources import SettingsDep
 
 M = TypeVar("M", bound=BaseModel)
 COVER = "thumbnail"
@@ -98,8 +98,8 @@ async def _read(request: Request, settings: Settings) -> tuple[dict[str, Any], b
 
 
 def _submitted(model: type[M]) -> Callable[..., Awaitable[Submitted[M]]]:
-    async def parse(request: Request, rt: RuntimeDep) -> Submitted[M]:
-        fields, cover = await _read(request, rt.settings)
+    async def parse(request: Request, settings: SettingsDep) -> Submitted[M]:
+        fields, cover = await _read(request, settings)
         try:
             data = model.model_validate(fields)
         except ValidationError as exc:

@@ -8,11 +8,10 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from bandstand.accounts.deps import PrincipalDep
 from bandstand.db import ReadSessionDep, SessionDep
-from bandstand.kit.envelope import Envelope, envelope
+from bandstand.kit.envelope import Envelope, answer
 from bandstand.kit.http import JSON_BODY
 from bandstand.kit.pagination import PagingDep, paging
 from bandstand.playlists import service
@@ -26,7 +25,7 @@ from bandstand.playlists.schemas import (
     SongsToAdd,
 )
 from bandstand.playlists.views import page_view, playlist_view
-from bandstand.runtime import RuntimeDep
+from bandstand.resources import CountersDep, LinksDep, QueueDep, SettingsDep, StorageDep
 
 router = APIRouter(prefix="/playlist", tags=["playlists"])
 
@@ -38,22 +37,36 @@ router = APIRouter(prefix="/playlist", tags=["playlists"])
     summary="Create a playlist (JSON, or multipart with a thumbnail)",
     openapi_extra=request_body(PlaylistCreate, required=True),
 )
-@router.post("", status_code=201, include_in_schema=False)
+@router.post("", response_model=Envelope[PlaylistRead], status_code=201, include_in_schema=False)
 async def create(
-    rt: RuntimeDep, session: SessionDep, principal: PrincipalDep, body: CreateBody
-) -> JSONResponse:
-    detail = await service.create(rt, session, principal.user_id, body.data, body.cover)
-    return envelope(playlist_view(rt, detail), "Playlist created successfully.", 201)
+    session: SessionDep,
+    storage: StorageDep,
+    counters: CountersDep,
+    settings: SettingsDep,
+    links: LinksDep,
+    principal: PrincipalDep,
+    body: CreateBody,
+) -> Envelope[PlaylistRead]:
+    detail = await service.create(
+        session,
+        storage,
+        counters,
+        principal.user_id,
+        body.data,
+        body.cover,
+        settings.image_max_bytes,
+    )
+    return answer(playlist_view(links, detail), "Playlist created successfully.", 201)
 
 
 @router.get("/get", response_model=Envelope[PlaylistPage], summary="My playlists, newest first")
 async def mine(
-    rt: RuntimeDep,
     session: ReadSessionDep,
+    links: LinksDep,
     principal: PrincipalDep,
     paging: PagingDep,
     cursor: str | None = None,
-) -> JSONResponse:
+) -> Envelope[PlaylistPage]:
     listing = await service.newest_page(
         session,
         viewer_id=principal.user_id,
@@ -62,7 +75,7 @@ async def mine(
         limit=paging.limit,
         cursor=cursor,
     )
-    return envelope(page_view(rt, listing, paging.page, paging.limit), "Playlists fetched.")
+    return answer(page_view(links, listing, paging.page, paging.limit), "Playlists fetched.")
 
 
 @router.get(
@@ -71,16 +84,17 @@ async def mine(
     summary="Everyone's public playlists, newest first",
 )
 async def public(
-    rt: RuntimeDep,
     session: ReadSessionDep,
+    links: LinksDep,
     _: PrincipalDep,
     paging: PagingDep,
     cursor: str | None = None,
-) -> JSONResponse:
+) -> Envelope[PlaylistPage]:
     listing = await service.newest_page(
         session, viewer_id=None, page=paging.page, limit=paging.limit, cursor=cursor
     )
-    return envelope(page_view(rt, listing, paging.page, paging.limit), "Public playlists fetched.")
+    page = page_view(links, listing, paging.page, paging.limit)
+    return answer(page, "Public playlists fetched.")
 
 
 @router.get(
@@ -89,20 +103,26 @@ async def public(
     summary="One playlist with a page of its songs (public, or the caller's own)",
 )
 async def get_one(
-    rt: RuntimeDep,
     session: SessionDep,
+    counters: CountersDep,
+    links: LinksDep,
     playlist: VisiblePlaylist,
     page: int = 1,
     limit: int = service.SONGS_PER_PAGE,
     cursor: str | None = None,
-) -> JSONResponse:
+) -> Envelope[PlaylistRead]:
     """``page``/``limit``/``cursor`` page through the songs (100 a page by default, at
     most 100); ``songsPage`` says where the page is."""
     songs_paging = await paging(page, limit)
     detail = await service.detail(
-        rt, session, playlist.id, page=songs_paging.page, limit=songs_paging.limit, cursor=cursor
+        session,
+        counters,
+        playlist.id,
+        page=songs_paging.page,
+        limit=songs_paging.limit,
+        cursor=cursor,
     )
-    return envelope(playlist_view(rt, detail), "Playlist fetched.")
+    return answer(playlist_view(links, detail), "Playlist fetched.")
 
 
 @router.post(
@@ -112,10 +132,14 @@ async def get_one(
     summary="Append songs (one songId, or a list); duplicates are skipped",
 )
 async def add_songs(
-    rt: RuntimeDep, session: SessionDep, playlist: OwnedPlaylist, body: SongsToAdd
-) -> JSONResponse:
-    detail = await service.add_songs(rt, session, playlist, body.song_ids)
-    return envelope(playlist_view(rt, detail), "Songs added to playlist.")
+    session: SessionDep,
+    counters: CountersDep,
+    links: LinksDep,
+    playlist: OwnedPlaylist,
+    body: SongsToAdd,
+) -> Envelope[PlaylistRead]:
+    detail = await service.add_songs(session, counters, playlist, body.song_ids)
+    return answer(playlist_view(links, detail), "Songs added to playlist.")
 
 
 @router.delete(
@@ -124,10 +148,14 @@ async def add_songs(
     summary="Take a song out of a playlist (a song not in it is no error)",
 )
 async def remove_song(
-    rt: RuntimeDep, session: SessionDep, playlist: OwnedPlaylist, songId: uuid.UUID
-) -> JSONResponse:
-    detail = await service.remove_song(rt, session, playlist, songId)
-    return envelope(playlist_view(rt, detail), "Song removed from playlist.")
+    session: SessionDep,
+    counters: CountersDep,
+    links: LinksDep,
+    playlist: OwnedPlaylist,
+    songId: uuid.UUID,
+) -> Envelope[PlaylistRead]:
+    detail = await service.remove_song(session, counters, playlist, songId)
+    return answer(playlist_view(links, detail), "Song removed from playlist.")
 
 
 @router.post(
@@ -137,10 +165,26 @@ async def remove_song(
     openapi_extra=request_body(PlaylistUpdate, required=True),
 )
 async def update(
-    rt: RuntimeDep, session: SessionDep, playlist: OwnedPlaylist, body: UpdateBody
-) -> JSONResponse:
-    detail = await service.update(rt, session, playlist, body.data, body.cover)
-    return envelope(playlist_view(rt, detail), "Playlist updated successfully.")
+    session: SessionDep,
+    storage: StorageDep,
+    queue: QueueDep,
+    counters: CountersDep,
+    settings: SettingsDep,
+    links: LinksDep,
+    playlist: OwnedPlaylist,
+    body: UpdateBody,
+) -> Envelope[PlaylistRead]:
+    detail = await service.update(
+        session,
+        storage,
+        queue,
+        counters,
+        playlist,
+        body.data,
+        body.cover,
+        settings.image_max_bytes,
+    )
+    return answer(playlist_view(links, detail), "Playlist updated successfully.")
 
 
 @router.delete(
@@ -150,7 +194,7 @@ async def update(
     summary="Delete a playlist and its cover",
 )
 async def delete(
-    rt: RuntimeDep, session: SessionDep, playlist: OwnedPlaylistInBody
-) -> JSONResponse:
-    await service.remove(rt, session, playlist)
-    return envelope(None, "Playlist deleted successfully.")
+    session: SessionDep, queue: QueueDep, playlist: OwnedPlaylistInBody
+) -> Envelope[None]:
+    await service.remove(session, queue, playlist)
+    return answer(None, "Playlist deleted successfully.")

@@ -11,15 +11,17 @@ import structlog
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bandstand.engagement.counters import Counters
 from bandstand.errors import BadRequest, Conflict, NotFound
 from bandstand.kit.cursors import decode_id, decode_position, encode_id, encode_position
 from bandstand.kit.time import utcnow
 from bandstand.models import Playlist
 from bandstand.playlists import repository as repo
 from bandstand.playlists.schemas import MAX_SONGS, PlaylistCreate, PlaylistUpdate
-from bandstand.runtime import Runtime
 from bandstand.songs.cards import SongCard, read_cards
 from bandstand.songs.service import cover_folder, store_cover
+from bandstand.storage import Storage
+from bandstand.worker.queue import Queue
 
 log = structlog.get_logger(__name__)
 
@@ -77,8 +79,8 @@ async def _add(session: AsyncSession, playlist_id: uuid.UUID, wanted: Sequence[u
 
 
 async def detail(
-    rt: Runtime,
     session: AsyncSession,
+    counters: Counters,
     playlist_id: uuid.UUID,
     *,
     page: int = 1,
@@ -101,7 +103,7 @@ async def detail(
     next_cursor = encode_position(shown[-1].position) if len(rows) > limit else None
     return Detail(
         card=card,
-        songs=await read_cards(rt.counters, shown),
+        songs=await read_cards(counters, shown),
         page=page,
         limit=limit,
         next_cursor=next_cursor,
@@ -110,15 +112,19 @@ async def detail(
 
 
 async def create(
-    rt: Runtime,
     session: AsyncSession,
+    storage: Storage,
+    counters: Counters,
     owner_id: uuid.UUID,
     data: PlaylistCreate,
     cover: bytes | None,
+    max_cover_bytes: int,
 ) -> Detail:
     """A new playlist of the caller's, with its cover and first songs if given. Every song
     must exist, or nothing is created."""
-    thumbnail_key = await store_cover(rt, session, cover) if cover is not None else None
+    thumbnail_key = None
+    if cover is not None:
+        thumbnail_key = await store_cover(session, storage, cover, max_cover_bytes)
     playlist = await repo.create(
         session,
         owner_id=owner_id,
@@ -130,35 +136,38 @@ async def create(
     if data.song_ids:
         await _add(session, playlist.id, data.song_ids)
     log.info("playlist_created", playlist_id=str(playlist.id), songs=len(data.song_ids))
-    return await detail(rt, session, playlist.id)
+    return await detail(session, counters, playlist.id)
 
 
 async def add_songs(
-    rt: Runtime, session: AsyncSession, playlist: Playlist, song_ids: Sequence[uuid.UUID]
+    session: AsyncSession, counters: Counters, playlist: Playlist, song_ids: Sequence[uuid.UUID]
 ) -> Detail:
     """Append songs at the end in the order given. Songs already in the playlist are
     skipped, not moved; an unknown song refuses the whole request (404), and so does
     going past ``MAX_SONGS`` (409)."""
     await _add(session, playlist.id, song_ids)
-    return await detail(rt, session, playlist.id)
+    return await detail(session, counters, playlist.id)
 
 
 async def remove_song(
-    rt: Runtime, session: AsyncSession, playlist: Playlist, song_id: uuid.UUID
+    session: AsyncSession, counters: Counters, playlist: Playlist, song_id: uuid.UUID
 ) -> Detail:
     """Take a song out of the playlist. Idempotent: a song that is not in it (or does not
     exist) leaves it as it was, like an unlike of what is not liked."""
     if await repo.remove_song(session, playlist.id, song_id):
         await repo.change(session, playlist.id, {"updated_at": utcnow()})
-    return await detail(rt, session, playlist.id)
+    return await detail(session, counters, playlist.id)
 
 
 async def update(
-    rt: Runtime,
     session: AsyncSession,
+    storage: Storage,
+    queue: Queue,
+    counters: Counters,
     playlist: Playlist,
     data: PlaylistUpdate,
     cover: bytes | None,
+    max_cover_bytes: int,
 ) -> Detail:
     """Change the name, description, visibility or cover — nothing else can be written.
     A replaced cover's files go once the change commits; if another change replaced it
@@ -177,15 +186,15 @@ async def update(
         values["is_public"] = data.isPublic
     swap = None
     if cover is not None:
-        swap = (playlist.thumbnail_key, await store_cover(rt, session, cover))
+        swap = (playlist.thumbnail_key, await store_cover(session, storage, cover, max_cover_bytes))
     if not await repo.change(session, playlist.id, values, cover=swap):
         raise Conflict("The playlist changed meanwhile; try again.")
     if swap is not None and swap[0] is not None:
-        rt.queue.enqueue_after_commit(session, "songs.delete_files", [cover_folder(swap[0])])
-    return await detail(rt, session, playlist.id)
+        queue.enqueue_after_commit(session, "songs.delete_files", [cover_folder(swap[0])])
+    return await detail(session, counters, playlist.id)
 
 
-async def remove(rt: Runtime, session: AsyncSession, playlist: Playlist) -> None:
+async def remove(session: AsyncSession, queue: Queue, playlist: Playlist) -> None:
     """Delete the playlist in this transaction (its song list goes with it); its cover's
     files only after it commits, so a failed delete never leaves a row without its
     files."""
@@ -195,7 +204,7 @@ async def remove(rt: Runtime, session: AsyncSession, playlist: Playlist) -> None
     if keys is None:
         raise NotFound("Playlist not found.")
     if keys:
-        rt.queue.enqueue_after_commit(session, "songs.delete_files", [cover_folder(keys[0])])
+        queue.enqueue_after_commit(session, "songs.delete_files", [cover_folder(keys[0])])
     log.info("playlist_deleted", playlist_id=str(playlist.id))
 
 

@@ -13,7 +13,7 @@ from bandstand.db import SessionDep
 from bandstand.errors import Forbidden, NotFound
 from bandstand.media.links import stream_path
 from bandstand.models import Song
-from bandstand.runtime import RuntimeDep
+from bandstand.resources import UrlSignerDep
 from bandstand.songs import repository as repo
 from bandstand.songs.schemas import SongRef
 
@@ -31,11 +31,11 @@ def _must_own(song: Song, principal: PrincipalDep) -> Song:
     return song
 
 
-async def _signed_id(request: Request, rt: RuntimeDep, songId: uuid.UUID) -> uuid.UUID:
+async def _signed_id(request: Request, url_signer: UrlSignerDep, songId: uuid.UUID) -> uuid.UUID:
     # Checked before the song is looked up: a forged link costs no database query and
     # learns nothing about which ids exist.
     query = request.query_params
-    if not rt.url_signer.valid(stream_path(songId), query.get("exp"), query.get("sig")):
+    if not url_signer.valid(stream_path(songId), query.get("exp"), query.get("sig")):
         raise Forbidden("This link is invalid or has expired.")
     return songId
 

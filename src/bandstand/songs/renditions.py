@@ -17,14 +17,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bandstand.db import transaction
+from bandstand.kit.cache import RecentAnswers
 from bandstand.media.processing import ProcessedAudio, ProcessingError, content_type
 from bandstand.media.processing import process_audio as render
 from bandstand.models import SongStatus
-from bandstand.runtime import Runtime
 from bandstand.songs import repository as repo
+from bandstand.storage import Storage
 from bandstand.worker import outbox
+from bandstand.worker.queue import Queue
 
 log = structlog.get_logger(__name__)
 
@@ -36,28 +39,34 @@ def folder_of(key: str) -> str:
     return key.rsplit("/", 1)[0] + "/"
 
 
-async def process(rt: Runtime, song_id: uuid.UUID) -> None:
+async def process(
+    sessions: async_sessionmaker[AsyncSession],
+    storage: Storage,
+    queue: Queue,
+    catalogue: RecentAnswers,
+    song_id: uuid.UUID,
+) -> None:
     """Make the song's renditions and mark it ready, or failed if FFmpeg cannot. Safe to
     run twice: a song already ready, failed or gone is left as it is, and files are
     written under fixed names."""
-    async with transaction(rt.sessionmaker) as session:
+    async with transaction(sessions) as session:
         song = await repo.song_to_process(session, song_id)
         if song is None or song.status != SongStatus.PROCESSING:
             return
         audio_key = song.audio_key
     folder = folder_of(audio_key)
-    async with _scratch(rt) as tmp:
+    async with _scratch(queue) as tmp:
         source = tmp / "source"
-        await rt.storage.get_file(audio_key, source)
+        await storage.get_file(audio_key, source)
         try:
-            # In one of ``rt.processing_slots``: the queue takes it before the job starts.
+            # In one of the FFmpeg slots: the queue takes it before the job starts.
             result = await asyncio.to_thread(render, source, tmp / "out")
         except ProcessingError as exc:
-            await fail(rt, song_id, exc.reason)
+            await fail(sessions, catalogue, song_id, exc.reason)
             return
         for name in result.files:
-            await rt.storage.put_file(folder + name, tmp / "out" / name, content_type(name))
-    async with transaction(rt.sessionmaker) as session:
+            await storage.put_file(folder + name, tmp / "out" / name, content_type(name))
+    async with transaction(sessions) as session:
         done = await repo.mark_ready(
             session,
             song_id,
@@ -71,22 +80,22 @@ async def process(rt: Runtime, song_id: uuid.UUID) -> None:
         gone = not done and await repo.song_to_process(session, song_id) is None
     if gone:
         # Deleted while we worked: what we wrote would be orphaned.
-        await delete_files(rt, [folder])
+        await delete_files(storage, [folder])
         return
     if not done:
         # Another run of this job (redelivered, requeued) got there first: the folder
         # holds the original and the files it made under these same names; keep them.
         return
-    await rt.catalogue.clear()
+    await catalogue.clear()
     log.info("song_ready", song_id=str(song_id), duration=result.duration)
 
 
 @contextlib.asynccontextmanager
-async def _scratch(rt: Runtime) -> AsyncIterator[Path]:
+async def _scratch(queue: Queue) -> AsyncIterator[Path]:
     """A folder of the job's own, made and removed off the event loop (a long song leaves
     hundreds of megabytes and thousands of files in it)."""
     # The queue's folder of this process: locked while it lives, removed if it dies.
-    root = await rt.queue.scratch_dir()
+    root = await queue.scratch_dir()
     path = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="bandstand-job-", dir=root))
     try:
         yield path
@@ -98,35 +107,42 @@ def _peaks_json(result: ProcessedAudio) -> str:
     return json.dumps([round(peak, 4) for peak in result.peaks], separators=(",", ":"))
 
 
-async def fail(rt: Runtime, song_id: uuid.UUID, reason: str) -> None:
-    async with transaction(rt.sessionmaker) as session:
+async def fail(
+    sessions: async_sessionmaker[AsyncSession],
+    catalogue: RecentAnswers,
+    song_id: uuid.UUID,
+    reason: str,
+) -> None:
+    async with transaction(sessions) as session:
         await repo.mark_failed(session, song_id, reason[:300])
-    await rt.catalogue.clear()
+    await catalogue.clear()
     log.warning("song_failed", song_id=str(song_id), reason=reason)
 
 
-async def delete_files(rt: Runtime, keys_or_folders: list[str]) -> None:
+async def delete_files(storage: Storage, keys_or_folders: list[str]) -> None:
     """Delete stored files, a whole folder for a key ending in ``/`` (a song's or a
     cover's, never anything wider)."""
     for item in keys_or_folders:
         if item.endswith("/") and not _FAMILY.fullmatch(item):
             raise ValueError(f"not a song's or a cover's folder: {item!r}")
-        keys = await rt.storage.keys(item) if item.endswith("/") else [item]
+        keys = await storage.keys(item) if item.endswith("/") else [item]
         for key in keys:
-            await rt.storage.delete(key)
+            await storage.delete(key)
 
 
-async def requeue_stalled(rt: Runtime) -> int:
-    """Queue again the songs processing for longer than ``processing_stall_s`` that have
+async def requeue_stalled(
+    sessions: async_sessionmaker[AsyncSession], queue: Queue, stall_s: float
+) -> int:
+    """Queue again the songs processing for longer than ``stall_s`` seconds that have
     no pending job (one lost before jobs were kept in the database, or given up without
     the song being marked). A song whose job is pending is left to it: its tries are
     counted there, and it ends ``failed`` after the last."""
-    async with transaction(rt.sessionmaker) as session:
-        stalled = await repo.stalled(session, rt.settings.processing_stall_s)
+    async with transaction(sessions) as session:
+        stalled = await repo.stalled(session, stall_s)
         pending = {args[0] for args in await outbox.args_of(session, "songs.process") if args}
     orphans = [song_id for song_id in stalled if str(song_id) not in pending]
     for song_id in orphans:
-        await rt.queue.enqueue("songs.process", str(song_id))
+        await queue.enqueue("songs.process", str(song_id))
     if orphans:
         log.info("songs_requeued", count=len(orphans))
     return len(orphans)

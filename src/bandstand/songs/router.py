@@ -29,13 +29,22 @@ from bandstand.db import ReadSessionDep, SessionDep
 from bandstand.engagement import service as engagement
 from bandstand.engagement.schemas import LikedPage, LikeRead, PlayRead
 from bandstand.engagement.views import like_view, liked_view
-from bandstand.kit.envelope import Envelope, envelope
+from bandstand.kit.envelope import Envelope, answer, envelope
 from bandstand.kit.http import JSON_BODY, MULTIPART_BODY
 from bandstand.kit.pagination import PagingDep, page_of
 from bandstand.media.audio import FORMATS
 from bandstand.media.delivery import deliver
 from bandstand.playlists.views import cards_view
-from bandstand.runtime import RuntimeDep
+from bandstand.resources import (
+    CatalogueDep,
+    CommentAnswersDep,
+    CountersDep,
+    LikesDep,
+    LinksDep,
+    QueueDep,
+    SettingsDep,
+    StorageDep,
+)
 from bandstand.search import service as search_service
 from bandstand.search.schemas import SearchResults
 from bandstand.songs import service
@@ -63,8 +72,8 @@ FormGenre = Annotated[
     tags=ENGAGEMENT,
     summary="Like a song",
 )
-async def like(rt: RuntimeDep, principal: PrincipalDep, songId: uuid.UUID) -> JSONResponse:
-    state = await engagement.like(rt, principal.user_id, songId)
+async def like(likes: LikesDep, principal: PrincipalDep, songId: uuid.UUID) -> JSONResponse:
+    state = await engagement.like(likes, principal.user_id, songId)
     return envelope(like_view(state), "Song liked successfully.")
 
 
@@ -74,8 +83,8 @@ async def like(rt: RuntimeDep, principal: PrincipalDep, songId: uuid.UUID) -> JS
     tags=ENGAGEMENT,
     summary="Withdraw a like",
 )
-async def unlike(rt: RuntimeDep, principal: PrincipalDep, songId: uuid.UUID) -> JSONResponse:
-    state = await engagement.unlike(rt, principal.user_id, songId)
+async def unlike(likes: LikesDep, principal: PrincipalDep, songId: uuid.UUID) -> JSONResponse:
+    state = await engagement.unlike(likes, principal.user_id, songId)
     return envelope(like_view(state), "Song unliked successfully.")
 
 
@@ -86,12 +95,17 @@ async def unlike(rt: RuntimeDep, principal: PrincipalDep, songId: uuid.UUID) -> 
     summary="Search songs, people and public playlists (typo-tolerant)",
 )
 async def search(
-    rt: RuntimeDep, session: SessionDep, _: PrincipalDep, paging: PagingDep, q: str | None = None
+    counters: CountersDep,
+    links: LinksDep,
+    session: SessionDep,
+    _: PrincipalDep,
+    paging: PagingDep,
+    q: str | None = None,
 ) -> JSONResponse:
     """Each kind is a page of its own, through at most its best 1,000 matches.
     ``totalExact`` is false when the search stopped before it saw every match (it reads
     only as far as the page needs): ``totalDocs`` is then a lower bound, at most 1,000."""
-    found = await search_service.search(session, rt.counters, q, paging.page, paging.limit)
+    found = await search_service.search(session, counters, q, paging.page, paging.limit)
 
     def page(docs: list[dict[str, Any]], total: int, exact: bool) -> dict[str, Any]:
         shaped = page_of(docs, page=paging.page, limit=paging.limit, total=total)
@@ -99,10 +113,10 @@ async def search(
 
     songs, users, playlists = found.songs, found.users, found.playlists
     data = {
-        "songs": page([song_view(rt.links, s) for s in songs.items], songs.total, songs.exact),
-        "users": page([public_view(rt.links, u) for u in users.items], users.total, users.exact),
+        "songs": page([song_view(links, s) for s in songs.items], songs.total, songs.exact),
+        "users": page([public_view(links, u) for u in users.items], users.total, users.exact),
         "playlists": page(
-            cards_view(rt, playlists.listing), playlists.listing.total, playlists.exact
+            cards_view(links, playlists.listing), playlists.listing.total, playlists.exact
         ),
     }
     return envelope(data, "Search results fetched.")
@@ -115,16 +129,17 @@ async def search(
     summary="Songs I liked, newest first",
 )
 async def liked_songs(
-    rt: RuntimeDep,
+    counters: CountersDep,
+    links: LinksDep,
     session: ReadSessionDep,
     principal: PrincipalDep,
     paging: PagingDep,
     cursor: str | None = None,
 ) -> JSONResponse:
     listing = await engagement.liked_songs(
-        rt, session, principal.user_id, page=paging.page, limit=paging.limit, cursor=cursor
+        session, counters, principal.user_id, page=paging.page, limit=paging.limit, cursor=cursor
     )
-    return envelope(liked_view(rt, listing, paging.page, paging.limit), "Liked songs fetched.")
+    return envelope(liked_view(links, listing, paging.page, paging.limit), "Liked songs fetched.")
 
 
 @router.post(
@@ -136,7 +151,12 @@ async def liked_songs(
     summary="Upload a song with its cover art",
 )
 async def upload(
-    rt: RuntimeDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    queue: QueueDep,
+    catalogue: CatalogueDep,
+    counters: CountersDep,
+    links: LinksDep,
     session: SessionDep,
     owner: CurrentUser,
     songFile: Annotated[UploadFile, File()],
@@ -146,15 +166,19 @@ async def upload(
     genre: FormGenre = None,
 ) -> JSONResponse:
     form = service.UploadForm(title=title, description=description, genre=genre)
-    cover = await thumbnail.read(rt.settings.image_max_bytes + 1)
-    song = await service.upload(rt, session, owner, form, songFile.file, cover)
-    card = await read_card(rt.counters, song)
-    return envelope(song_view(rt.links, card), "Song uploaded successfully.", 201)
+    cover = await thumbnail.read(settings.image_max_bytes + 1)
+    song = await service.upload(
+        session, settings, storage, queue, catalogue, owner, form, songFile.file, cover
+    )
+    card = await read_card(counters, song)
+    return envelope(song_view(links, card), "Song uploaded successfully.", 201)
 
 
 @router.get("/home", response_model=Envelope[SongPage], tags=SONGS, summary="Newest songs")
 async def home(
-    rt: RuntimeDep,
+    catalogue: CatalogueDep,
+    counters: CountersDep,
+    links: LinksDep,
     session: ReadSessionDep,
     _: PrincipalDep,
     paging: PagingDep,
@@ -164,12 +188,12 @@ async def home(
 
     async def render() -> bytes:
         page = await service.newest_page(
-            session, rt.counters, page=paging.page, limit=paging.limit, cursor=cursor
+            session, counters, page=paging.page, limit=paging.limit, cursor=cursor
         )
-        shaped = page_view(rt.links, page, paging.page, paging.limit)
+        shaped = page_view(links, page, paging.page, paging.limit)
         return bytes(envelope(shaped, "Songs fetched.").body)
 
-    body = await rt.catalogue.fetch((paging.page, paging.limit, cursor), render)
+    body = await catalogue.fetch((paging.page, paging.limit, cursor), render)
     return Response(body, media_type="application/json")
 
 
@@ -177,7 +201,8 @@ async def home(
     "/userSongs", response_model=Envelope[SongPage], tags=SONGS, summary="My songs, newest first"
 )
 async def user_songs(
-    rt: RuntimeDep,
+    counters: CountersDep,
+    links: LinksDep,
     session: ReadSessionDep,
     principal: PrincipalDep,
     paging: PagingDep,
@@ -185,13 +210,13 @@ async def user_songs(
 ) -> JSONResponse:
     page = await service.newest_page(
         session,
-        rt.counters,
+        counters,
         page=paging.page,
         limit=paging.limit,
         cursor=cursor,
         owner_id=principal.user_id,
     )
-    return envelope(page_view(rt.links, page, paging.page, paging.limit), "Your songs fetched.")
+    return envelope(page_view(links, page, paging.page, paging.limit), "Your songs fetched.")
 
 
 @router.patch(
@@ -202,11 +227,16 @@ async def user_songs(
     summary="Change a song's title, description or genre",
 )
 async def update_song(
-    rt: RuntimeDep, session: SessionDep, song: OwnedSong, body: SongUpdate
+    catalogue: CatalogueDep,
+    counters: CountersDep,
+    links: LinksDep,
+    session: SessionDep,
+    song: OwnedSong,
+    body: SongUpdate,
 ) -> JSONResponse:
-    song = await service.update(rt, session, song, body)
-    card = await read_card(rt.counters, song)
-    return envelope(song_view(rt.links, card), "Song updated successfully.")
+    song = await service.update(session, catalogue, song, body)
+    card = await read_card(counters, song)
+    return envelope(song_view(links, card), "Song updated successfully.")
 
 
 @router.delete(
@@ -216,9 +246,15 @@ async def update_song(
     dependencies=[JSON_BODY],
     summary="Delete a song and everything that hangs on it",
 )
-async def delete_song(rt: RuntimeDep, session: SessionDep, song: OwnedSongInBody) -> JSONResponse:
-    await service.remove(rt, session, song)
-    return envelope(None, "Song deleted successfully.")
+async def delete_song(
+    queue: QueueDep,
+    catalogue: CatalogueDep,
+    comment_answers: CommentAnswersDep,
+    session: SessionDep,
+    song: OwnedSongInBody,
+) -> Envelope[None]:
+    await service.remove(session, queue, catalogue, comment_answers, song)
+    return answer(None, "Song deleted successfully.")
 
 
 @router.patch(
@@ -229,15 +265,21 @@ async def delete_song(rt: RuntimeDep, session: SessionDep, song: OwnedSongInBody
     summary="Replace a song's cover art",
 )
 async def replace_thumbnail(
-    rt: RuntimeDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    queue: QueueDep,
+    catalogue: CatalogueDep,
+    counters: CountersDep,
+    links: LinksDep,
     session: SessionDep,
     song: OwnedSong,
     thumbnail: Annotated[UploadFile, File()],
 ) -> JSONResponse:
-    cover = await thumbnail.read(rt.settings.image_max_bytes + 1)
-    song = await service.replace_cover(rt, session, song, cover)
-    card = await read_card(rt.counters, song)
-    return envelope(song_view(rt.links, card), "Thumbnail updated successfully.")
+    max_bytes = settings.image_max_bytes
+    cover = await thumbnail.read(max_bytes + 1)
+    song = await service.replace_cover(session, storage, queue, catalogue, song, cover, max_bytes)
+    card = await read_card(counters, song)
+    return envelope(song_view(links, card), "Thumbnail updated successfully.")
 
 
 # HEAD too: players and proxies ask it before they fetch; it answers as GET would.
@@ -252,9 +294,12 @@ async def replace_thumbnail(
     summary="The song's audio (signed URL from songFile; honours Range)",
     responses={200: {"content": {"audio/mpeg": {}}}, 206: {"description": "Partial content"}},
 )
-async def stream(request: Request, rt: RuntimeDep, song: SignedSong) -> Response:
+async def stream(
+    request: Request, storage: StorageDep, settings: SettingsDep, song: SignedSong
+) -> Response:
     content_type = FORMATS[song.audio_format].content_type
-    return await deliver(rt, song.audio_key, content_type, request, "private, max-age=3600")
+    cache = "private, max-age=3600"
+    return await deliver(storage, settings, song.audio_key, content_type, request, cache)
 
 
 @router.get(
@@ -263,17 +308,19 @@ async def stream(request: Request, rt: RuntimeDep, song: SignedSong) -> Response
     tags=SONGS,
     summary="The song's waveform",
 )
-async def waveform(session: SessionDep, _: PrincipalDep, song: ExistingSong) -> JSONResponse:
+async def waveform(session: SessionDep, _: PrincipalDep, song: ExistingSong) -> Envelope[Waveform]:
     peaks = await service.waveform(session, song)
-    return envelope({"songId": str(song.id), "peaks": peaks}, "Waveform fetched.")
+    return answer(Waveform(songId=song.id, peaks=peaks), "Waveform fetched.")
 
 
 @router.get(
     "/{songId}", response_model=Envelope[SongRead], tags=SONGS, summary="One song, for its page"
 )
-async def get_song(rt: RuntimeDep, _: PrincipalDep, song: ExistingSong) -> JSONResponse:
-    card = await read_card(rt.counters, song)
-    return envelope(song_view(rt.links, card), "Song fetched.")
+async def get_song(
+    counters: CountersDep, links: LinksDep, _: PrincipalDep, song: ExistingSong
+) -> JSONResponse:
+    card = await read_card(counters, song)
+    return envelope(song_view(links, card), "Song fetched.")
 
 
 @router.post(
@@ -283,9 +330,14 @@ async def get_song(rt: RuntimeDep, _: PrincipalDep, song: ExistingSong) -> JSONR
     summary="Play a song: it joins my history and counts as a view (once per 30 minutes)",
 )
 async def play(
-    rt: RuntimeDep, session: SessionDep, principal: PrincipalDep, song: ExistingSong
+    counters: CountersDep,
+    settings: SettingsDep,
+    links: LinksDep,
+    session: SessionDep,
+    principal: PrincipalDep,
+    song: ExistingSong,
 ) -> JSONResponse:
-    played = await engagement.play(rt, session, principal.user_id, song)
+    played = await engagement.play(session, counters, settings, principal.user_id, song)
     counted = played.counted
     if counted:
         message = "Fetched song and view was counted."
@@ -293,5 +345,5 @@ async def play(
         message = "Fetched song; view was not counted (it is your own song)."
     else:
         message = "Fetched song; view was not counted (played within the last 30 minutes)."
-    card = await read_card(rt.counters, song)
-    return envelope({**song_view(rt.links, card), "viewCounted": counted}, message)
+    card = await read_card(counters, song)
+    return envelope({**song_view(links, card), "viewCounted": counted}, message)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -81,7 +82,8 @@ class Rendition(BaseModel):
 
 
 class SongRead(BaseModel):
-    id: uuid.UUID = Field(serialization_alias="_id")
+    # Read back from ``song_view``'s JSON too, where a playlist's answer holds songs.
+    id: uuid.UUID = Field(serialization_alias="_id", validation_alias=AliasChoices("id", "_id"))
     title: str
     description: str
     genre: str | None

@@ -14,6 +14,8 @@ from typing import BinaryIO
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bandstand.comments.recent import Recent
+from bandstand.config import Settings
 from bandstand.db import after_commit, on_rollback
 from bandstand.engagement.counters import Counters
 from bandstand.errors import (
@@ -23,6 +25,7 @@ from bandstand.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from bandstand.kit.cache import RecentAnswers
 from bandstand.kit.cursors import decode_id, encode_id
 from bandstand.kit.ids import new_hex, new_id
 from bandstand.kit.time import utcnow
@@ -30,13 +33,13 @@ from bandstand.media.audio import AudioInfo, AudioTags, InvalidAudio, Unsupporte
 from bandstand.media.audio import examine as examine_audio
 from bandstand.media.images import COVER_SIZES, InvalidImage, square_webps
 from bandstand.models import Song, SongStatus, User
-from bandstand.runtime import Runtime
 from bandstand.songs import repository as repo
 from bandstand.songs.cards import SongCard, read_cards
 from bandstand.songs.renditions import delete_files as delete_stored
 from bandstand.songs.renditions import folder_of
 from bandstand.songs.schemas import CONTROL, SongUpdate, lines, one_line
-from bandstand.storage import new_key
+from bandstand.storage import Storage, new_key
+from bandstand.worker.queue import Queue
 
 log = structlog.get_logger(__name__)
 MAX_TITLE, MAX_DESCRIPTION, MAX_GENRE, MAX_ARTIST = 200, 5000, 100, 200
@@ -85,14 +88,14 @@ def _spool(source: BinaryIO, target: Path, limit: int) -> int:
 
 
 @asynccontextmanager
-async def _spooled(rt: Runtime, source: BinaryIO) -> AsyncIterator[tuple[Path, int]]:
+async def _spooled(settings: Settings, source: BinaryIO) -> AsyncIterator[tuple[Path, int]]:
     """The upload as a scratch file of our own, with its size; gone afterwards, whatever
     happened."""
-    scratch = rt.settings.scratch_dir
+    scratch = settings.scratch_dir
     await asyncio.to_thread(scratch.mkdir, parents=True, exist_ok=True)
     path = scratch / f"{new_hex()}.upload"
     try:
-        size = await asyncio.to_thread(_spool, source, path, rt.settings.audio_max_bytes)
+        size = await asyncio.to_thread(_spool, source, path, settings.audio_max_bytes)
         if size == 0:
             raise BadRequest(
                 "The audio file is empty.", errors=[_field_error("songFile", "Empty.")]
@@ -137,11 +140,12 @@ def _from_tag(value: str | None, limit: int) -> str | None:
     return tidy or None
 
 
-async def store_cover(rt: Runtime, session: AsyncSession, data: bytes) -> str:
-    """Check, re-encode and store cover art; removed again if the request fails."""
-    if len(data) > rt.settings.image_max_bytes:
+async def store_cover(session: AsyncSession, storage: Storage, data: bytes, max_bytes: int) -> str:
+    """Check, re-encode and store cover art of at most ``max_bytes``; removed again if the
+    request fails."""
+    if len(data) > max_bytes:
         raise PayloadTooLarge(
-            f"The thumbnail is larger than {rt.settings.image_max_bytes // (1024 * 1024)} MB.",
+            f"The thumbnail is larger than {max_bytes // (1024 * 1024)} MB.",
             errors=[_field_error("thumbnail", "File too large.")],
         )
     if not data:
@@ -153,15 +157,18 @@ async def store_cover(rt: Runtime, session: AsyncSession, data: bytes) -> str:
     # One folder per cover, a file per size; the song points at the largest.
     key = new_key("covers", "webp", str(max(COVER_SIZES)))
     folder = cover_folder(key)
-    on_rollback(session, lambda: delete_stored(rt, [folder]))
+    on_rollback(session, lambda: delete_stored(storage, [folder]))
     for size, image in encoded.items():
-        await rt.storage.put(f"{folder}{size}.webp", image, "image/webp")
+        await storage.put(f"{folder}{size}.webp", image, "image/webp")
     return key
 
 
 async def upload(
-    rt: Runtime,
     session: AsyncSession,
+    settings: Settings,
+    storage: Storage,
+    queue: Queue,
+    catalogue: RecentAnswers,
     owner: User,
     form: UploadForm,
     audio: BinaryIO,
@@ -172,17 +179,17 @@ async def upload(
     title = _clean(form.title, MAX_TITLE, "title")
     description = _clean(form.description, MAX_DESCRIPTION, "description", lines) or ""
     genre = _clean(form.genre, MAX_GENRE, "genre")
-    async with _spooled(rt, audio) as (spooled, size):
-        info, tags = await _examine(spooled, rt.settings.audio_max_duration_s)
+    async with _spooled(settings, audio) as (spooled, size):
+        info, tags = await _examine(spooled, settings.audio_max_duration_s)
         title = title or _from_tag(tags.title, MAX_TITLE)
         if not title:
             raise BadRequest(
                 "Invalid input.", errors=[_field_error("title", "This field is required.")]
             )
-        cover_key = await store_cover(rt, session, cover)
+        cover_key = await store_cover(session, storage, cover, settings.image_max_bytes)
         audio_key = new_key("songs", info.extension, "original")
-        await rt.storage.put_file(audio_key, spooled, info.content_type)
-        on_rollback(session, lambda: rt.storage.delete(audio_key))
+        await storage.put_file(audio_key, spooled, info.content_type)
+        on_rollback(session, lambda: storage.delete(audio_key))
 
     song = Song(
         id=new_id(),
@@ -209,13 +216,15 @@ async def upload(
     session.add(song)
     await repo.add_to_catalogue(session, 1)
     await session.flush()
-    after_commit(session, rt.catalogue.clear)
-    rt.queue.enqueue_after_commit(session, "songs.process", str(song.id))
+    after_commit(session, catalogue.clear)
+    queue.enqueue_after_commit(session, "songs.process", str(song.id))
     log.info("song_uploaded", song_id=str(song.id), format=info.format, duration=info.duration)
     return song
 
 
-async def update(rt: Runtime, session: AsyncSession, song: Song, data: SongUpdate) -> Song:
+async def update(
+    session: AsyncSession, catalogue: RecentAnswers, song: Song, data: SongUpdate
+) -> Song:
     """Change title, description or genre — nothing else can be written here."""
     if data.title is not None:
         song.title = data.title
@@ -225,23 +234,38 @@ async def update(rt: Runtime, session: AsyncSession, song: Song, data: SongUpdat
         song.genre = data.genre or None
     song.updated_at = utcnow()
     await session.flush()
-    after_commit(session, rt.catalogue.clear)
+    after_commit(session, catalogue.clear)
     return song
 
 
-async def replace_cover(rt: Runtime, session: AsyncSession, song: Song, data: bytes) -> Song:
-    """New cover art; the old file goes once the change commits. If another change got
-    there first, this one is refused and its new file removed, so none is orphaned."""
+async def replace_cover(
+    session: AsyncSession,
+    storage: Storage,
+    queue: Queue,
+    catalogue: RecentAnswers,
+    song: Song,
+    data: bytes,
+    max_bytes: int,
+) -> Song:
+    """New cover art of at most ``max_bytes``; the old file goes once the change commits.
+    If another change got there first, this one is refused and its new file removed, so
+    none is orphaned."""
     old = song.thumbnail_key
-    new = await store_cover(rt, session, data)
+    new = await store_cover(session, storage, data, max_bytes)
     if not await repo.swap_cover(session, song.id, old, new, utcnow()):
         raise Conflict("The song changed meanwhile; try again.")
-    rt.queue.enqueue_after_commit(session, "songs.delete_files", [cover_folder(old)])
-    after_commit(session, rt.catalogue.clear)
+    queue.enqueue_after_commit(session, "songs.delete_files", [cover_folder(old)])
+    after_commit(session, catalogue.clear)
     return song
 
 
-async def remove(rt: Runtime, session: AsyncSession, song: Song) -> None:
+async def remove(
+    session: AsyncSession,
+    queue: Queue,
+    catalogue: RecentAnswers,
+    comment_answers: Recent,
+    song: Song,
+) -> None:
     """Delete the song's rows in this transaction; its files only after it commits, so a
     failed delete never leaves rows pointing at missing files."""
     # The keys the row holds as it goes, not as it was read: a cover replaced meanwhile
@@ -252,9 +276,9 @@ async def remove(rt: Runtime, session: AsyncSession, song: Song) -> None:
     await repo.add_to_catalogue(session, -1)
     # The original's folder holds every rendition; the cover's, every size.
     folders = [folder_of(keys[0]), cover_folder(keys[1])]
-    rt.queue.enqueue_after_commit(session, "songs.delete_files", folders)
-    after_commit(session, rt.catalogue.clear)
-    after_commit(session, lambda: rt.comment_answers.forget(song.id))
+    queue.enqueue_after_commit(session, "songs.delete_files", folders)
+    after_commit(session, catalogue.clear)
+    after_commit(session, lambda: comment_answers.forget(song.id))
     log.info("song_deleted", song_id=str(song.id))
 
 

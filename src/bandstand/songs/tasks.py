@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from taskiq import Context, TaskiqDepends
-
-from bandstand.runtime import Runtime
+from bandstand.resources import (
+    JobCatalogue,
+    JobQueue,
+    JobRuntime,
+    JobSessions,
+    JobSettings,
+    JobStorage,
+)
 from bandstand.songs import renditions
 from bandstand.worker.jobs import job
 
 
-async def _processing_failed(rt: Runtime, tries: int, song_id: str) -> None:
-    """After the last try: the song ends failed, with a reason its owner can act on."""
+async def _processing_failed(runtime: JobRuntime, tries: int, song_id: str) -> None:
+    """After the last try: the song ends failed, with a reason its owner can act on.
+    (The queue hands a give-up the whole runtime, ``worker/jobs.py``; it passes on parts.)"""
     await renditions.fail(
-        rt,
+        runtime.sessionmaker,
+        runtime.catalogue,
         uuid.UUID(song_id),
         f"Processing failed {tries} times for a reason on our side; "
         "the server's log says why. Upload the song again, or ask the operator.",
@@ -24,16 +30,26 @@ async def _processing_failed(rt: Runtime, tries: int, song_id: str) -> None:
 
 # The whole job holds an FFmpeg slot: one waiting for it has not started (no try counted),
 # nor copied its original to scratch.
-@job("songs.process", give_up=_processing_failed, slot=lambda rt: rt.processing_slots)
-async def process_song(song_id: str, context: Annotated[Context, TaskiqDepends()]) -> None:
-    await renditions.process(context.state.runtime, uuid.UUID(song_id))
+@job(
+    "songs.process",
+    give_up=_processing_failed,
+    slot=lambda runtime: runtime.processing_slots,
+)
+async def process_song(
+    song_id: str,
+    sessions: JobSessions,
+    storage: JobStorage,
+    queue: JobQueue,
+    catalogue: JobCatalogue,
+) -> None:
+    await renditions.process(sessions, storage, queue, catalogue, uuid.UUID(song_id))
 
 
 @job("songs.delete_files")
-async def delete_files(keys: list[str], context: Annotated[Context, TaskiqDepends()]) -> None:
-    await renditions.delete_files(context.state.runtime, keys)
+async def delete_files(keys: list[str], storage: JobStorage) -> None:
+    await renditions.delete_files(storage, keys)
 
 
 @job("songs.requeue_stalled")
-async def requeue_stalled(context: Annotated[Context, TaskiqDepends()]) -> None:
-    await renditions.requeue_stalled(context.state.runtime)
+async def requeue_stalled(sessions: JobSessions, queue: JobQueue, settings: JobSettings) -> None:
+    await renditions.requeue_stalled(sessions, queue, settings.processing_stall_s)

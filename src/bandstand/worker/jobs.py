@@ -1,6 +1,8 @@
 """The registry of job functions, filled by each domain's ``tasks.py``.
 
 A job takes ids, never objects, opens its own session, and can run twice without harm.
+Besides its arguments it declares the parts it uses (``storage: JobStorage``, from
+``bandstand/resources.py``), which each try resolves for it (``tries.py``).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import AsyncGenerator, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from redis.asyncio import Redis
@@ -40,9 +40,6 @@ from bandstand.worker.jobs import JOB_MODULES, JOBS
 from bandstand.worker.relay import Relay
 from bandstand.worker.scratch import Scratch, sweep
 from bandstand.worker.tries import ROW_LABEL, tried
-
-if TYPE_CHECKING:
-    from bandstand.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -135,6 +132,7 @@ class StreamBroker(RedisStreamBroker):
 
 
 def build_broker(settings: Settings) -> AsyncBroker:
+    """The broker, with no job on it yet (``Queue`` registers them)."""
     broker: AsyncBroker
     if settings.redis_url:
         namespace = settings.redis_namespace
@@ -150,15 +148,14 @@ def build_broker(settings: Settings) -> AsyncBroker:
         )
     else:
         broker = InMemoryBroker(max_async_tasks=settings.job_concurrency)
-    for module in JOB_MODULES:
-        importlib.import_module(module)
-    for name, func in JOBS.items():
-        broker.register_task(tried(name, func), task_name=name)
     return broker
 
 
 class Queue:
-    """Enqueue jobs by name; in this process, run them too if asked."""
+    """Enqueue jobs by name; in this process, run them too if asked.
+
+    The queue knows the settings and, once started, a sessionmaker; what jobs use besides
+    (storage, the mailer ...) it is handed at ``start`` without looking inside."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -175,11 +172,22 @@ class Queue:
         self.job_slots = asyncio.Semaphore(settings.job_concurrency) if self.in_process else None
         # The jobs (rows) this process has taken a message for and not yet let go.
         self.held: set[uuid.UUID] = set()
+        for module in JOB_MODULES:
+            importlib.import_module(module)
+        for name, func in JOBS.items():
+            self.broker.register_task(tried(self, name, func), task_name=name)
 
     @property
     def in_process(self) -> bool:
         """Whether jobs run in whatever process enqueues them (the embedded default)."""
         return isinstance(self.broker, InMemoryBroker)
+
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        """Where jobs are kept (``pending_jobs``); given at ``start``."""
+        if self._sessionmaker is None:
+            raise RuntimeError("the queue is not started")
+        return self._sessionmaker
 
     async def scratch_dir(self) -> Path:
         """Where this process's jobs keep their working files: a folder of its own, made
@@ -187,12 +195,18 @@ class Queue:
         async with self._scratch_made:
             return await asyncio.to_thread(self._scratch.open)
 
-    async def start(self, runtime: Runtime, *, consume: bool) -> None:
+    async def start(
+        self, sessionmaker: async_sessionmaker[AsyncSession], *, state: object, consume: bool
+    ) -> None:
         """Connect; with ``consume``, also take jobs off a Redis stream in this process
         (``bandstand worker``, or a test). The in-process broker always runs its jobs, and
-        resumes those a killed server left pending."""
-        self._sessionmaker = runtime.sessionmaker
-        self.broker.state.runtime = runtime
+        resumes those a killed server left pending.
+
+        ``sessionmaker`` keeps the jobs; ``state`` is what each job finds as
+        ``context.state.runtime`` (and its ``give_up`` and ``slot`` are given): the
+        process's long-lived parts, which the queue hands on without looking inside."""
+        self._sessionmaker = sessionmaker
+        self.broker.state.runtime = state
         runs_jobs = consume or self.in_process
         if consume and not self.in_process:
             self.broker.is_worker_process = True
@@ -204,7 +218,7 @@ class Queue:
         )
         if self.settings.redis_url:
             self._redis = connect(self.settings.redis_url)
-        self._relay = Relay(self.settings, self._sessionmaker, self._kick, self._redis)
+        self._relay = Relay(self.settings, sessionmaker, self._kick, self._redis)
         if self.in_process:
             await self._relay.requeue_orphans()
         else:
@@ -244,9 +258,7 @@ class Queue:
 
     async def enqueue(self, name: str, *args: Any) -> None:
         """Keep the job in the database, then hand it to the queue."""
-        if self._sessionmaker is None:
-            raise RuntimeError("the queue is not started")
-        async with transaction(self._sessionmaker) as session:
+        async with transaction(self.sessionmaker) as session:
             self.enqueue_after_commit(session, name, *args)
 
     def enqueue_after_commit(self, session: AsyncSession, name: str, *args: Any) -> None:
@@ -273,9 +285,8 @@ class Queue:
             await self._kick(job_id, name, args)
         except Exception as exc:
             log.warning("job_not_handed_over", job=name, job_id=str(job_id), error=repr(exc))
-            assert self._sessionmaker is not None
             with contextlib.suppress(Exception):
-                async with transaction(self._sessionmaker) as session:
+                async with transaction(self.sessionmaker) as session:
                     await outbox.due_now(session, [job_id], utcnow())
 
     def relay_soon(self) -> None:

@@ -1,5 +1,9 @@
 """Running jobs: inside ``bandstand serve`` on the embedded default, or as ``bandstand
-worker`` processes beside it in production."""
+worker`` processes beside it in production.
+
+The process that calls these built the queue and the parts its jobs use (``app.py``,
+``cli.py``); they are handed in, so that nothing here knows the whole runtime.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +11,30 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bandstand.worker.periodic import keep_time, schedule
-
-if TYPE_CHECKING:
-    from bandstand.config import Settings
-    from bandstand.runtime import Runtime
+from bandstand.worker.queue import Queue
 
 log = structlog.get_logger(__name__)
 
 
 @contextlib.asynccontextmanager
-async def jobs_running(runtime: Runtime, *, consume: bool) -> AsyncIterator[None]:
-    """Connect the queue; where this process runs jobs, take them and keep periodic time."""
-    queue = runtime.queue
-    await queue.start(runtime, consume=consume)
+async def jobs_running(
+    queue: Queue,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    state: object,
+    consume: bool,
+) -> AsyncIterator[None]:
+    """Connect the queue; where this process runs jobs, take them and keep periodic time.
+    ``state`` is what the jobs find as ``context.state.runtime`` (``Queue.start``)."""
+    await queue.start(sessionmaker, state=state, consume=consume)
     clock = None
     if consume or queue.in_process:
-        clock = asyncio.create_task(keep_time(queue, schedule(runtime.settings)))
+        clock = asyncio.create_task(keep_time(queue, schedule(queue.settings)))
     try:
         yield
     finally:
@@ -37,21 +44,15 @@ async def jobs_running(runtime: Runtime, *, consume: bool) -> AsyncIterator[None
                 await clock
 
 
-async def work(settings: Settings) -> None:
+async def work(
+    queue: Queue, sessionmaker: async_sessionmaker[AsyncSession], *, state: object
+) -> None:
     """``bandstand worker``: run jobs from Redis until SIGTERM or SIGINT."""
-    from bandstand.runtime import Runtime
-
-    if not settings.redis_url:
-        raise ValueError("a worker takes its jobs from Redis: set BANDSTAND_REDIS_URL")
-    runtime = Runtime.build(settings)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
-    try:
-        async with jobs_running(runtime, consume=True):
-            log.info("worker_started", concurrency=settings.job_concurrency)
-            await stopping.wait()
-            log.info("worker_stopping")
-    finally:
-        await runtime.close()
+    async with jobs_running(queue, sessionmaker, state=state, consume=True):
+        log.info("worker_started", concurrency=queue.settings.job_concurrency)
+        await stopping.wait()
+        log.info("worker_stopping")

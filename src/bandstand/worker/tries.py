@@ -5,6 +5,10 @@ The row is claimed only once the job has room to run, so a job waiting its turn 
 charged a try if its worker dies. The claim's try number (``attempts``) fences the try: once
 its lease is lost and the job claimed again, nothing it writes touches the new claim.
 A message without a row (a periodic job) just runs.
+
+A try knows the queue it runs on (``Runner``) and nothing else of the process: what the
+job's body, its ``slot`` and its ``give_up`` use, they find in taskiq's state
+(``context.state.runtime``), which this module hands on without looking inside.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any, Protocol
 
 import structlog
-from taskiq import Context, TaskiqDepends
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from taskiq import Context, TaskiqDepends, TaskiqState
+from taskiq_dependencies import DependencyGraph
 
+from bandstand.config import Settings
 from bandstand.db import transaction
 from bandstand.worker import outbox
 from bandstand.worker.jobs import GIVE_UPS, SLOTS, Job
@@ -29,22 +36,44 @@ log = structlog.get_logger(__name__)
 ROW_LABEL = "pending_job"
 
 
+class Runner(Protocol):
+    """What a try uses of the queue that runs it (``queue.Queue``, which imports this
+    module: hence a protocol, not an import)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]: ...
+
+    # The jobs this process has taken a message for and not yet let go.
+    @property
+    def held(self) -> set[uuid.UUID]: ...
+
+    # The in-process broker's turns (``job_concurrency``); None where taskiq's receiver
+    # keeps the count.
+    @property
+    def job_slots(self) -> asyncio.Semaphore | None: ...
+
+    def relay_soon(self) -> None: ...
+
+
 class LeaseLost(Exception):
     """The try's lease ran out and the job was claimed again: its body is stopped, and
     what it would say of the job is the new try's to say."""
 
 
-def tried(name: str, func: Job) -> Job:
-    """``func`` as the queue runs it: once per claim of its row, claimed only once the
+def tried(runner: Runner, name: str, func: Job) -> Job:
+    """``func`` as ``runner`` runs it: once per claim of its row, claimed only once the
     job has room to run (its slot, and on the in-process broker one of ``job_concurrency``),
     so that only a try that really started is counted."""
     slot = SLOTS.get(name)
+    body = _with_dependencies(func)
 
     async def run(*args: Any, context: Annotated[Context, TaskiqDepends()]) -> None:
-        rt = context.state.runtime
         row = context.message.labels.get(ROW_LABEL)
         job_id = None if row is None else uuid.UUID(str(row))
-        held = rt.queue.held
+        held = runner.held
         if job_id is not None:
             if job_id in held:
                 return  # a second message for a job this process already has
@@ -52,41 +81,62 @@ def tried(name: str, func: Job) -> Job:
         try:
             async with contextlib.AsyncExitStack() as room:
                 if slot is not None:
-                    await room.enter_async_context(slot(rt))
-                if rt.queue.job_slots is not None:
-                    await room.enter_async_context(rt.queue.job_slots)
+                    await room.enter_async_context(slot(context.state.runtime))
+                if runner.job_slots is not None:
+                    await room.enter_async_context(runner.job_slots)
                 if job_id is None:
-                    await func(*args, context=context)
+                    await body(args, context)
                 else:
-                    await _try(name, func, job_id, args, context)
+                    await _try(runner, name, body, job_id, args, context)
         finally:
             if job_id is not None:
                 held.discard(job_id)
 
     # Not functools.wraps: taskiq reads this signature (and its annotations) to inject
-    # the context, and must not see the wrapped one's.
+    # the context, and must not see the wrapped one's (``body`` resolves those).
     run.__name__, run.__qualname__, run.__doc__ = func.__name__, func.__qualname__, func.__doc__
     return run
 
 
+Body = Callable[[tuple[Any, ...], Context], Awaitable[None]]
+
+
+def _with_dependencies(func: Job) -> Body:
+    """``func`` called with what it declares (``JobStorage``, its ``Context`` ...),
+    resolved as taskiq's receiver would have, from the message's context and state."""
+    graph = DependencyGraph(func)
+
+    async def body(args: tuple[Any, ...], context: Context) -> None:
+        async with graph.async_ctx({Context: context, TaskiqState: context.state}) as given:
+            await func(*args, **await given.resolve_kwargs())
+
+    return body
+
+
 async def _try(
-    name: str, func: Job, job_id: uuid.UUID, args: tuple[Any, ...], context: Context
+    runner: Runner,
+    name: str,
+    body: Body,
+    job_id: uuid.UUID,
+    args: tuple[Any, ...],
+    context: Context,
 ) -> None:
-    rt = context.state.runtime
-    settings = rt.settings
-    async with transaction(rt.sessionmaker) as session:
+    settings = runner.settings
+    sessionmaker = runner.sessionmaker
+    async with transaction(sessionmaker) as session:
         tries = await outbox.claim(session, job_id, settings.job_lease_s)
     if tries is None:
         return  # done, another worker's, or backing off: this message is a stale copy
     if tries > settings.job_max_tries:
         # Each earlier try ended with its worker (killed, out of memory): do not let this
         # one take another worker down too.
-        await _give_up(rt, name, job_id, args, tries, tries - 1, "its worker died on each try")
+        why = "its worker died on each try"
+        await _give_up(runner, context, name, job_id, args, tries, tries - 1, why)
         return
     log.info("job_started", job=name, job_id=str(job_id), attempt=tries)
     try:
-        async with _leased(rt, job_id, tries):
-            await func(*args, context=context)
+        async with _leased(runner, job_id, tries):
+            await body(args, context)
     except LeaseLost:
         log.warning("job_lease_lost", job=name, job_id=str(job_id), attempt=tries)
         return
@@ -94,13 +144,13 @@ async def _try(
         # The process is stopping: hand the job back at once; this try does not count.
         with contextlib.suppress(Exception):
             async with asyncio.timeout(settings.job_shutdown_grace_s):
-                async with transaction(rt.sessionmaker) as session:
+                async with transaction(sessionmaker) as session:
                     await outbox.retry_later(session, job_id, tries, 0, None)
         raise
     except Exception as exc:
         if tries >= settings.job_max_tries:
             log.exception("job_failed", job=name, job_id=str(job_id), attempt=tries)
-            await _give_up(rt, name, job_id, args, tries, tries, repr(exc))
+            await _give_up(runner, context, name, job_id, args, tries, tries, repr(exc))
             return
         delay = backoff_s(settings, tries)
         log.warning(
@@ -112,20 +162,21 @@ async def _try(
             error=repr(exc),
             exc_info=True,
         )
-        async with transaction(rt.sessionmaker) as session:
+        async with transaction(sessionmaker) as session:
             held = await outbox.retry_later(session, job_id, tries, delay, repr(exc))
         if not held:
             log.warning("job_lease_lost", job=name, job_id=str(job_id), attempt=tries)
-        rt.queue.relay_soon()
+        runner.relay_soon()
         return
-    async with transaction(rt.sessionmaker) as session:
+    async with transaction(sessionmaker) as session:
         if not await outbox.finish(session, job_id, tries):
             # Done, but after another worker took it: its run decides what is recorded.
             log.warning("job_lease_lost", job=name, job_id=str(job_id), attempt=tries)
 
 
 async def _give_up(
-    rt: Any,
+    runner: Runner,
+    context: Context,
     name: str,
     job_id: uuid.UUID,
     args: tuple[Any, ...],
@@ -139,23 +190,23 @@ async def _give_up(
     give_up = GIVE_UPS.get(name)
     if give_up is not None:
         try:
-            await give_up(rt, tries, *args)
+            await give_up(context.state.runtime, tries, *args)
         except Exception:
             # The row stays (still running): the lease runs out and the next try comes
             # here again.
             log.exception("job_give_up_failed", job=name, job_id=str(job_id))
             return
-    async with transaction(rt.sessionmaker) as session:
+    async with transaction(runner.sessionmaker) as session:
         await outbox.finish(session, job_id, claimed)
 
 
 @contextlib.asynccontextmanager
-async def _leased(rt: Any, job_id: uuid.UUID, tries: int) -> AsyncIterator[None]:
+async def _leased(runner: Runner, job_id: uuid.UUID, tries: int) -> AsyncIterator[None]:
     """Renew the job's lease every third of it while the body runs: a live worker keeps
     its job however long it takes; a dead one stops renewing and loses it. A try that
     finds its lease lost (it could not renew in time, and the job was claimed again) stops
     its body: two runs of one job at once are what the lease is there to prevent."""
-    lease_s = rt.settings.job_lease_s
+    lease_s = runner.settings.job_lease_s
     body = asyncio.current_task()
     assert body is not None
     lost = False
@@ -165,7 +216,7 @@ async def _leased(rt: Any, job_id: uuid.UUID, tries: int) -> AsyncIterator[None]
         while True:
             await asyncio.sleep(lease_s / 3)
             try:
-                async with transaction(rt.sessionmaker) as session:
+                async with transaction(runner.sessionmaker) as session:
                     held = await outbox.renew(session, job_id, tries, lease_s)
             except Exception:
                 log.warning("job_lease_not_renewed", job_id=str(job_id), exc_info=True)

@@ -76,18 +76,29 @@ class Batch:
         return {day: totals for (item, day), totals in self.daily.items() if item == song_id}
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A counter's changes on their way (see ``Counters.mark``)."""
+
+    # The latest change's time (``time.time()``): marked, or its delta recorded.
+    at: float
+    # Changes marked whose delta has not arrived.
+    outstanding: int
+
+
 class Counters(ABC):
     """Pending counter deltas, and the view window."""
 
     @abstractmethod
     async def add(self, deltas: Iterable[Delta]) -> None:
-        """Record deltas, all or none."""
+        """Record deltas, all or none, and settle their counters' marks (``settle``) in
+        the same step: the change they count, marked before its commit, has arrived."""
 
     async def add_and_read(
         self, deltas: Sequence[Delta], kind: Kind, ids: Collection[uuid.UUID]
     ) -> dict[uuid.UUID, Totals]:
-        """Record deltas, then read the pending totals of ``ids`` (as ``pending``), in
-        one step: one round trip to Redis, for the busiest writes."""
+        """``add``, then read the pending totals of ``ids`` (as ``pending``), in one
+        step: one round trip to Redis, for the busiest writes."""
         await self.add(deltas)
         return await self.pending(kind, ids)
 
@@ -110,12 +121,11 @@ class Counters(ABC):
                 found[song_id] = days
         return found
 
+    @abstractmethod
     async def add_marked(self, deltas: Sequence[Delta]) -> None:
-        """Mark the deltas' counters and record the deltas, before the change they count
-        commits: should it not commit, the flush recounts the counters from the rows."""
-        for kind in (SONG, COMMENT):
-            await self.mark(kind, {delta.id for delta in deltas if delta.kind == kind})
-        await self.add(deltas)
+        """Mark the deltas' counters and record the deltas, in one step, before the
+        change they count commits; the caller ``settle``s them once it has committed.
+        Should it not commit, the mark stays and the flush recounts the counters."""
 
     async def add_committed(self, deltas: Sequence[Delta]) -> bool:
         """Record the deltas of a change already committed. A failure is logged, not
@@ -142,20 +152,43 @@ class Counters(ABC):
             log.warning("counter_pending_unread", exc_info=True)
             return {}
 
-    @abstractmethod
-    async def mark(self, kind: Kind, ids: Collection[uuid.UUID]) -> None:
-        """These counters' truth rows are about to change: called before the commit,
-        so the flush recounts them even if their delta is then lost."""
+    # Each counter whose rows changed lately has a mark: how many changes are on their
+    # way to it, and the time of the latest. ``mark`` adds one before a change commits;
+    # the change's delta takes it away as it is recorded (``add``), or ``settle`` does for
+    # a change that needs no delta (it changed nothing) or recorded it before its commit
+    # (``add_marked``). A mark still outstanding ``counter_settle_s`` after its latest
+    # change belongs to a change whose delta was lost (a killed process, Redis
+    # unreachable) or that never committed: only those counters are recounted from their
+    # rows, so a flush's recount costs what failed, not what changed. Marks with nothing
+    # outstanding stay until then too, for a rebuild to find what was in flight (``heal``).
 
     @abstractmethod
-    async def marked(self, limit: int) -> dict[Counter, float]:
-        """Up to ``limit`` marked counters, the longest marked first, with the time
-        (``time.time()``) of their latest mark."""
+    async def mark(self, kind: Kind, ids: Collection[uuid.UUID]) -> None:
+        """A change of these counters' truth rows is about to commit (one mark each,
+        however many of their rows it changes)."""
+
+    @abstractmethod
+    async def settle(self, kind: Kind, ids: Collection[uuid.UUID]) -> None:
+        """A change marked on these counters has arrived without a delta of its own."""
+
+    @abstractmethod
+    async def marked(self, limit: int, before: float) -> dict[Counter, Mark]:
+        """Up to ``limit`` marks whose latest change is older than ``before``
+        (``time.time()``), the oldest first."""
 
     @abstractmethod
     async def unmark(self, counters: Collection[Counter], before: float) -> None:
-        """Forget these marks, unless one was renewed at or after ``before`` (a change
-        that may not have settled yet: the counter is recounted again later)."""
+        """Forget these marks (their counters were recounted, or had nothing
+        outstanding), unless one was renewed at or after ``before`` — then its change may
+        have been counted by a recount and will be again by its delta, so one more is
+        kept outstanding and the counter is recounted once that change has settled."""
+
+    @abstractmethod
+    async def heal(self, since: float) -> int:
+        """After a rebuild: every counter changed at or after ``since`` may have had a
+        change in flight while the rebuild counted (its row counted and its delta then
+        added, or the other way round), so each gets one more change outstanding and is
+        recounted once settled. How many."""
 
     @abstractmethod
     async def intact(self) -> bool:

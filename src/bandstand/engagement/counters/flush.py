@@ -7,11 +7,12 @@ it unless its id is already recorded: each delta lands exactly once.
 
 A delta can still be lost between the commit of its rows and its arrival in the store (a
 killed process, Redis unreachable). So every change marks its counters in the store
-before it commits, and each flush then recounts the marked counters from their rows
-(``counter = rows - pending``), keeping a mark while it is younger than ``SETTLE_S``: a
-change still on its way is recounted again, once it has settled. A store that lost
-everything (the marks too) is caught by its missing stamp, and every counter is rebuilt
-(``heal_counters``, run before each periodic flush).
+before it commits, and its delta takes the mark away as it arrives; each flush recounts
+from their rows (``counter = rows - pending``) only the counters with a change still
+outstanding ``counter_settle_s`` after their latest one: what was lost, not what
+changed. A store that lost everything (the marks too) is caught by its missing stamp,
+and every counter is rebuilt (``heal_counters``, run before each periodic flush); the
+counters changed while it counted are recounted once they settle.
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Protocol
 
 import structlog
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bandstand.config import Settings
 from bandstand.engagement.counters import (
     COMMENT,
     COMMENTS,
@@ -36,11 +40,11 @@ from bandstand.engagement.counters import (
     SONG,
     VIEWS,
     Batch,
+    Counters,
     Totals,
 )
 from bandstand.engagement.counters import repository as repo
 from bandstand.kit.time import utcnow
-from bandstand.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -54,12 +58,30 @@ APPLY_TRIES = 3
 LOCK_POLL_S = 0.2
 # Batches written at once: the database's work runs on one core per connection.
 WRITERS = 2
-# Longer than a change takes from its mark to its delta (a commit waiting for SQLite's
-# lock included): a mark younger than this may belong to a change still on its way.
-SETTLE_S = 60.0
 # Marked counters recounted by one flush (the rest by the next), and per transaction.
 RECOUNT_MAX = 10_000
 RECOUNT_CHUNK = 500
+
+
+class Flushing(Protocol):
+    """What the flush works with: the counter store, the database, the settings. A
+    ``Runtime`` has them; a job builds ``FlushParts`` from its own."""
+
+    @property
+    def counters(self) -> Counters: ...
+
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+
+@dataclass(frozen=True)
+class FlushParts:
+    counters: Counters
+    sessionmaker: async_sessionmaker[AsyncSession]
+    settings: Settings
 
 
 @dataclass(frozen=True)
@@ -73,7 +95,7 @@ class FlushReport:
     skipped: bool = False
 
 
-async def flush_counters(rt: Runtime) -> FlushReport:
+async def flush_counters(rt: Flushing) -> FlushReport:
     """Apply every pending delta: first batches a crashed flush left, then new ones,
     ``counter_flush_batch`` counters at a time, until the store is empty; then recount
     the marked counters from their rows. One flush at a time across every process
@@ -105,7 +127,7 @@ class LeaseLost(Exception):
 
 
 @asynccontextmanager
-async def _locked(rt: Runtime, *, wait: bool) -> AsyncIterator[bool]:
+async def _locked(rt: Flushing, *, wait: bool) -> AsyncIterator[bool]:
     """Hold the flush lock (one flush or rebuild at a time across every process sharing
     the store), renewing its lease while the body runs; whether it is held. ``wait``:
     until a flush in progress is done, else give up at once. A lease lost meanwhile
@@ -161,7 +183,7 @@ async def _leased(renew: Callable[[], Awaitable[bool]], lease: str) -> AsyncIter
             await keeper
 
 
-async def heal_counters(rt: Runtime) -> bool:
+async def heal_counters(rt: Flushing) -> bool:
     """If the counter store lost its data (Redis emptied, or restarted without its
     data), rebuild every counter from the truth; whether this process did. The first
     process to see the loss claims the rebuild with an expiring stamp, renewed while it
@@ -187,23 +209,28 @@ async def heal_counters(rt: Runtime) -> bool:
     return True
 
 
-async def _recount_marked(rt: Runtime) -> int:
-    """Set each marked counter to its rows minus what is pending for it, and forget the
-    marks that have settled. Runs under the flush lock, after the batches: nothing else
-    writes counters meanwhile."""
+async def _recount_marked(rt: Flushing) -> int:
+    """Set each counter with a change outstanding for longer than ``counter_settle_s``
+    (its delta lost, or the change never committed) to its rows minus what is pending
+    for it; forget the marks settled by then. Runs under the flush lock, after the
+    batches: nothing else writes counters meanwhile. Counters whose changes all arrived
+    cost no query; how many were recounted."""
     started = time.time()
-    marked = await rt.counters.marked(RECOUNT_MAX)
-    songs = [item for kind, item in marked if kind == SONG]
-    comments = [item for kind, item in marked if kind == COMMENT]
+    # Only changes that had time to arrive: one younger may still be on its way.
+    settled = started - rt.settings.counter_settle_s
+    marks = await rt.counters.marked(RECOUNT_MAX, settled)
+    due = [counter for counter, mark in marks.items() if mark.outstanding > 0]
+    songs = [item for kind, item in due if kind == SONG]
+    comments = [item for kind, item in due if kind == COMMENT]
     for start in range(0, len(songs), RECOUNT_CHUNK):
         await _recount_songs(rt, songs[start : start + RECOUNT_CHUNK])
     for start in range(0, len(comments), RECOUNT_CHUNK):
         await _recount_comments(rt, comments[start : start + RECOUNT_CHUNK])
-    await rt.counters.unmark(list(marked), started - SETTLE_S)
-    return len(marked)
+    await rt.counters.unmark(list(marks), settled)
+    return len(due)
 
 
-async def _recount_songs(rt: Runtime, song_ids: list[uuid.UUID]) -> None:
+async def _recount_songs(rt: Flushing, song_ids: list[uuid.UUID]) -> None:
     """Views, likes and comments of these songs from their rows, and their plays on the
     days a recent change can have landed on (today and yesterday, UTC)."""
     today = utcnow().date()
@@ -239,7 +266,7 @@ async def _recount_songs(rt: Runtime, song_ids: list[uuid.UUID]) -> None:
             )
 
 
-async def _recount_comments(rt: Runtime, comment_ids: list[uuid.UUID]) -> None:
+async def _recount_comments(rt: Flushing, comment_ids: list[uuid.UUID]) -> None:
     async with rt.sessionmaker() as session, session.begin():
         truth = await repo.comment_likes_truth(session, comment_ids)
         pending = await rt.counters.pending(COMMENT, list(truth))
@@ -256,7 +283,7 @@ def _on(daily: dict[uuid.UUID, dict[date, Totals]], item: uuid.UUID, day: date) 
     return daily.get(item, {}).get(day, {}).get(VIEWS, 0)
 
 
-async def _apply_all(rt: Runtime, batches: list[str]) -> int:
+async def _apply_all(rt: Flushing, batches: list[str]) -> int:
     """Apply batches, ``WRITERS`` at a time on PostgreSQL, one at a time on SQLite (one
     writer at a time). Batches taken together share no row, and each locks its rows in
     id order, so two never deadlock."""
@@ -269,7 +296,7 @@ async def _apply_all(rt: Runtime, batches: list[str]) -> int:
     return sum(await asyncio.gather(*(apply(batch_id) for batch_id in batches)))
 
 
-async def _apply(rt: Runtime, batch_id: str) -> int:
+async def _apply(rt: Flushing, batch_id: str) -> int:
     batch = await rt.counters.batch(batch_id)
     for attempt in range(1, APPLY_TRIES + 1):
         try:
@@ -285,7 +312,7 @@ async def _apply(rt: Runtime, batch_id: str) -> int:
     return len(batch)
 
 
-async def _write(rt: Runtime, batch: Batch) -> None:
+async def _write(rt: Flushing, batch: Batch) -> None:
     songs = [
         (item, totals.get(VIEWS, 0), totals.get(LIKES, 0), totals.get(COMMENTS, 0))
         for (kind, item), totals in batch.totals.items()
@@ -309,13 +336,15 @@ async def _write(rt: Runtime, batch: Batch) -> None:
         await repo.forget_batches(session, utcnow() - BATCH_MEMORY)
 
 
-async def rebuild_counters(rt: Runtime) -> FlushReport:
+async def rebuild_counters(rt: Flushing) -> FlushReport:
     """Recompute every counter from the truth tables, for after the counter store was
     lost (Redis emptied, or the embedded server killed). Pending deltas are flushed
     first; those that arrive while the counts are taken are subtracted, as the next
-    flush adds them. A change in flight meanwhile is marked, and the next flush
-    recounts its counter."""
+    flush adds them. A change in flight meanwhile may be counted twice or not at all:
+    every counter changed from ``counter_settle_s`` before the rebuild until its end is
+    recounted by a flush once its changes have settled."""
     started = time.perf_counter()
+    since = time.time() - rt.settings.counter_settle_s
     async with _locked(rt, wait=True):
         batches = await rt.counters.unfinished()
         await _apply_all(rt, batches + await rt.counters.take(rt.settings.counter_flush_batch))
@@ -339,13 +368,14 @@ async def rebuild_counters(rt: Runtime) -> FlushReport:
                     if totals.get(VIEWS, 0)
                 ],
             )
-    report = FlushReport(seconds=time.perf_counter() - started)
-    log.info("counters_rebuilt", seconds=report.seconds)
+        in_flight = await rt.counters.heal(since)
+    report = FlushReport(seconds=time.perf_counter() - started, recounted=in_flight)
+    log.info("counters_rebuilt", seconds=report.seconds, to_recount=in_flight)
     return report
 
 
 async def _still_pending(
-    rt: Runtime,
+    rt: Flushing,
 ) -> tuple[dict[uuid.UUID, tuple[int, int, int]], dict[uuid.UUID, int]]:
     """Views, likes and comment counts recorded in the store and not yet flushed."""
     songs: dict[uuid.UUID, tuple[int, int, int]] = {}
@@ -359,7 +389,7 @@ async def _still_pending(
 
 
 @asynccontextmanager
-async def counters_kept(rt: Runtime) -> AsyncIterator[None]:
+async def counters_kept(rt: Flushing) -> AsyncIterator[None]:
     """Around a process that keeps its counter deltas in memory (the embedded default):
     it writes them when it stops, and marks that it did; a start without the mark
     follows a crash that lost some, so the counters are rebuilt first. With Redis the

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 
 from bandstand.engagement.counters import (
+    COMMENT,
     SONG,
     Batch,
     BatchBuilder,
@@ -17,6 +18,7 @@ from bandstand.engagement.counters import (
     Counters,
     Delta,
     Kind,
+    Mark,
     Totals,
     day_token,
 )
@@ -31,10 +33,21 @@ class MemoryCounters(Counters):
         self._live: dict[tuple[str, str], Totals] = {}
         self._batches: dict[str, dict[tuple[str, str], Totals]] = {}
         self._plays: dict[tuple[uuid.UUID, uuid.UUID], float] = {}
-        self._marks: dict[Counter, float] = {}
+        self._marks: dict[Counter, Mark] = {}
         self._locked = False
 
     async def add(self, deltas: Iterable[Delta]) -> None:
+        items = list(deltas)
+        self._record(items)
+        for kind in (SONG, COMMENT):
+            self._arrived(kind, {delta.id for delta in items if delta.kind == kind})
+
+    async def add_marked(self, deltas: Sequence[Delta]) -> None:
+        for kind in (SONG, COMMENT):
+            await self.mark(kind, {delta.id for delta in deltas if delta.kind == kind})
+        self._record(deltas)
+
+    def _record(self, deltas: Iterable[Delta]) -> None:
         for delta in deltas:
             totals = self._live.setdefault((day_token(delta), f"{delta.kind}:{delta.id}"), {})
             totals[delta.field] = totals.get(delta.field, 0) + delta.amount
@@ -79,16 +92,40 @@ class MemoryCounters(Counters):
     async def mark(self, kind: Kind, ids: Collection[uuid.UUID]) -> None:
         now = time.time()
         for item in ids:
-            self._marks[(kind, item)] = now
+            outstanding = (
+                self._marks[(kind, item)].outstanding if (kind, item) in self._marks else 0
+            )
+            self._marks[(kind, item)] = Mark(now, outstanding + 1)
 
-    async def marked(self, limit: int) -> dict[Counter, float]:
-        oldest = sorted(self._marks.items(), key=lambda pair: pair[1])[:limit]
-        return dict(oldest)
+    async def settle(self, kind: Kind, ids: Collection[uuid.UUID]) -> None:
+        self._arrived(kind, ids)
+
+    def _arrived(self, kind: Kind, ids: Collection[uuid.UUID]) -> None:
+        """Changes of these counters arrived: one less outstanding each (never below
+        none: a mark recounted meanwhile owes nothing), the latest change now."""
+        now = time.time()
+        for item in ids:
+            found = self._marks.get((kind, item))
+            self._marks[(kind, item)] = Mark(now, max(0, found.outstanding - 1) if found else 0)
+
+    async def marked(self, limit: int, before: float) -> dict[Counter, Mark]:
+        settled = [(counter, mark) for counter, mark in self._marks.items() if mark.at < before]
+        return dict(sorted(settled, key=lambda pair: pair[1].at)[:limit])
 
     async def unmark(self, counters: Collection[Counter], before: float) -> None:
         for counter in counters:
-            if self._marks.get(counter, before) < before:
-                del self._marks[counter]
+            mark = self._marks.get(counter)
+            if mark is None or mark.at < before:
+                self._marks.pop(counter, None)
+            else:
+                self._marks[counter] = Mark(mark.at, mark.outstanding + 1)
+
+    async def heal(self, since: float) -> int:
+        touched = [counter for counter, mark in self._marks.items() if mark.at >= since]
+        for counter in touched:
+            mark = self._marks[counter]
+            self._marks[counter] = Mark(mark.at, mark.outstanding + 1)
+        return len(touched)
 
     async def intact(self) -> bool:
         # It lives and dies with this process, which rebuilds at a start after a crash.

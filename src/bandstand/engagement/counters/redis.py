@@ -14,10 +14,12 @@ a batch holds one day's deltas of about a ``SHARDS``-th of the pending counters.
 - ``ctrb`` — the set of batches taken and not yet finished, so a flush picks up what a
   crashed one left, and reads still add what is in flight.
 - ``play:<song>:<user>`` — the view window: a view counts only where this was absent.
-- ``ctr:marks`` — a sorted set of counters (``<kind>:<id>``) whose truth rows are about to
-  change or just changed, scored by the time of the latest change: marked before the
-  commit, so a delta lost after it (a killed process, Redis unreachable) still leaves the
-  counter to be recounted from its rows (``flush.py``).
+- ``ctr:marks`` and ``ctr:marks:n`` — the counters (``<kind>:<id>``) changed lately: a
+  sorted set scored by the time of the latest change, and a hash of how many changes are
+  still on their way. One is added before a change commits and taken away with its
+  delta, in the same script, so one left long after is a change whose delta was lost (a
+  killed process, Redis unreachable): that counter is recounted from its rows
+  (``flush.py``), and the flush forgets the rest once settled.
 - ``ctr:gen`` — written when the store is known whole; its absence means Redis lost its
   data (emptied, or restarted without persistence), and the counters are rebuilt. While
   a rebuild runs it is that rebuild's lease (renewed, with an expiry), made permanent
@@ -48,6 +50,7 @@ from bandstand.engagement.counters import (
     Counters,
     Delta,
     Kind,
+    Mark,
     Totals,
     day_token,
 )
@@ -115,24 +118,6 @@ return out
 """
 )
 
-# ARGV after the prefixes: the number of deltas; the day, shard, counter, field and amount
-# of each, recorded (as ``add`` would); then a shard and a counter per counter to read.
-_ADD_AND_READ = (
-    _SUMS
-    + """
-local at = 4
-for _ = 1, tonumber(ARGV[3]) do
-  local day = ARGV[at]
-  local key = ARGV[1] .. day .. ':' .. ARGV[at + 1]
-  redis.call('HINCRBY', key, ARGV[at + 2] .. '|' .. ARGV[at + 3], ARGV[at + 4])
-  if redis.call('SADD', KEYS[1], day) == 1 then table.insert(days, day) end
-  at = at + 5
-end
-local out = {}
-for i = at, #ARGV, 2 do table.insert(out, sums(ARGV[i], ARGV[i + 1])) end
-return out
-"""
-)
 
 # KEYS: the set of days, the set of batches. ARGV: the live and batch key prefixes, then a
 # shard and a counter per song. For each song, its pending deltas per day, flat:
@@ -167,15 +152,100 @@ end
 return out
 """
 
-# KEYS: the marks. ARGV: the time before which a mark may go, then the counters.
+# Settling marks: ``settle(counter)`` takes one outstanding change away, and forgets the
+# mark when none is left; a mark the store no longer has (recounted meanwhile) stays gone.
+# KEYS[3] and KEYS[4]: the marks' sorted set and hash.
+_SETTLE_FN = """
+local function settle(counter, now)
+  redis.call('ZADD', KEYS[3], 'GT', now, counter)
+  local outstanding = tonumber(redis.call('HGET', KEYS[4], counter))
+  if not outstanding then return end
+  if outstanding > 1 then
+    redis.call('HINCRBY', KEYS[4], counter, -1)
+  else
+    redis.call('HDEL', KEYS[4], counter)
+  end
+end
+"""
+
+# Recording deltas. KEYS: the set of days, the set of batches, the marks (sorted set,
+# hash). ARGV: the live key prefix, the batch key prefix, the number of deltas; the day,
+# shard, counter, field and amount of each; whether to mark (1) their counters or settle
+# them (0), the time, then the counters to mark or settle. What follows reads counters
+# (``_SUMS``).
+_RECORD = """
+local at = 4
+for _ = 1, tonumber(ARGV[3]) do
+  local day = ARGV[at]
+  local key = ARGV[1] .. day .. ':' .. ARGV[at + 1]
+  redis.call('HINCRBY', key, ARGV[at + 2] .. '|' .. ARGV[at + 3], ARGV[at + 4])
+  if redis.call('SADD', KEYS[1], day) == 1 then table.insert(days, day) end
+  at = at + 5
+end
+local marking = ARGV[at] == '1'
+local now = ARGV[at + 1]
+local count = tonumber(ARGV[at + 2])
+at = at + 3
+for i = at, at + count - 1 do
+  if marking then
+    redis.call('HINCRBY', KEYS[4], ARGV[i], 1)
+    redis.call('ZADD', KEYS[3], 'GT', now, ARGV[i])
+  else
+    settle(ARGV[i], now)
+  end
+end
+at = at + count
+"""
+
+# KEYS as ``_RECORD``'s. ARGV: the time, then the counters whose changes arrived without
+# a delta.
+_SETTLE = (
+    _SETTLE_FN
+    + """
+for i = 2, #ARGV do settle(ARGV[i], ARGV[1]) end
+return 0
+"""
+)
+
+# KEYS: the marks (sorted set, hash). ARGV: the time from which a change may have been in
+# flight during a rebuild. One more change outstanding for each mark changed since.
+_HEAL = """
+local touched = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
+for _, counter in ipairs(touched) do redis.call('HINCRBY', KEYS[2], counter, 1) end
+return #touched
+"""
+
+# KEYS: the marks (sorted set, hash). ARGV: the time a renewed mark is at or after, then
+# the counters just recounted.
 _UNMARK = """
 local cutoff = tonumber(ARGV[1])
 for i = 2, #ARGV do
   local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
-  if score and tonumber(score) < cutoff then redis.call('ZREM', KEYS[1], ARGV[i]) end
+  if score and tonumber(score) >= cutoff then
+    redis.call('HINCRBY', KEYS[2], ARGV[i], 1)
+  else
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    redis.call('HDEL', KEYS[2], ARGV[i])
+  end
 end
 return 0
 """
+
+# ``_RECORD``, then a shard and a counter per counter to read (ARGV, after those it
+# recorded): the pending totals of each.
+_ADD_AND_READ = (
+    _SUMS
+    + _SETTLE_FN
+    + _RECORD
+    + """
+local out = {}
+for i = at, #ARGV, 2 do table.insert(out, sums(ARGV[i], ARGV[i + 1])) end
+return out
+"""
+)
+
+# ``_RECORD`` alone.
+_ADD = "local days = {}\n" + _SETTLE_FN + _RECORD + "return 0\n"
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -218,10 +288,15 @@ class RedisCounters(Counters):
         self._plays = f"{namespace}:play:"
         self._lock = f"{namespace}:ctr-flush"
         self._marks = f"{namespace}:ctr:marks"
+        self._outstanding = f"{namespace}:ctr:marks:n"
         self._generation = f"{namespace}:ctr:gen"
         self._take = self._redis.register_script(_TAKE)
         self._pending = self._redis.register_script(_PENDING)
+        self._add = self._redis.register_script(_ADD)
         self._add_and_read = self._redis.register_script(_ADD_AND_READ)
+        self._settle = self._redis.register_script(_SETTLE)
+        self._heal = self._redis.register_script(_HEAL)
+        self._record_keys = [self._days, self._batches, self._marks, self._outstanding]
         self._release = self._redis.register_script(_RELEASE)
         self._daily = self._redis.register_script(_DAILY)
         self._unmark = self._redis.register_script(_UNMARK)
@@ -229,39 +304,33 @@ class RedisCounters(Counters):
         self._seal = self._redis.register_script(_SEAL)
 
     async def add(self, deltas: Iterable[Delta]) -> None:
-        await self._add(deltas, mark=False)
+        items = list(deltas)
+        if items:
+            args = self._record_args(items, mark=False)
+            await self._add(keys=self._record_keys, args=args)
 
     async def add_marked(self, deltas: Sequence[Delta]) -> None:
-        # One round trip for both.
-        await self._add(deltas, mark=True)
+        if deltas:
+            await self._add(keys=self._record_keys, args=self._record_args(deltas, mark=True))
 
-    async def _add(self, deltas: Iterable[Delta], *, mark: bool) -> None:
-        items = list(deltas)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            if mark and items:
-                now = time.time()
-                pipe.zadd(self._marks, {f"{d.kind}:{d.id}": now for d in items}, gt=True)
-            days = set()
-            for delta in items:
-                counter = f"{delta.kind}:{delta.id}"
-                day = day_token(delta)
-                days.add(day)
-                key = f"{self._live}{day}:{shard_of(counter)}"
-                pipe.hincrby(key, f"{counter}|{delta.field}", delta.amount)
-            if days:
-                pipe.sadd(self._days, *days)
-            await pipe.execute()
+    def _record_args(self, deltas: Sequence[Delta], *, mark: bool) -> list[str | int | float]:
+        """``_RECORD``'s arguments: record ``deltas``, and mark or settle their counters
+        (each once, however many of its deltas there are)."""
+        args: list[str | int | float] = [self._live, self._batch, len(deltas)]
+        counters = []
+        for delta in deltas:
+            counter = f"{delta.kind}:{delta.id}"
+            counters.append(counter)
+            args += [day_token(delta), shard_of(counter), counter, delta.field, delta.amount]
+        distinct = list(dict.fromkeys(counters))
+        return [*args, 1 if mark else 0, time.time(), len(distinct), *distinct]
 
     async def add_and_read(
         self, deltas: Sequence[Delta], kind: Kind, ids: Collection[uuid.UUID]
     ) -> dict[uuid.UUID, Totals]:
-        args: list[str | int] = [self._live, self._batch, len(deltas)]
-        for delta in deltas:
-            counter = f"{delta.kind}:{delta.id}"
-            args += [day_token(delta), shard_of(counter), counter, delta.field, delta.amount]
         order = list(ids)
-        args += self._read_args(kind, order)
-        rows = await self._add_and_read(keys=[self._days, self._batches], args=args)
+        args = [*self._record_args(deltas, mark=False), *self._read_args(kind, order)]
+        rows = await self._add_and_read(keys=self._record_keys, args=args)
         return _found(order, rows)
 
     async def pending(self, kind: Kind, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Totals]:
@@ -319,22 +388,44 @@ class RedisCounters(Counters):
 
     async def mark(self, kind: Kind, ids: Collection[uuid.UUID]) -> None:
         if ids:
+            names = [f"{kind}:{item}" for item in ids]
             now = time.time()
-            await self._redis.zadd(self._marks, {f"{kind}:{item}": now for item in ids}, gt=True)
+            async with self._redis.pipeline(transaction=True) as pipe:
+                for name in names:
+                    pipe.hincrby(self._outstanding, name, 1)
+                pipe.zadd(self._marks, dict.fromkeys(names, now), gt=True)
+                await pipe.execute()
 
-    async def marked(self, limit: int) -> dict[Counter, float]:
-        found: dict[Counter, float] = {}
-        rows = await self._redis.zrange(self._marks, 0, limit - 1, withscores=True)
-        for name, score in cast(list[tuple[bytes, float]], rows):
+    async def settle(self, kind: Kind, ids: Collection[uuid.UUID]) -> None:
+        if ids:
+            names = [f"{kind}:{item}" for item in ids]
+            await self._settle(keys=self._record_keys, args=[time.time(), *names])
+
+    async def marked(self, limit: int, before: float) -> dict[Counter, Mark]:
+        found_rows = await self._redis.zrangebyscore(
+            self._marks, "-inf", f"({before}", start=0, num=limit, withscores=True
+        )
+        rows = cast(list[tuple[bytes, float]], found_rows)
+        if not rows:
+            return {}
+        counts = await self._redis.hmget(self._outstanding, [name for name, _ in rows])
+        found: dict[Counter, Mark] = {}
+        for (name, score), outstanding in zip(rows, counts, strict=True):
             kind, _, raw_id = _text(name).partition(":")
             if kind in (SONG, COMMENT):
-                found[(SONG if kind == SONG else COMMENT, uuid.UUID(raw_id))] = float(score)
+                counter = (SONG if kind == SONG else COMMENT, uuid.UUID(raw_id))
+                found[counter] = Mark(float(score), int(outstanding or 0))
         return found
 
     async def unmark(self, counters: Collection[Counter], before: float) -> None:
         names = [f"{kind}:{item}" for kind, item in counters]
         for start in range(0, len(names), 1000):
-            await self._unmark(keys=[self._marks], args=[before, *names[start : start + 1000]])
+            await self._unmark(
+                keys=[self._marks, self._outstanding], args=[before, *names[start : start + 1000]]
+            )
+
+    async def heal(self, since: float) -> int:
+        return int(await self._heal(keys=[self._marks, self._outstanding], args=[since]))
 
     async def intact(self) -> bool:
         return bool(await self._redis.exists(self._generation))
