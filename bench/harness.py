@@ -206,6 +206,20 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
+def running_worker(env: dict[str, str], cwd: Path, log: Path) -> Iterator[None]:
+    """``bandstand worker`` (production runs the jobs there: emails among them), stopped
+    on the way out."""
+    with log.open("wb") as sink:
+        worker = subprocess.Popen(
+            [str(BANDSTAND), "worker"], env=env, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT
+        )
+    try:
+        yield
+    finally:
+        stop(worker)
+
+
+@contextlib.contextmanager
 def running_server(env: dict[str, str], cwd: Path, log: Path, workers: int = 1) -> Iterator[str]:
     """``bandstand serve`` on a free port; yields its base URL and stops it on the way out.
     No access log: a production server sits behind a proxy that keeps it."""

@@ -35,6 +35,7 @@ from bandstand.middleware import (
     UploadAuthMiddleware,
 )
 from bandstand.migrations import upgrade
+from bandstand.moderation.router import admin_router, reports_router
 from bandstand.playlists.router import router as playlists_router
 from bandstand.runtime import Runtime
 from bandstand.songs.router import router as songs_router
@@ -128,6 +129,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     api.include_router(playlists_router)
     api.include_router(analytics_router)
     api.include_router(media_router)
+    api.include_router(reports_router)
+    api.include_router(admin_router)
 
     # Hot: rendered by hand (what every benchmark measures against), and checked
     # against its schema by a test.

@@ -151,6 +151,24 @@ class Settings(BaseSettings):
     login_per_client: str = "50/10minutes"
     login_per_account: str = "100/10minutes"
 
+    # moderation (issue 12: helper MOD adds here)
+    # -- end moderation
+
+    # limits on writes, quotas, proxies, timeouts (issue 12: helper LIMITS adds here)
+    # What one user may store: their songs' originals, in bytes, and uploads a day (UTC).
+    storage_quota_bytes: int = 2 * 1024**3
+    uploads_per_day: int = 50
+    # -- end limits
+
+    # account safety: email change, two-factor login (issue 12: helper ACCT adds here)
+    # -- end account safety
+
+    # uploads that cannot stall the instance (issue 12: helper MEDIA adds here)
+    # -- end uploads
+
+    # comments: the abuse filter, mutes (issue 12: helper COMM adds here)
+    # -- end comments
+
     # email
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -39,3 +40,5 @@ class Comment(IdMixin, TimestampMixin, Base):
     is_flagged: Mapped[bool]
     is_held: Mapped[bool]
     like_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Hidden by a moderator: gone for everyone but its author (kept, so it can come back).
+    hidden_at: Mapped[datetime | None]

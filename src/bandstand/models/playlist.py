@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,3 +20,5 @@ class Playlist(IdMixin, TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     is_public: Mapped[bool] = mapped_column(default=True)
     thumbnail_key: Mapped[str | None] = mapped_column(String(200))
+    # Hidden by a moderator: gone for everyone but its owner (kept, so it can come back).
+    hidden_at: Mapped[datetime | None]

@@ -1,10 +1,21 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, ColumnElement, ForeignKey, Index, String, Text, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    false,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from sqlalchemy.types import Double
 
@@ -50,6 +61,11 @@ class Song(IdMixin, TimestampMixin, Base):
     loudness_lufs: Mapped[float | None] = mapped_column(Double)
     true_peak_dbtp: Mapped[float | None] = mapped_column(Double)
     gain_db: Mapped[float | None] = mapped_column(Double)
+    # Taken down by a moderator: gone for everyone but its owner, who sees why.
+    taken_down_at: Mapped[datetime | None]
+    takedown_reason: Mapped[str | None] = mapped_column(Text)
+    # Its owner turned comments off: no new comment or reply is taken.
+    comments_off: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     owner: Mapped[User] = relationship(lazy="raise")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bandstand.models.base import Base, IdMixin, TimestampMixin
@@ -11,6 +11,9 @@ from bandstand.models.base import Base, IdMixin, TimestampMixin
 
 class Role(StrEnum):
     USER = "user"
+    # Works the report queue, bans, takes down, hides.
+    MODERATOR = "moderator"
+    # A moderator who also grants and revokes roles and reads the audit log.
     ADMIN = "admin"
 
 
@@ -26,4 +29,14 @@ class User(IdMixin, TimestampMixin, Base):
     avatar_key: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16), default=Role.USER)
+    # Set while banned (their sessions revoked, their content hidden from everyone else);
+    # cleared by an unban, or once ``banned_until`` has passed.
     banned_at: Mapped[datetime | None]
+    ban_reason: Mapped[str | None] = mapped_column(Text)
+    banned_until: Mapped[datetime | None]
+    # Two-factor login (RFC 6238): the secret, encrypted (set up, not yet on, while
+    # ``totp_enabled_at`` is None), and the last time step a code was accepted for, so a
+    # code is good once.
+    totp_secret: Mapped[str | None] = mapped_column(String(300))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
