@@ -35,6 +35,7 @@ from harness import (
     OUT_DIR,
     PAGE_LIMIT,
     PG_DATABASE,
+    UNLIMITED,
     WRK_TIMEOUT_S,
     BenchError,
     Load,
@@ -318,6 +319,7 @@ def bench_songs(args: argparse.Namespace) -> SongsResult:
         data_dir = Path(tmp)
         media_dir = data_dir / "media"
         with postgresql_env(data_dir) as env:
+            env = env | UNLIMITED
             seed_s = seed(env, data_dir, args.users, args.songs)
             size = bench_psql(f"SELECT pg_size_pretty(pg_database_size('{PG_DATABASE}'))")
             cursor = deep_cursor(deep_page)

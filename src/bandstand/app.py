@@ -12,13 +12,15 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Scope
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bandstand import __version__
-from bandstand.accounts.cookies import AUTH_COOKIES
+from bandstand.accounts.cookies import AUTH_COOKIES, DEVICE_COOKIE
 from bandstand.accounts.deps import carries_access_token
 from bandstand.accounts.passwords import dummy_hash
 from bandstand.accounts.router import router as users_router
 from bandstand.analytics.router import router as analytics_router
+from bandstand.budgets import WriteBudgetMiddleware, budgeted_routes
 from bandstand.comments.router import router as comments_router
 from bandstand.config import Settings
 from bandstand.engagement.counters.flush import counters_kept
@@ -30,8 +32,10 @@ from bandstand.logging import configure_logging
 from bandstand.media.router import router as media_router
 from bandstand.middleware import (
     BodyLimitMiddleware,
+    BodyTimeoutMiddleware,
     CrossSiteWriteMiddleware,
     RequestIdMiddleware,
+    SecurityHeadersMiddleware,
     UploadAuthMiddleware,
 )
 from bandstand.migrations import upgrade
@@ -44,6 +48,10 @@ from bandstand.system import router as system_router
 from bandstand.worker.run import jobs_running
 
 API_PREFIX = "/api/v1"
+# Answers that carry tokens or secrets (and any that sets an auth cookie) are not cached.
+NO_STORE = re.compile(
+    rf"^{API_PREFIX}/users/(register|verify-otp|login|refresh-token|2fa(/.*)?|app-passwords(/.*)?)$"
+)
 
 
 def _limit_for(settings: Settings) -> Callable[[Scope], int]:
@@ -142,7 +150,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     app.include_router(system_router)
     mount_static(app)
 
-    # Outermost last: request id wraps everything, so every fault gets one.
+    # Outermost last: the request id wraps all but the headers every answer carries, so
+    # every fault gets one. Innermost: a write spends its budgets once the cheaper refusals
+    # below have passed, and before its body is read.
+    app.add_middleware(
+        WriteBudgetMiddleware, routes=budgeted_routes(app.routes, API_PREFIX, settings)
+    )
     app.add_middleware(
         CrossSiteWriteMiddleware, allowed_origins=settings.origins, cookie_names=AUTH_COOKIES
     )
@@ -155,6 +168,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         authenticated=carries_access_token,
     )
     app.add_middleware(BodyLimitMiddleware, limit_for=_limit_for(settings))
+    app.add_middleware(
+        BodyTimeoutMiddleware,
+        grace_s=settings.body_timeout_s,
+        idle_s=settings.body_idle_timeout_s,
+        min_rate=settings.body_min_rate,
+    )
     if settings.allowed_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -163,5 +182,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["authorization", "content-type"],
         )
+    if settings.trusted_proxies:
+        # Who the client is, for every limit and log below: the proxies' word only when
+        # the connection comes from one of them (uvicorn's own reading is off, cli.py).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost, so the answers the layers above make themselves (a 413, a 500) carry them.
+    app.add_middleware(
+        SecurityHeadersMiddleware, no_store=NO_STORE, cookie_names=(*AUTH_COOKIES, DEVICE_COOKIE)
+    )
     return app

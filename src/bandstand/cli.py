@@ -7,6 +7,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -88,7 +89,7 @@ app = _Cli(
     # A traceback's locals would print the settings, secrets included.
     pretty_exceptions_show_locals=False,
 )
-admin = typer.Typer(help="Manage administrators.", no_args_is_help=True)
+admin = typer.Typer(help="Manage administrators and moderators.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
 counters = typer.Typer(help="Views, likes and comment counts.", no_args_is_help=True)
 app.add_typer(counters, name="counters")
@@ -175,7 +176,14 @@ def serve(
     options: dict[str, Any] = {
         "host": host,
         "port": port,
-        "proxy_headers": True,
+        # The app itself believes X-Forwarded-For from BANDSTAND_TRUSTED_PROXIES only
+        # (app.py); uvicorn's own reading would trust loopback whatever the setting says.
+        "proxy_headers": False,
+        # An idle keep-alive connection is closed after this long, and so is one whose
+        # request line and headers take longer to arrive (httpserver.py); a body that
+        # stalls is cut by the app (middleware.BodyTimeoutMiddleware).
+        "timeout_keep_alive": max(1, round(settings.header_timeout_s)),
+        "http": "bandstand.httpserver:HeaderTimedProtocol",
         "server_header": False,
         "access_log": access_log,
         "log_level": "info",
@@ -321,25 +329,42 @@ def proxy_config(
     typer.echo(text, nl=False)
 
 
+class StaffRole(StrEnum):
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
 @admin.command("promote")
-def promote(login: Annotated[str, typer.Argument(help="Email or username.")]) -> None:
-    """Make an existing user an administrator."""
+def promote(
+    login: Annotated[str, typer.Argument(help="Email or username.")],
+    role: Annotated[StaffRole, typer.Option(help="The role to give.")] = StaffRole.ADMIN,
+) -> None:
+    """Make an existing user a moderator or an administrator (written to the audit log)."""
     from bandstand.accounts import repository as repo
     from bandstand.db import transaction
+    from bandstand.errors import AppError
     from bandstand.models import Role
+    from bandstand.moderation.service import Actor, set_role
     from bandstand.runtime import Runtime
 
-    async def run() -> bool:
+    operator = Actor(id=None, name="cli", role=Role.ADMIN)
+
+    async def run() -> str | None:
         async with Runtime.opened(settings) as runtime:
-            async with transaction(runtime.sessionmaker) as session:
-                user = await repo.user_by_login(session, login.strip().lower())
-                if user is None:
-                    return False
-                user.role = Role.ADMIN
-            return True
+            try:
+                async with transaction(runtime.sessionmaker) as session:
+                    user = await repo.user_by_login(session, login.strip().lower())
+                    if user is None:
+                        return f"No user {login!r}."
+                    await set_role(session, operator, user.id, Role(role.value))
+            except AppError as exc:  # refused (the last admin): nothing was changed
+                return exc.message
+            return None
 
     settings = _settings_reached()
-    if not asyncio.run(run()):
-        console.print(f"[red]No user {login!r}.[/red]")
+    refused = asyncio.run(run())
+    if refused is not None:
+        console.print(f"[red]{refused}[/red]")
         raise typer.Exit(1)
-    console.print(f"[green]{login} is now an administrator.[/green]")
+    named = "an administrator" if role == StaffRole.ADMIN else "a moderator"
+    console.print(f"[green]{login} is now {named}.[/green]")

@@ -152,21 +152,105 @@ class Settings(BaseSettings):
     login_per_account: str = "100/10minutes"
 
     # moderation (issue 12: helper MOD adds here)
+    # How often bans whose end has passed are lifted (a ban ends at most this late).
+    ban_expiry_every_s: float = 60.0
     # -- end moderation
 
     # limits on writes, quotas, proxies, timeouts (issue 12: helper LIMITS adds here)
     # What one user may store: their songs' originals, in bytes, and uploads a day (UTC).
     storage_quota_bytes: int = 2 * 1024**3
     uploads_per_day: int = 50
+    # Every write under /api/v1 spends a budget of its family per user (the access token's)
+    # and per client (address; an IPv6 client's /64), answered 429 with Retry-After when
+    # spent (limits.py). "N/period": N at once, then one more each period/N. Sign-up and
+    # login keep their own budgets above; logout is never refused.
+    limit_likes_per_user: str = "120/minute"  # song and comment likes and unlikes
+    limit_likes_per_client: str = "600/minute"
+    limit_plays_per_user: str = "120/minute"  # plays and watch-history entries
+    limit_plays_per_client: str = "600/minute"
+    limit_comments_per_user: str = "20/minute"  # comments and replies
+    limit_comments_per_client: str = "100/minute"
+    limit_uploads_per_user: str = "30/hour"  # song uploads: an album at once, not a flood
+    limit_uploads_per_client: str = "60/hour"
+    limit_playlists_per_user: str = "30/minute"  # every playlist write
+    limit_playlists_per_client: str = "150/minute"
+    limit_reports_per_user: str = "20/hour"
+    limit_reports_per_client: str = "60/hour"
+    limit_account_per_user: str = "20/minute"  # password, profile, avatar, two-factor
+    limit_account_per_client: str = "100/minute"
+    limit_writes_per_user: str = "60/minute"  # every other write
+    limit_writes_per_client: str = "300/minute"
+    # Search is the costliest read: it is budgeted like a write.
+    limit_search_per_user: str = "60/minute"
+    limit_search_per_client: str = "240/minute"
+    # Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or
+    # networks ("10.0.0.0/8"), comma-separated. Empty: none, not even loopback, so no
+    # client can claim another's address.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # A request body is answered 408, and its connection closed, when it pauses longer
+    # than the idle limit, or when after body_timeout_s it has not kept arriving at
+    # body_min_rate bytes a second on average (a slow upload that keeps coming is fine).
+    body_timeout_s: float = 30.0
+    body_idle_timeout_s: float = 15.0
+    body_min_rate: int = 1024
+    # An idle keep-alive connection, or one that has not sent its request line and
+    # headers, is closed after this long.
+    header_timeout_s: float = 10.0
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(",") if p.strip()]
+        return value
+
     # -- end limits
 
     # account safety: email change, two-factor login (issue 12: helper ACCT adds here)
+    # Every sign-up attempt from a client spends one, before the address is looked up: one
+    # client cannot learn quickly which addresses have an account.
+    signup_lookups_per_client: str = "30/hour"
+    # Once otp_send_per_address is spent, a client that has had no code for that address
+    # still gets this many: strangers cannot block the owner's own sign-up.
+    otp_send_per_address_new_client: str = "1/hour"
+    # A new email waits this long for the code sent to it; codes sent per user.
+    email_change_ttl_s: int = 15 * 60
+    email_change_per_user: str = "5/hour"
+    email_change_per_address: str = "10/hour"
+    email_confirm_per_user: str = "10/15minutes"
+    # Two-factor codes (and recovery codes) checked per user, at login, enable and disable.
+    totp_per_user: str = "10/10minutes"
+    totp_issuer: str = "Bandstand"
     # -- end account safety
 
     # uploads that cannot stall the instance (issue 12: helper MEDIA adds here)
+    # Listeners get at most 48 kHz stereo, so a higher rate or more channels is only work.
+    # 192 kHz is the highest rate studios master at (384 kHz "DXD" files exist, for
+    # editing, never for listening); 8 channels is a 7.1 surround mix. Above either, an
+    # upload is refused (415) with what to export instead.
+    audio_max_sample_rate: int = Field(default=192_000, ge=8_000, le=384_000)
+    audio_max_channels: int = Field(default=8, ge=1, le=8)
+    # What an upload may ask FFmpeg to decode: duration x sample rate x channels. The
+    # default is the longest song (3 hours) at 48 kHz stereo, so whatever the rate or
+    # layout, checking and processing a file decodes no more than that song does. A
+    # 10-minute 192 kHz 8-channel file fits; the same at 384 kHz does not (400).
+    audio_max_samples: int = Field(default=3 * 3600 * 48_000 * 2, ge=1)
     # -- end uploads
 
     # comments: the abuse filter, mutes (issue 12: helper COMM adds here)
+    # The abuse filter's words and phrases (with comment_flag_below, above): a file of one a
+    # line, in the form of the bundled comments/data/profanity.txt, which is used when unset.
+    # Read again when it changes: an edit needs no restart.
+    comment_word_list: Path | None = None
+
+    @field_validator("comment_word_list")
+    @classmethod
+    def _word_list_is_a_file(cls, value: Path | None) -> Path | None:
+        # Refused at start-up rather than at the first comment.
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
     # -- end comments
 
     # email

@@ -1,7 +1,9 @@
-"""Pure ASGI middleware: request ids and faults, body limits, cross-site write refusal."""
+"""Pure ASGI middleware: request ids and faults, body limits and timeouts, cross-site
+write refusal, the headers every answer carries."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable
@@ -176,3 +178,90 @@ class UploadAuthMiddleware:
             await send_envelope(send, 401, "Authentication required.", {"connection": "close"})
             return
         await self.app(scope, receive, send)
+
+
+class BodyTimedOut(HTTPException):
+    def __init__(self) -> None:
+        # The rest of the body may still be on its way: the connection is not reused.
+        super().__init__(408, "Request body not received in time.", {"connection": "close"})
+
+
+class BodyTimeoutMiddleware:
+    """Cuts off a request body that stalls or trickles (a client holding a connection
+    and a worker's attention by sending a byte now and then): each read of the body may
+    wait ``idle_s`` at most, and the whole body must arrive within ``grace_s`` plus one
+    second for every ``min_rate`` bytes received. A slow upload that keeps coming is
+    never cut; one byte a second is, after the grace. Answered 408, connection closed."""
+
+    def __init__(self, app: ASGIApp, grace_s: float, idle_s: float, min_rate: int) -> None:
+        self.app = app
+        self.grace_s = grace_s
+        self.idle_s = idle_s
+        self.min_rate = max(1, min_rate)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        received = 0
+        complete = False
+
+        async def timed_receive() -> Message:
+            nonlocal received, complete
+            if complete:
+                # After the body only a disconnect can come, whenever it does.
+                return await receive()
+            deadline = started + self.grace_s + received / self.min_rate
+            wait = min(self.idle_s, deadline - loop.time())
+            if wait <= 0:
+                raise BodyTimedOut
+            try:
+                async with asyncio.timeout(wait):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTimedOut from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
+            return message
+
+        await self.app(scope, timed_receive, send)
+
+
+class SecurityHeadersMiddleware:
+    """Every answer says ``X-Content-Type-Options: nosniff`` (a JSON answer is never run
+    as a script or a page). Answers that carry tokens or secrets — those of ``no_store``
+    paths and any that sets one of ``cookie_names`` — say ``Cache-Control: no-store``,
+    so no browser or proxy cache keeps them."""
+
+    def __init__(
+        self, app: ASGIApp, no_store: re.Pattern[str], cookie_names: tuple[str, ...]
+    ) -> None:
+        self.app = app
+        self.no_store = no_store
+        self.cookies = tuple(f"{name}=".encode() for name in cookie_names)
+
+    def _sets_secret_cookie(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        return any(k.lower() == b"set-cookie" and v.startswith(self.cookies) for k, v in headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        secret_path = self.no_store.match(scope["path"]) is not None
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                if b"x-content-type-options" not in names:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                if secret_path or self._sets_secret_cookie(headers):
+                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -106,6 +106,7 @@ class Runtime:
         await self.likes.close()
         await self.liked_comments.close()
         await self.counters.close()
+        await self.limiter.close()
         await self.engine.dispose()
         await self.principals.close()
         if self.driver_pool is not None:

@@ -15,10 +15,14 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.responses import Response
 
+from bandstand.accounts.deps import MaybePrincipalDep
+from bandstand.db import ReadSessionDep
 from bandstand.errors import NotFound
 from bandstand.kit.envelope import Envelope, answer
 from bandstand.media.delivery import deliver
+from bandstand.media.images import COVER_SIZES
 from bandstand.resources import EngineDep, LimiterDep, SettingsDep, StorageDep
+from bandstand.songs import repository as songs
 from bandstand.storage import InvalidKey, check_key
 
 router = APIRouter(include_in_schema=False)
@@ -81,18 +85,40 @@ async def docs(request: Request) -> HTMLResponse:
 
 
 @router.api_route("/media/{key:path}", methods=["GET", "HEAD"])
-async def media(key: str, request: Request, storage: StorageDep, settings: SettingsDep) -> Response:
+async def media(
+    key: str,
+    request: Request,
+    storage: StorageDep,
+    settings: SettingsDep,
+    session: ReadSessionDep,
+    principal: MaybePrincipalDep,
+) -> Response:
     """Public media: avatars and covers, nothing else (songs stream by signed URL only).
-    Keys are checked against what the server generates."""
+    Keys are checked against what the server generates. The cover of a song taken down,
+    or of a banned owner's, is 404 to all but its owner, as the song is (embedded: in
+    production the proxy serves covers itself, ``bandstand proxy-config``)."""
     try:
         check_key(key)
     except InvalidKey as exc:
         raise NotFound("Media not found.") from exc
-    if key.split("/", 1)[0] not in PUBLIC_PREFIXES:
+    prefix = key.split("/", 1)[0]
+    if prefix not in PUBLIC_PREFIXES:
+        raise NotFound("Media not found.")
+    viewer_id = principal.user_id if principal else None
+    if prefix == "covers" and await songs.cover_hidden(session, _cover_keys(key), viewer_id):
         raise NotFound("Media not found.")
     media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
     cache = "public, max-age=31536000, immutable"
     return await deliver(storage, settings, key, media_type, request, cache)
+
+
+def _cover_keys(key: str) -> list[str]:
+    """The key a song names its cover by, for one of the cover's files: the largest size
+    (``covers/<id>/640.webp`` for ``covers/<id>/64.webp``), or the file itself for a cover
+    stored before sizes existed (``covers/<id>.webp``)."""
+    if key.count("/") != 2:
+        return [key]
+    return [f"{key.rsplit('/', 1)[0]}/{max(COVER_SIZES)}.webp"]
 
 
 def mount_static(app: FastAPI) -> None:

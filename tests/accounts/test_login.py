@@ -149,14 +149,15 @@ async def test_banned_user_cannot_log_in_and_tokens_die(harness: Harness) -> Non
     assert (
         await client.get("/api/v1/users/current-user", headers=bearer(tokens["accessToken"]))
     ).status_code == 401
+    # The refresh and a new login are refused with the ban (tests/accounts/test_bans.py).
     refreshed = await client.post(
         "/api/v1/users/refresh-token", json={"refreshToken": tokens["refreshToken"]}
     )
-    assert refreshed.status_code == 401
+    assert refreshed.status_code == 403
     again = await harness.client("10.2.2.2").post(
         LOGIN, json={"email": "jane@example.com", "password": PASSWORD}
     )
-    assert again.status_code == 401
+    assert again.status_code == 403
     assert user["_id"]
 
 

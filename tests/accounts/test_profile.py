@@ -33,10 +33,12 @@ async def test_current_user_shows_no_secrets(harness: Harness) -> None:
         "avatar",
         "email",
         "role",
+        "twoFactor",
         "createdAt",
         "updatedAt",
+        "quota",
     }
-    assert data["role"] == "user"
+    assert data["role"] == "user" and data["twoFactor"] is False
 
 
 async def test_update_account_whitelist(harness: Harness) -> None:
@@ -83,12 +85,13 @@ async def test_email_change_needs_the_current_password(harness: Harness) -> None
         UPDATE, json={"email": "OTHER@example.com", "currentPassword": PASSWORD}, headers=auth
     )
     assert clash.status_code == 409
+    # Right password, free address: the change waits for its code (test_email_change.py).
     done = await client.patch(
         UPDATE, json={"email": "New@Example.com", "currentPassword": PASSWORD}, headers=auth
     )
     assert done.status_code == 200
-    assert done.json()["data"]["email"] == "new@example.com"
-    await harness.log_in(harness.client("10.6.6.6"), "new@example.com")
+    assert done.json()["data"]["email"] == "jane@example.com"
+    assert done.json()["data"]["pendingEmail"] == "new@example.com"
 
 
 async def test_update_avatar_replaces_and_removes_the_old_file(harness: Harness) -> None:

@@ -13,7 +13,7 @@ from bandstand.engagement.counters.flush import flush_counters
 from bandstand.runtime import Runtime
 from tests.audio import tone
 from tests.conftest import Harness
-from tests.songs.support import Artist, artist, uploaded
+from tests.songs.support import PAGE_FIELDS, Artist, artist, uploaded
 
 COMMENTS = "/api/v1/comments"
 SONGS = "/api/v1/songs"
@@ -37,6 +37,8 @@ COMMENT_FIELDS = {
     "updatedAt",
 }
 OWNER_FIELDS = {"_id", "username", "fullname", "avatar"}
+# A page of comments or replies also says whether the song's comments are turned off.
+COMMENT_PAGE_FIELDS = PAGE_FIELDS | {"commentsOff"}
 ABUSE = "You are a worthless, pathetic, disgusting idiot and I hate you."
 
 

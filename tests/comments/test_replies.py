@@ -12,6 +12,7 @@ from bandstand.comments.recent import Recent
 from tests.comments.support import (
     ABUSE,
     COMMENT_FIELDS,
+    COMMENT_PAGE_FIELDS,
     COMMENTS,
     a_song,
     act,
@@ -21,7 +22,7 @@ from tests.comments.support import (
     runtime,
 )
 from tests.conftest import Harness
-from tests.songs.support import PAGE_FIELDS, Artist, assert_error, error_fields
+from tests.songs.support import Artist, assert_error, error_fields
 
 
 async def replies(who: Artist, comment_id: str, **params: Any) -> dict[str, Any]:
@@ -66,7 +67,7 @@ async def test_the_listing_previews_a_thread_and_its_replies_page_to_the_end(
     assert shown["replies"][1]["replyCount"] == 1
 
     first = await replies(bob, top["_id"], limit=4)
-    assert set(first) == PAGE_FIELDS
+    assert set(first) == COMMENT_PAGE_FIELDS
     assert (first["totalDocs"], first["totalPages"], first["page"], first["limit"]) == (7, 2, 1, 4)
     assert first["hasNextPage"] and not first["hasPrevPage"]
     for doc in first["docs"]:

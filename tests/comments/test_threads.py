@@ -12,6 +12,7 @@ from bandstand.comments import listing as listings
 from bandstand.comments import service
 from tests.comments.support import (
     COMMENT_FIELDS,
+    COMMENT_PAGE_FIELDS,
     COMMENTS,
     OWNER_FIELDS,
     a_song,
@@ -22,7 +23,7 @@ from tests.comments.support import (
     walk,
 )
 from tests.conftest import Harness
-from tests.songs.support import PAGE_FIELDS, Artist, assert_error, error_fields
+from tests.songs.support import Artist, assert_error, error_fields
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ async def test_comments_and_replies_nest_in_the_listing(
     later = await commented(ann, song["_id"], "Me again", parent=first["_id"])
 
     page = await listing(ann, song["_id"])
-    assert set(page) == PAGE_FIELDS
+    assert set(page) == COMMENT_PAGE_FIELDS
     assert (page["totalDocs"], page["totalPages"], page["hasNextPage"]) == (2, 1, False)
     # Newest top-level first; replies oldest first, nested to any depth.
     assert [d["_id"] for d in page["docs"]] == [second["_id"], first["_id"]]

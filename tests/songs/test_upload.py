@@ -60,6 +60,7 @@ SONG_FIELDS = {
     "failureReason",
     "createdAt",
     "updatedAt",
+    "takedownReason",
 }
 SIZES = (64, 300, 640)  # a cover's, in pixels a side
 # What processing fills in; the rest of a song is the same before and after it.
@@ -173,7 +174,8 @@ async def test_the_answer_is_the_song(harness: Harness) -> None:
     assert body["statusCode"] == 201 and body["success"] is True
     assert body["message"] == "Song uploaded successfully."
     song = body["data"]
-    assert set(song) == SONG_FIELDS
+    # The upload's answer says what is left of the uploader's quota too.
+    assert set(song) == SONG_FIELDS | {"quota"}
     assert song["title"] == "First light"
     assert song["description"] == "Recorded at dawn."
     assert song["genre"] == "Ambient"

@@ -7,16 +7,24 @@ import hmac
 import secrets
 import uuid
 
+from bandstand.errors import BadRequest
+
+
+class WrongCode(BadRequest):
+    """A wrong code still spends an attempt: keep the transaction's changes."""
+
+    keep_changes = True
+
 
 def new_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
-def code_hash(secret: bytes, signup_id: uuid.UUID, code: str) -> str:
-    """Keyed by the server secret and the sign-up, so a leaked table cannot be brute-forced
-    offline and a code cannot be moved to another sign-up."""
-    return hmac.new(secret, signup_id.bytes + code.encode(), hashlib.sha256).hexdigest()
+def code_hash(secret: bytes, owner_id: uuid.UUID, code: str) -> str:
+    """Keyed by the server secret and what the code is for (a sign-up, an email change),
+    so a leaked table cannot be brute-forced offline and a code cannot be moved elsewhere."""
+    return hmac.new(secret, owner_id.bytes + code.encode(), hashlib.sha256).hexdigest()
 
 
-def code_matches(secret: bytes, signup_id: uuid.UUID, code: str, stored: str) -> bool:
-    return hmac.compare_digest(code_hash(secret, signup_id, code), stored)
+def code_matches(secret: bytes, owner_id: uuid.UUID, code: str, stored: str) -> bool:
+    return hmac.compare_digest(code_hash(secret, owner_id, code), stored)

@@ -25,7 +25,7 @@ from bandstand.kit.pgpool import DriverPool
 # The caller's account, if their login is live and they are not banned.
 _SQL = (
     "SELECT u.id, u.username, u.fullname, u.email, u.avatar_key, u.role,"
-    " u.created_at, u.updated_at"
+    " u.created_at, u.updated_at, u.totp_enabled_at IS NOT NULL"
     " FROM users u JOIN login_sessions s ON s.user_id = u.id"
     " WHERE u.id = ? AND s.id = ? AND s.revoked_at IS NULL AND u.banned_at IS NULL"
 )
@@ -33,7 +33,7 @@ _SQL = (
 # account found, with its login's id last.
 _BATCH_SQL = (
     "SELECT u.id, u.username, u.fullname, u.email, u.avatar_key, u.role,"
-    " u.created_at, u.updated_at, s.id"
+    " u.created_at, u.updated_at, u.totp_enabled_at IS NOT NULL, s.id"
     " FROM unnest($1::uuid[], $2::uuid[]) AS w(user_id, id)"
     " JOIN login_sessions s ON s.id = w.id AND s.user_id = w.user_id"
     " JOIN users u ON u.id = w.user_id"
@@ -53,6 +53,8 @@ class Account:
     role: str
     created_at: datetime
     updated_at: datetime
+    # Whether two-factor login is on.
+    two_factor: bool
 
 
 # (user id, login id), as an access token names them.
@@ -84,7 +86,7 @@ class SqlitePrincipals:
         row = self._connection.execute(_SQL, (user_id.hex, session_id.hex)).fetchone()
         if row is None:
             return None
-        user, username, fullname, email, avatar_key, role, created, updated = row
+        user, username, fullname, email, avatar_key, role, created, updated, two_factor = row
         return Account(
             id=uuid.UUID(user),
             username=username,
@@ -94,6 +96,7 @@ class SqlitePrincipals:
             role=role,
             created_at=datetime.fromisoformat(created).replace(tzinfo=UTC),
             updated_at=datetime.fromisoformat(updated).replace(tzinfo=UTC),
+            two_factor=bool(two_factor),
         )
 
     async def close(self) -> None:

@@ -11,17 +11,19 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.accounts import passwords
+from bandstand.accounts import email_changes, passwords
 from bandstand.accounts import repository as repo
 from bandstand.accounts.avatars import delete_after_commit, store_avatar
 from bandstand.accounts.schemas import ChangePasswordIn, UpdateAccountIn
 from bandstand.accounts.throttle import Client, check_password
+from bandstand.accounts.tokens import TokenSigner
 from bandstand.config import Settings
 from bandstand.errors import BadRequest, Conflict, NotFound
 from bandstand.kit.ratelimit import RateLimiter
 from bandstand.kit.time import utcnow
 from bandstand.models import User
 from bandstand.storage import Storage
+from bandstand.worker.queue import Queue
 
 
 def taken_conflict(taken: set[str]) -> Conflict:
@@ -56,11 +58,14 @@ async def update_account(
     session: AsyncSession,
     limiter: RateLimiter,
     settings: Settings,
+    signer: TokenSigner,
+    queue: Queue,
     user: User,
     data: UpdateAccountIn,
     client: Client,
-) -> User:
-    """Change fullname, email or username; a new email needs the current password."""
+) -> str | None:
+    """Change fullname or username at once; a new email needs the current password and
+    waits for the code sent to it (``email_changes``). Returns the address waiting, if any."""
     new_email = data.email if data.email is not None and data.email != user.email else None
     new_key = data.username.lower() if data.username is not None else None
     if new_key == user.username_key:
@@ -81,18 +86,20 @@ async def update_account(
         raise taken_conflict(taken)
     if data.fullname is not None:
         user.fullname = data.fullname
-    if new_email is not None:
-        user.email = new_email
     if data.username is not None:
         user.username = data.username
         user.username_key = data.username.lower()
-    user.updated_at = utcnow()
+    if data.fullname is not None or data.username is not None:
+        user.updated_at = utcnow()
     try:
         await session.flush()
     except IntegrityError as exc:
-        clashed = {f for f, v in (("email", new_email), ("username", new_key)) if v}
-        raise taken_conflict(clashed) from exc
-    return user
+        raise taken_conflict({"username"}) from exc
+    if new_email is not None:
+        await email_changes.request_change(
+            session, settings, limiter, signer, queue, user, new_email
+        )
+    return new_email
 
 
 async def update_avatar(

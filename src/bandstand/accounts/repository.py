@@ -9,7 +9,14 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.models import LoginSession, PendingSignup, RefreshToken, User
+from bandstand.models import (
+    EmailChange,
+    LoginSession,
+    PendingSignup,
+    RecoveryCode,
+    RefreshToken,
+    User,
+)
 
 
 async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
@@ -124,3 +131,61 @@ async def revoke_sessions(
     if keep is not None:
         stmt = stmt.where(LoginSession.id != keep)
     await session.execute(stmt.execution_options(synchronize_session=False))
+
+
+async def advance_totp_step(session: AsyncSession, user_id: uuid.UUID, step: int) -> bool:
+    """Record that a code of time step ``step`` was used; false if one of that step or a
+    later one already was. A conditional UPDATE, so two requests cannot both use one code."""
+    stmt = (
+        update(User)
+        .where(
+            User.id == user_id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    return bool((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
+
+async def replace_recovery_codes(
+    session: AsyncSession, user_id: uuid.UUID, digests: Sequence[str]
+) -> None:
+    await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    session.add_all(RecoveryCode(user_id=user_id, code_hash=d) for d in digests)
+
+
+async def use_recovery_code(
+    session: AsyncSession, user_id: uuid.UUID, digest: str, now: datetime
+) -> bool:
+    """Spend the unused recovery code ``digest``; false if there is none."""
+    stmt = (
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user_id,
+            RecoveryCode.code_hash == digest,
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
+
+async def email_change(session: AsyncSession, user_id: uuid.UUID) -> EmailChange | None:
+    return await session.get(EmailChange, user_id)
+
+
+async def spend_email_change_attempt(session: AsyncSession, user_id: uuid.UUID, limit: int) -> bool:
+    """Take one guess from the pending change's allowance; false when none is left."""
+    stmt = (
+        update(EmailChange)
+        .where(EmailChange.user_id == user_id, EmailChange.attempts < limit)
+        .values(attempts=EmailChange.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
+
+async def delete_email_change(session: AsyncSession, user_id: uuid.UUID) -> None:
+    await session.execute(delete(EmailChange).where(EmailChange.user_id == user_id))

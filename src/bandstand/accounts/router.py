@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, File, Form, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.accounts import profiles, sessions, signups
+from bandstand.accounts import email_changes, profiles, sessions, signups, twofactor
 from bandstand.accounts.cookies import (
     ACCESS_COOKIE,
     DEVICE_COOKIE,
@@ -27,22 +27,36 @@ from bandstand.accounts.deps import (
     PrincipalDep,
 )
 from bandstand.accounts.schemas import (
+    AccountUpdated,
     ChangePasswordIn,
     ContentOut,
+    CurrentUserOut,
+    EmailConfirmIn,
     LoginIn,
     LoginOut,
     ProfileOut,
+    RecoveryCodesOut,
     RefreshIn,
     RegisterForm,
     ResendOtpIn,
     SignupStarted,
     TokensOut,
+    TwoFactorDisableIn,
+    TwoFactorEnableIn,
+    TwoFactorSetupIn,
+    TwoFactorSetupOut,
     UpdateAccountIn,
     UserPrivate,
     VerifyOtpIn,
 )
 from bandstand.accounts.tokens import InvalidToken, TokenSigner
-from bandstand.accounts.views import private_user, private_view, profile_view, signup_view
+from bandstand.accounts.views import (
+    account_updated,
+    current_user_view,
+    private_user,
+    profile_view,
+    signup_view,
+)
 from bandstand.config import Settings
 from bandstand.db import ReadSessionDep, SessionDep
 from bandstand.engagement import service as engagement
@@ -65,6 +79,7 @@ from bandstand.resources import (
     StorageDep,
     TokenSignerDep,
 )
+from bandstand.songs import quota
 from bandstand.songs import service as songs_service
 from bandstand.songs.views import song_view
 
@@ -255,11 +270,19 @@ async def logout(
     return answer(None, "User logged out.")
 
 
-@router.get("/current-user", response_model=Envelope[UserPrivate], tags=USERS, summary="Who am I")
-async def current_user(links: LinksDep, principal: PrincipalDep) -> JSONResponse:
+@router.get(
+    "/current-user",
+    response_model=Envelope[CurrentUserOut],
+    tags=USERS,
+    summary="Who am I, and what I may still upload",
+)
+async def current_user(
+    session: ReadSessionDep, settings: SettingsDep, links: LinksDep, principal: PrincipalDep
+) -> JSONResponse:
     # Written by hand: the busiest authenticated read (bench/RESULTS.md); a test checks the
-    # answer against UserPrivate.
-    return envelope(private_view(links, principal.account), "Current user fetched.")
+    # answer against CurrentUserOut. The quota is one indexed query (songs by owner).
+    usage = await quota.usage(session, settings, principal.user_id)
+    return envelope(current_user_view(links, principal.account, usage), "Current user fetched.")
 
 
 @router.post(
@@ -285,22 +308,116 @@ async def change_password(
 
 @router.patch(
     "/update-account",
-    response_model=Envelope[UserPrivate],
+    response_model=Envelope[AccountUpdated],
     dependencies=[JSON_BODY],
     tags=USERS,
-    summary="Change fullname, email or username",
+    summary="Change fullname or username; a new email waits for the code sent to it",
 )
 async def update_account(
     session: SessionDep,
     settings: SettingsDep,
     limiter: LimiterDep,
+    signer: TokenSignerDep,
+    queue: QueueDep,
     links: LinksDep,
     user: CurrentUser,
     client: ClientDep,
     body: UpdateAccountIn,
+) -> Envelope[AccountUpdated]:
+    pending = await profiles.update_account(
+        session, limiter, settings, signer, queue, user, body, client
+    )
+    message = "Account details updated."
+    if pending is not None:
+        message += (
+            f" Your email changes to {pending} once you enter the code sent there"
+            " (POST /api/v1/users/email/confirm)."
+        )
+    return answer(account_updated(links, user, pending), message)
+
+
+@router.post(
+    "/email/confirm",
+    response_model=Envelope[UserPrivate],
+    dependencies=[JSON_BODY],
+    tags=USERS,
+    summary="Finish an email change with the code sent to the new address",
+)
+async def confirm_email(
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+    signer: TokenSignerDep,
+    links: LinksDep,
+    user: CurrentUser,
+    body: EmailConfirmIn,
 ) -> Envelope[UserPrivate]:
-    user = await profiles.update_account(session, limiter, settings, user, body, client)
-    return answer(private_user(links, user), "Account details updated.")
+    user = await email_changes.confirm(session, settings, limiter, signer, user, body.code)
+    return answer(private_user(links, user), "Email changed.")
+
+
+@router.post(
+    "/2fa/setup",
+    response_model=Envelope[TwoFactorSetupOut],
+    dependencies=[JSON_BODY],
+    tags=USERS,
+    summary="Start two-factor login: a secret for an authenticator app",
+)
+async def two_factor_setup(
+    settings: SettingsDep,
+    limiter: LimiterDep,
+    signer: TokenSignerDep,
+    user: CurrentUser,
+    client: ClientDep,
+    body: TwoFactorSetupIn,
+) -> Envelope[TwoFactorSetupOut]:
+    made = await twofactor.setup(signer, limiter, settings, user, body.password, client)
+    data = TwoFactorSetupOut(secret=made.secret, uri=made.uri)
+    return answer(data, "Add this secret to your authenticator app, then enable with a code.")
+
+
+@router.post(
+    "/2fa/enable",
+    response_model=Envelope[RecoveryCodesOut],
+    dependencies=[JSON_BODY],
+    tags=USERS,
+    summary="Turn two-factor login on; answers the recovery codes, once",
+)
+async def two_factor_enable(
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+    signer: TokenSignerDep,
+    user: CurrentUser,
+    body: TwoFactorEnableIn,
+) -> Envelope[RecoveryCodesOut]:
+    codes = await twofactor.enable(session, signer, limiter, settings, user, body.code)
+    return answer(
+        RecoveryCodesOut(recoveryCodes=codes),
+        "Two-factor login is on. Keep these recovery codes safe: they are shown only once.",
+    )
+
+
+@router.post(
+    "/2fa/disable",
+    response_model=Envelope[None],
+    dependencies=[JSON_BODY],
+    tags=USERS,
+    summary="Turn two-factor login off (password and a code)",
+)
+async def two_factor_disable(
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+    signer: TokenSignerDep,
+    user: CurrentUser,
+    client: ClientDep,
+    body: TwoFactorDisableIn,
+) -> Envelope[None]:
+    await twofactor.disable(
+        session, signer, limiter, settings, user, body.password, body.code, client
+    )
+    return answer(None, "Two-factor login is off.")
 
 
 @router.patch(
@@ -333,7 +450,13 @@ async def _shelves(
     """A page of the user's songs and of their playlists, newest first: the public ones,
     and their private ones too when they look at their own."""
     songs = await songs_service.newest_page(
-        session, counters, page=paging.page, limit=paging.limit, cursor=None, owner_id=user_id
+        session,
+        counters,
+        page=paging.page,
+        limit=paging.limit,
+        cursor=None,
+        owner_id=user_id,
+        viewer_id=viewer_id,
     )
     playlists = await playlists_service.newest_page(
         session, viewer_id=viewer_id, owner_id=user_id, page=paging.page, limit=paging.limit

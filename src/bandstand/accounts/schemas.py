@@ -60,6 +60,12 @@ Password = Annotated[
 AnyPassword = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(plain)]
 Login = Annotated[str, StringConstraints(min_length=1, max_length=254), AfterValidator(plain)]
 Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+# An authenticator's six digits, or a recovery code ("1a2b3-c4d5e").
+TwoFactorCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=6, max_length=32),
+    AfterValidator(plain),
+]
 
 
 # What /docs fills its forms with ("Try it out"): the README's walk-through, not "string".
@@ -95,6 +101,8 @@ class LoginIn(Input):
     email: Login | None = Field(default=None, examples=[EXAMPLE_EMAIL])
     username: Login | None = Field(default=None, examples=[EXAMPLE_USERNAME])
     password: AnyPassword = Field(examples=[EXAMPLE_PASSWORD])
+    # With two-factor login on: the authenticator's code, or a recovery code.
+    totp: TwoFactorCode | None = Field(default=None, examples=["123456"])
 
     @model_validator(mode="after")
     def _one_identifier(self) -> LoginIn:
@@ -141,6 +149,35 @@ class UpdateAccountIn(Input):
         return self
 
 
+class EmailConfirmIn(Input):
+    code: Code = Field(examples=["123456"])
+
+
+class TwoFactorSetupIn(Input):
+    password: AnyPassword = Field(examples=[EXAMPLE_PASSWORD])
+
+
+class TwoFactorEnableIn(Input):
+    code: Code = Field(examples=["123456"])
+
+
+class TwoFactorDisableIn(Input):
+    password: AnyPassword = Field(examples=[EXAMPLE_PASSWORD])
+    code: TwoFactorCode = Field(examples=["123456"])
+
+
+class TwoFactorSetupOut(BaseModel):
+    """The secret for an authenticator app, and the same as an ``otpauth://`` URI (for a
+    QR code)."""
+
+    secret: str
+    uri: str
+
+
+class RecoveryCodesOut(BaseModel):
+    recoveryCodes: list[str]
+
+
 class UserPublic(BaseModel):
     """What anyone may see of a user. It reads its own JSON back (``_id``): answers that
     carry songs get them as ``songs.views.song_view`` writes them, owner and all."""
@@ -156,8 +193,30 @@ class UserPrivate(UserPublic):
 
     email: str
     role: str
+    twoFactor: bool
     createdAt: datetime
     updatedAt: datetime
+
+
+class QuotaOut(BaseModel):
+    """What the user may still upload: bytes of storage, and uploads today (UTC)."""
+
+    bytesUsed: int
+    bytesLimit: int
+    bytesLeft: int
+    uploadsToday: int
+    uploadsPerDay: int
+    uploadsLeft: int
+
+
+class CurrentUserOut(UserPrivate):
+    quota: QuotaOut
+
+
+class AccountUpdated(UserPrivate):
+    """``pendingEmail``: the new address, waiting for the code sent to it."""
+
+    pendingEmail: str | None = None
 
 
 class SignupStarted(BaseModel):

@@ -3,8 +3,9 @@
 A login is a ``LoginSession`` row; its refresh tokens hang off it, stored by hash, and its
 access tokens name it, so ending the row ends them all at once. A refresh token is good for
 one rotation: one that comes back after the grace for two racing tabs was stolen or leaked,
-and ends its whole login. A device token marks a browser that logged in before, which the
-per-account password budget (``throttle``) lets through while the account is under attack."""
+and ends its whole login. A device token marks a browser that logged in before: it spends
+a password budget of its own (``throttle``), so attacks on the account from elsewhere, or
+from its own address, never lock it out."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.accounts import passwords
+from bandstand.accounts import passwords, twofactor
 from bandstand.accounts import repository as repo
 from bandstand.accounts.schemas import LoginIn
 from bandstand.accounts.throttle import (
@@ -26,7 +27,7 @@ from bandstand.accounts.throttle import (
 )
 from bandstand.accounts.tokens import InvalidToken, TokenSigner, token_hash
 from bandstand.config import Settings
-from bandstand.errors import Unauthorized
+from bandstand.errors import Forbidden, Unauthorized
 from bandstand.kit.ids import new_id
 from bandstand.kit.ratelimit import RateLimiter
 from bandstand.kit.time import utcnow
@@ -48,16 +49,26 @@ class RefreshReuse(Unauthorized):
     keep_changes = True
 
 
-def _trusted_device(signer: TokenSigner, client: Client, user_hint: User | None) -> bool:
-    """A browser this account logged in from before is not held back by attacks on the
-    account from elsewhere: an attacker cannot lock a real user out of their own device."""
-    if client.device_token is None or user_hint is None:
-        return False
+def _known_device(signer: TokenSigner, client: Client, user: User | None) -> str | None:
+    """The key of the browser's device mark, if it marks a login to ``user`` before: an
+    attacker cannot lock a real user out of their own device (``throttle``)."""
+    if client.device_token is None or user is None:
+        return None
     try:
         claims = signer.read(client.device_token, "device")
     except InvalidToken:
-        return False
-    return claims.sub == str(user_hint.id)
+        return None
+    return token_hash(client.device_token)[:32] if claims.sub == str(user.id) else None
+
+
+def banned(user: User) -> Forbidden:
+    """The 403 a banned user's login and refresh get: the moderators' reason, and until when."""
+    message = "This account is banned"
+    message += f": {user.ban_reason.strip()}" if user.ban_reason and user.ban_reason.strip() else ""
+    message = message.rstrip(".") + "."
+    if user.banned_until is not None:
+        message += f" The ban ends {user.banned_until:%Y-%m-%d %H:%M} UTC."
+    return Forbidden(message)
 
 
 async def issue_tokens(
@@ -101,17 +112,24 @@ async def login(
     data: LoginIn,
     client: Client,
 ) -> tuple[User, IssuedTokens]:
-    """Check credentials; unknown user and wrong password look the same from outside."""
+    """Check credentials; unknown user and wrong password look the same from outside.
+
+    Only once the password is right does the answer say more: that the account is banned
+    and why (403), or that it needs its two-factor code (401 naming ``totp``)."""
     identifier = data.identifier
     user = await repo.user_by_login(session, identifier)
     account = account_key(identifier, user)
-    trusted = _trusted_device(signer, client, user)
-    await spend_password_attempt(limiter, settings, account, client, trusted=trusted)
+    device = _known_device(signer, client, user)
+    await spend_password_attempt(limiter, settings, account, client, device=device)
     cost = settings.password_hash_cost
     ok = await passwords.verify_password(cost, user.password_hash if user else None, data.password)
-    if user is None or not ok or user.banned_at is not None:
+    if user is None or not ok:
         raise Unauthorized("Invalid credentials.")
-    await password_succeeded(limiter, settings.login_per_pair, account, client)
+    await password_succeeded(limiter, settings.login_per_pair, account, client, device)
+    if user.banned_at is not None:
+        raise banned(user)
+    if user.totp_enabled_at is not None:
+        await twofactor.check_login(session, signer, limiter, settings, user, data.totp)
     if passwords.needs_rehash(cost, user.password_hash):
         user.password_hash = await passwords.hash_password(cost, data.password)
     tokens = await issue_tokens(session, signer, settings, user, None, client)
@@ -144,11 +162,13 @@ async def refresh(
     if stored is None or stored.expires_at <= now:
         raise Unauthorized("Invalid refresh token.")
     login = await repo.login_session(session, stored.session_id)
-    if login is None or login.revoked_at is not None:
-        raise Unauthorized("This login has ended. Log in again.")
-    user = await repo.user_by_id(session, login.user_id)
-    if user is None or user.banned_at is not None or str(user.id) != claims.sub:
+    user = await repo.user_by_id(session, login.user_id) if login is not None else None
+    if login is None or user is None or str(user.id) != claims.sub:
         raise Unauthorized("Invalid refresh token.")
+    if user.banned_at is not None:
+        raise banned(user)
+    if login.revoked_at is not None:
+        raise Unauthorized("This login has ended. Log in again.")
     if not await repo.mark_rotated(session, stored.id, now):
         await session.refresh(stored)
         rotated_at = stored.rotated_at

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bandstand.accounts import otp, passwords
 from bandstand.accounts import repository as repo
 from bandstand.accounts.avatars import delete_after_commit, store_avatar
+from bandstand.accounts.otp import WrongCode
 from bandstand.accounts.profiles import taken_conflict
 from bandstand.accounts.schemas import RegisterForm
 from bandstand.accounts.throttle import Client
@@ -34,29 +35,30 @@ from bandstand.worker.queue import Queue
 log = structlog.get_logger(__name__)
 
 
-class WrongCode(BadRequest):
-    """A wrong code still spends an attempt: keep the transaction's changes."""
-
-    keep_changes = True
-
-
 async def _spend_code_email(
     limiter: RateLimiter, settings: Settings, email: str, client: Client
 ) -> None:
     """Spend one emailed code from every budget it counts against, before sending it.
 
-    Per address and client, so a stranger cannot block someone's sign-up; per address in
-    all, so a crowd cannot flood an inbox; per client, so one client cannot spray many."""
+    Per address and client, so a client cannot flood an inbox; per client, so one client
+    cannot spray many addresses; per address in all, so a crowd cannot flood an inbox
+    either. The last is soft: once a crowd has spent it, a client that has had no code for
+    the address in a while still gets one, so strangers cannot block the owner's sign-up."""
     s = settings
     budgets = (
         (s.otp_send_per_address_client, f"pair:{email}:{client.address}"),
-        (s.otp_send_per_address, f"addr:{email}"),
         (s.otp_send_per_client, f"client:{client.address}"),
     )
     for limit, key in budgets:
         verdict = await limiter.hit(limit, "otp-send", key)
         if not verdict.allowed:
             raise TooManyRequests(verdict.retry_after, "Too many codes requested. Try again later.")
+    if (await limiter.hit(s.otp_send_per_address, "otp-send", f"addr:{email}")).allowed:
+        return
+    late = f"late:{email}:{client.address}"
+    verdict = await limiter.hit(s.otp_send_per_address_new_client, "otp-send", late)
+    if not verdict.allowed:
+        raise TooManyRequests(verdict.retry_after, "Too many codes requested. Try again later.")
 
 
 def _email_code(
@@ -93,6 +95,10 @@ async def register(
 ) -> PendingSignup:
     """Hold a sign-up server-side and email it a code. Nothing becomes a user yet."""
     await purge_expired_signups(session, storage)
+    # Spent before the look-up: the answer says whether an address has an account.
+    lookup = await limiter.hit(settings.signup_lookups_per_client, "signup-lookup", client.address)
+    if not lookup.allowed:
+        raise TooManyRequests(lookup.retry_after, "Too many sign-up attempts. Try again later.")
     username_key = form.username.lower()
     taken = await repo.taken_fields(session, email=form.email, username_key=username_key)
     if taken:

@@ -31,15 +31,29 @@ def account_key(identifier: str, user: User | None) -> str:
 
 
 async def spend_password_attempt(
-    limiter: RateLimiter, settings: Settings, account: str, client: Client, *, trusted: bool = False
+    limiter: RateLimiter,
+    settings: Settings,
+    account: str,
+    client: Client,
+    *,
+    device: str | None = None,
 ) -> None:
     """Spend a password attempt before checking it: per account from this client, per
-    client, and per account from anywhere (which a known device of the account skips)."""
+    client, and per account from anywhere.
+
+    ``device``: a browser that logged in to this account before (``sessions``) spends only
+    a budget of its own, so strangers failing on the account, from anywhere or from the
+    same address, never hold its owner back; a stolen device mark guesses no faster than
+    one client may."""
     s = settings
-    budgets = [(s.login_per_pair, f"pair:{account}:{client.address}")]
-    budgets.append((s.login_per_client, f"client:{client.address}"))
-    if not trusted:
-        budgets.append((s.login_per_account, f"account:{account}"))
+    if device is not None:
+        budgets = [(s.login_per_pair, f"device:{device}")]
+    else:
+        budgets = [
+            (s.login_per_pair, f"pair:{account}:{client.address}"),
+            (s.login_per_client, f"client:{client.address}"),
+            (s.login_per_account, f"account:{account}"),
+        ]
     for limit, key in budgets:
         verdict = await limiter.hit(limit, "password", key)
         if not verdict.allowed:
@@ -47,11 +61,12 @@ async def spend_password_attempt(
 
 
 async def password_succeeded(
-    limiter: RateLimiter, per_pair: str, account: str, client: Client
+    limiter: RateLimiter, per_pair: str, account: str, client: Client, device: str | None = None
 ) -> None:
     """The right password from this client forgives its earlier misses on this account
-    (``per_pair``: the budget of one account from one client)."""
-    await limiter.clear(per_pair, "password", f"pair:{account}:{client.address}")
+    (``per_pair``: the budget of one account from one client, or from one device)."""
+    key = f"device:{device}" if device is not None else f"pair:{account}:{client.address}"
+    await limiter.clear(per_pair, "password", key)
 
 
 async def check_password(

@@ -5,28 +5,61 @@ from __future__ import annotations
 from typing import Any
 
 from bandstand.accounts.principals import Account
-from bandstand.accounts.schemas import ContentOut, ProfileOut, SignupStarted, UserPrivate
+from bandstand.accounts.schemas import (
+    AccountUpdated,
+    ContentOut,
+    CurrentUserOut,
+    ProfileOut,
+    QuotaOut,
+    SignupStarted,
+    UserPrivate,
+)
 from bandstand.media.links import Links
 from bandstand.models import PendingSignup, User
+from bandstand.songs.quota import Usage
+
+
+def _private_fields(links: Links, user: User | Account) -> dict[str, Any]:
+    two_factor = user.two_factor if isinstance(user, Account) else user.totp_enabled_at is not None
+    return {
+        "id": user.id,
+        "username": user.username,
+        "fullname": user.fullname,
+        "avatar": links.avatar(user.avatar_key),
+        "email": user.email,
+        "role": user.role,
+        "twoFactor": two_factor,
+        "createdAt": user.created_at,
+        "updatedAt": user.updated_at,
+    }
 
 
 def private_user(links: Links, user: User | Account) -> UserPrivate:
-    return UserPrivate(
-        id=user.id,
-        username=user.username,
-        fullname=user.fullname,
-        avatar=links.avatar(user.avatar_key),
-        email=user.email,
-        role=user.role,
-        createdAt=user.created_at,
-        updatedAt=user.updated_at,
-    )
+    return UserPrivate(**_private_fields(links, user))
 
 
 def private_view(links: Links, user: User | Account) -> dict[str, Any]:
-    """``private_user`` as JSON, for ``/current-user``, which writes its answer by hand
-    (the busiest authenticated read, bench/RESULTS.md)."""
+    """``private_user`` as JSON (the test suite's factories answer with it)."""
     return private_user(links, user).model_dump(mode="json", by_alias=True)
+
+
+def current_user_view(links: Links, account: Account, usage: Usage) -> dict[str, Any]:
+    """``CurrentUserOut`` as JSON, for ``/current-user``, which writes its answer by hand
+    (the busiest authenticated read, bench/RESULTS.md)."""
+    quota = QuotaOut(
+        bytesUsed=usage.bytes_used,
+        bytesLimit=usage.bytes_limit,
+        bytesLeft=usage.bytes_left,
+        uploadsToday=usage.uploads_today,
+        uploadsPerDay=usage.uploads_per_day,
+        uploadsLeft=usage.uploads_left,
+    )
+    out = CurrentUserOut(**_private_fields(links, account), quota=quota)
+    return out.model_dump(mode="json", by_alias=True)
+
+
+def account_updated(links: Links, user: User, pending_email: str | None) -> AccountUpdated:
+    return AccountUpdated(**_private_fields(links, user), pendingEmail=pending_email)
 
 
 def profile_view(links: Links, user: User, shelves: ContentOut) -> ProfileOut:

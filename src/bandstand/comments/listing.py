@@ -16,8 +16,9 @@ from bandstand.comments import repository as repo
 from bandstand.comments.liked import LikedLookup
 from bandstand.comments.recent import Recent, Tally
 from bandstand.comments.repository import Viewer
-from bandstand.comments.service import CommentRef, song_ref
+from bandstand.comments.service import CommentRef
 from bandstand.engagement.counters import COMMENT, Counters, Totals
+from bandstand.errors import NotFound
 from bandstand.kit.cursors import decode_id, encode_id
 
 # A listing nests this many replies per thread, the oldest: they are what the thread is
@@ -27,6 +28,16 @@ from bandstand.kit.cursors import decode_id, encode_id
 PREVIEW_REPLIES = 3
 # Reads a listing as a listener who wrote nothing and owns nothing: no user has this id.
 EVERYONE = Viewer(user_id=uuid.UUID(int=0), owns_song=False)
+
+
+@dataclass(frozen=True)
+class SongTally(Tally):
+    """A song's tally, whether everyone may see the song (one taken down, or a banned
+    owner's, has comments for its owner only: ``songs.repository.listed``), and whether
+    its comments are turned off (kept with the tally: turning them off or on forgets it)."""
+
+    listed: bool = True
+    comments_off: bool = False
 
 
 @dataclass
@@ -55,6 +66,8 @@ class Page:
     listing: Listing
     total: int
     by_cursor: bool
+    # The song's comments are turned off: no new comment or reply is taken.
+    comments_off: bool
     # The caller's likes among the comments, when the listing was made for every
     # listener (whose cards then say nothing of the caller); None: the cards say it.
     liked: frozenset[uuid.UUID] | None = None
@@ -84,9 +97,11 @@ def _ids(nodes: Sequence[Node]) -> list[uuid.UUID]:
     return found
 
 
-async def _tally(sessions: async_sessionmaker[AsyncSession], song_id: uuid.UUID) -> Tally:
+async def _tally(sessions: async_sessionmaker[AsyncSession], song_id: uuid.UUID) -> SongTally:
     async with sessions() as session:
-        song = await song_ref(session, song_id)
+        song = await repo.song_seen(session, song_id)
+        if song is None:
+            raise NotFound("Song not found.")
         rows = await repo.tally(session, song_id)
     public, held_top, holders = 0, dict[uuid.UUID, int](), set[uuid.UUID]()
     for row in rows:
@@ -96,9 +111,29 @@ async def _tally(sessions: async_sessionmaker[AsyncSession], song_id: uuid.UUID)
             holders.add(row.held_by)
             if row.top:
                 held_top[row.held_by] = int(row.n)
-    return Tally(
-        owner_id=song.owner_id, public=public, held_top=held_top, holders=frozenset(holders)
+    owner_id, listed, comments_off = song
+    return SongTally(
+        owner_id=owner_id,
+        public=public,
+        held_top=held_top,
+        holders=frozenset(holders),
+        listed=listed,
+        comments_off=comments_off,
     )
+
+
+async def _seen_tally(
+    sessions: async_sessionmaker[AsyncSession],
+    recent: Recent,
+    song_id: uuid.UUID,
+    viewer_id: uuid.UUID,
+) -> SongTally:
+    """The song's tally (kept a moment), if ``viewer_id`` may see the song; 404 if not,
+    as every route that reads the song answers."""
+    tally = await recent.tally(song_id, lambda: _tally(sessions, song_id))
+    if not tally.listed and viewer_id != tally.owner_id:
+        raise NotFound("Song not found.")
+    return tally
 
 
 async def _listing(
@@ -145,7 +180,7 @@ async def page(
     """A page of a song's top-level comments, newest first, each with the oldest
     ``PREVIEW_REPLIES`` replies of its thread nested, by page number or, when given, by
     ``cursor`` (then the page number is ignored and the cost does not grow with depth).
-    404 if the song does not exist.
+    404 if the song does not exist or the reader may not see it.
 
     A listing costs a fixed number of round trips whatever it holds: the top-level cards
     (authors, likes and reply counts joined in), the replies of the threads that have
@@ -159,13 +194,14 @@ async def page(
     """
     before = decode_id(cursor) if cursor else None
     offset = 0 if before else (number - 1) * limit
-    tally = await recent.tally(song_id, lambda: _tally(sessions, song_id))
+    tally = await _seen_tally(sessions, recent, song_id, viewer_id)
     total = tally.seen_by(viewer_id)
     by_cursor = before is not None
+    off = tally.comments_off
     if offset and offset >= total:
         # Past the end: nothing to fetch, and no deep OFFSET to walk.
         nothing = Listing(threads=[], next_cursor=None, ids=[], pending={})
-        return Page(listing=nothing, total=total, by_cursor=False)
+        return Page(listing=nothing, total=total, by_cursor=False, comments_off=off)
     if tally.sees_what_everyone_sees(viewer_id):
         listing = await recent.page(
             song_id,
@@ -175,12 +211,14 @@ async def page(
             ),
         )
         liked = await liked_comments(viewer_id, listing.ids)
-        return Page(listing=listing, total=total, by_cursor=by_cursor, liked=liked)
+        return Page(
+            listing=listing, total=total, by_cursor=by_cursor, comments_off=off, liked=liked
+        )
     viewer = Viewer(user_id=viewer_id, owns_song=tally.owner_id == viewer_id)
     listing = await _listing(
         sessions, counters, song_id, viewer, limit=limit, before=before, offset=offset
     )
-    return Page(listing=listing, total=total, by_cursor=by_cursor)
+    return Page(listing=listing, total=total, by_cursor=by_cursor, comments_off=off)
 
 
 async def _thread(
@@ -228,7 +266,8 @@ async def thread_page(
     for all of them, and only the reader's own likes are looked up.
     """
     after = decode_id(cursor) if cursor else None
-    tally = await recent.tally(root.song_id, lambda: _tally(sessions, root.song_id))
+    tally = await _seen_tally(sessions, recent, root.song_id, viewer_id)
+    by_cursor, off = after is not None, tally.comments_off
     # Held comments hide what is below them from all but the song's owner. Looked for
     # whatever the tally says: it may be from before the latest held comment. The page
     # shared by everyone always hides it, whoever asked for it first.
@@ -241,10 +280,12 @@ async def thread_page(
             ),
         )
         liked = await liked_comments(viewer_id, listing.ids)
-        return Page(listing=listing, total=total, by_cursor=after is not None, liked=liked)
+        return Page(
+            listing=listing, total=total, by_cursor=by_cursor, comments_off=off, liked=liked
+        )
     viewer = Viewer(user_id=viewer_id, owns_song=tally.owner_id == viewer_id)
     hiding = viewer_id != root.song_owner_id
     listing, total = await _thread(
         sessions, counters, root.id, viewer, limit=limit, after=after, hiding=hiding
     )
-    return Page(listing=listing, total=total, by_cursor=after is not None)
+    return Page(listing=listing, total=total, by_cursor=by_cursor, comments_off=off)

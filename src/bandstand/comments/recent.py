@@ -50,6 +50,9 @@ class Tally:
         return not self.holders or (user_id != self.owner_id and user_id not in self.holders)
 
 
+TallyT = TypeVar("TallyT", bound=Tally)
+
+
 class Recent:
     """Kept answers, by song; up to ``size`` of them (``kit/cache.py`` keeps them)."""
 
@@ -64,7 +67,7 @@ class Recent:
         # before a change (even one still being computed) is never found after it.
         self._generations: dict[uuid.UUID, int] = {}
 
-    async def tally(self, song_id: uuid.UUID, count: Callable[[], Awaitable[Tally]]) -> Tally:
+    async def tally(self, song_id: uuid.UUID, count: Callable[[], Awaitable[TallyT]]) -> TallyT:
         return await self._fetch(song_id, "tally", self._tally_ttl_s, count)
 
     async def page(self, song_id: uuid.UUID, key: Hashable, build: Callable[[], Awaitable[T]]) -> T:

@@ -25,9 +25,11 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     false,
     func,
     literal,
+    not_,
     or_,
     select,
     true,
@@ -38,7 +40,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bandstand.comments.sentiment import NEGATIVE, POSITIVE
-from bandstand.models import Comment, CommentLike, Song, User
+from bandstand.models import Comment, CommentLike, Mute, Song, User
+from bandstand.songs.repository import listed
 
 # A comment as answers show it: its own columns and its author's public summary, flat,
 # read by Core without building ORM objects (a page holds up to thousands).
@@ -53,7 +56,7 @@ CARD_COLUMNS = (
 @dataclass(frozen=True)
 class Viewer:
     """Who reads: a song's owner sees every comment on it, anyone else the ones not held
-    and their own."""
+    and their own; nobody sees a banned author's but the author."""
 
     user_id: uuid.UUID
     owns_song: bool
@@ -62,12 +65,30 @@ class Viewer:
         return {"viewer": self.user_id, "owns_song": self.owns_song}
 
 
+def _banned_author(comment: Any, but: ColumnElement[Any] | None = None) -> ColumnElement[bool]:
+    """The comment's author is banned (and is not ``but``)."""
+    # An alias of its own each time: the statement may join ``users`` for the authors'
+    # names, and a subquery over plain ``users`` would be correlated to that.
+    author = aliased(User)
+    where = [author.id == comment.user_id, author.banned_at.is_not(None)]
+    if but is not None:
+        where.append(author.id != but)
+    return exists().where(*where)
+
+
 def _visible(comment: Any) -> ColumnElement[bool]:
-    """Visible to the ``viewer`` parameter (``owns_song``: the viewer owns the song)."""
-    return or_(
-        bindparam("owns_song", type_=Boolean),
-        comment.is_held == false(),
-        comment.user_id == bindparam("viewer", type_=Uuid),
+    """The one rule for who sees a comment, the ``viewer`` parameter (``owns_song``: the
+    viewer owns the song): its author, always; anyone else, unless its author is banned,
+    if it is not held or they own the song. (Written so that the author's ban is a NOT
+    EXISTS beside the rest, which PostgreSQL reads as a join, not a subquery per row.)"""
+    viewer = bindparam("viewer", type_=Uuid)
+    return and_(
+        not_(_banned_author(comment, but=viewer)),
+        or_(
+            bindparam("owns_song", type_=Boolean),
+            comment.is_held == false(),
+            comment.user_id == viewer,
+        ),
     )
 
 
@@ -179,23 +200,22 @@ def _replies(dialect: str) -> Select[Any]:
 
 def _in_thread(hiding: bool) -> list[ColumnElement[bool]]:
     """Replies of the ``root`` thread the viewer may see. ``hiding``: everything below a
-    held comment that is not the viewer's goes too, as hidden as it (a song's owner sees
-    all: no need to look)."""
+    comment the viewer may not see goes too, as hidden as it (the song's owner, who sees
+    every held comment, need look only for banned authors')."""
     where = [Comment.root_id == bindparam("root", type_=Uuid), _visible(Comment)]
+    unseen = aliased(Comment)
+    viewer = bindparam("viewer", type_=Uuid)
+    hidden_here = _banned_author(unseen, but=viewer)
     if hiding:
-        held = aliased(Comment)
-        hidden = (
-            select(held.id)
-            .where(
-                held.root_id == bindparam("root", type_=Uuid),
-                held.is_held == true(),
-                held.user_id != bindparam("viewer", type_=Uuid),
-            )
-            .cte("hidden", recursive=True)
-        )
-        below = aliased(Comment)
-        hidden = hidden.union(select(below.id).where(below.parent_id == hidden.c.id))
-        where.append(Comment.id.not_in(select(hidden.c.id)))
+        hidden_here = or_(and_(unseen.is_held == true(), unseen.user_id != viewer), hidden_here)
+    hidden = (
+        select(unseen.id)
+        .where(unseen.root_id == bindparam("root", type_=Uuid), hidden_here)
+        .cte("hidden", recursive=True)
+    )
+    below = aliased(Comment)
+    hidden = hidden.union(select(below.id).where(below.parent_id == hidden.c.id))
+    where.append(Comment.id.not_in(select(hidden.c.id)))
     return where
 
 
@@ -222,7 +242,9 @@ def _card() -> Select[Any]:
 def _access() -> Select[Any]:
     """The comment with its song's owner, how deep it nests, and how many comments of its
     chain (itself and its ancestors, walked up at most ``max_depth`` steps) are held and
-    not the viewer's own."""
+    not the viewer's own; nothing if the viewer may not see its song
+    (``songs.repository.listed``) or a banned author's comment, not theirs, is in its
+    chain (hidden from everyone, the song's owner included)."""
     chain = (
         select(
             Comment.id,
@@ -247,6 +269,8 @@ def _access() -> Select[Any]:
         .scalar_subquery()
     )
     depth = select(func.max(chain.c.depth)).scalar_subquery()
+    viewer = bindparam("viewer", type_=Uuid)
+    banned = select(chain.c.id).where(_banned_author(chain.c, but=viewer)).exists()
     return (
         select(
             Comment.id,
@@ -261,7 +285,7 @@ def _access() -> Select[Any]:
             depth.label("depth"),
         )
         .join(Song, Song.id == Comment.song_id)
-        .where(Comment.id == bindparam("comment", type_=Uuid))
+        .where(Comment.id == bindparam("comment", type_=Uuid), listed(viewer), not_(banned))
     )
 
 
@@ -297,16 +321,16 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-async def song_ref(
+async def song_seen(
     session: AsyncSession, song_id: uuid.UUID
-) -> tuple[uuid.UUID, uuid.UUID, float] | None:
-    """The song's id, owner and duration."""
-    stmt = select(Song.id, Song.owner_id, Song.duration).where(Song.id == song_id)
+) -> tuple[uuid.UUID, bool, bool] | None:
+    """The song's owner, whether everyone may see the song (else only its owner:
+    ``songs.repository.listed``) and whether its comments are turned off; None if there
+    is no such song."""
+    seen = exists().where(Song.id == song_id, listed(None))
+    stmt = select(Song.owner_id, seen, Song.comments_off).where(Song.id == song_id)
     row = (await session.execute(stmt)).one_or_none()
-    if row is None:
-        return None
-    found_id, owner_id, duration = row
-    return found_id, owner_id, duration
+    return None if row is None else (row[0], bool(row[1]), bool(row[2]))
 
 
 async def access(
@@ -364,7 +388,8 @@ async def thread(
     """Cards of the replies ``viewer`` may see in the thread of ``root_id``, oldest first,
     from just after ``after`` (a keyset cursor: ids are time-ordered), and how many there
     are in all. ``hiding``: look for held comments hiding what is below them (for all
-    but the song's owner)."""
+    but the song's owner); banned authors' comments hide what is below them from
+    everyone."""
     counted = {"root": root_id, **viewer.params()}
     params: dict[str, Any] = {**counted, "limit": limit}
     if after is not None:
@@ -385,12 +410,13 @@ async def card(session: AsyncSession, comment_id: uuid.UUID, viewer: Viewer) -> 
 async def tally(session: AsyncSession, song_id: uuid.UUID) -> Sequence[Row[Any]]:
     """A song's comments counted by who may see them and whether they are top-level:
     rows of (``held_by``: None for those everyone sees, else the author of held ones,
-    ``top``, ``n``)."""
+    ``top``, ``n``). Banned authors' comments are left out, as nobody else sees them
+    (nor can their authors, whose logins a ban ends)."""
     held_by = case((Comment.is_held == true(), Comment.user_id), else_=None)
     top = Comment.root_id.is_(None)
     stmt = (
         select(held_by.label("held_by"), top.label("top"), func.count().label("n"))
-        .where(Comment.song_id == song_id)
+        .where(Comment.song_id == song_id, not_(_banned_author(Comment)))
         .group_by(held_by, top)
     )
     rows: Sequence[Row[Any]] = (await session.execute(stmt)).all()
@@ -490,6 +516,29 @@ async def release(session: AsyncSession, comment_id: uuid.UUID, now: datetime) -
     return (await session.execute(stmt)).first() is not None
 
 
+async def held_state(
+    session: AsyncSession, comment_id: uuid.UUID
+) -> Row[bool, datetime | None] | None:
+    """Whether the comment is held, and when a moderator hid it (None: they did not);
+    nothing if there is no such comment."""
+    stmt = select(Comment.is_held, Comment.hidden_at).where(Comment.id == comment_id)
+    return (await session.execute(stmt)).one_or_none()
+
+
+async def set_hidden(
+    session: AsyncSession, comment_id: uuid.UUID, *, hidden: bool, now: datetime
+) -> None:
+    """A moderator hides the comment (held, with ``hidden_at``) or brings it back (neither
+    held nor hidden)."""
+    stmt = (
+        update(Comment)
+        .where(Comment.id == comment_id)
+        .values(is_held=hidden, hidden_at=now if hidden else None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(stmt)
+
+
 async def sentiment_counts(session: AsyncSession, song_id: uuid.UUID) -> tuple[int, int, int]:
     """A song's comments and replies that are not held, as ``commentCount`` counts them:
     all of them, the positive ones, the negative ones."""
@@ -501,3 +550,51 @@ async def sentiment_counts(session: AsyncSession, song_id: uuid.UUID) -> tuple[i
     ).where(Comment.song_id == song_id, Comment.is_held == false())
     total, positive, negative = (await session.execute(stmt)).one()
     return int(total), int(positive), int(negative)
+
+
+async def user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def is_muted(session: AsyncSession, owner_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    """Whether the owner muted the listener on their songs."""
+    stmt = select(Mute.user_id).where(Mute.owner_id == owner_id, Mute.user_id == user_id)
+    return (await session.execute(stmt)).first() is not None
+
+
+async def mute(
+    session: AsyncSession, owner_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> datetime:
+    """Record the mute (if it is not there already); when the listener was muted."""
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(Mute)
+        .values(owner_id=owner_id, user_id=user_id, created_at=now)
+        .on_conflict_do_nothing()
+    )
+    stmt = select(Mute.created_at).where(Mute.owner_id == owner_id, Mute.user_id == user_id)
+    muted_at: datetime = (await session.execute(stmt)).scalar_one()
+    return muted_at
+
+
+async def unmute(session: AsyncSession, owner_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    await session.execute(delete(Mute).where(Mute.owner_id == owner_id, Mute.user_id == user_id))
+
+
+async def mutes(
+    session: AsyncSession, owner_id: uuid.UUID, *, offset: int, limit: int
+) -> tuple[list[tuple[User, datetime]], int]:
+    """The listeners the owner muted with when, most recently muted first, and how many
+    in all."""
+    stmt = (
+        select(User, Mute.created_at)
+        .join(Mute, Mute.user_id == User.id)
+        .where(Mute.owner_id == owner_id)
+        .order_by(Mute.created_at.desc(), Mute.user_id)
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = (await session.execute(stmt)).all()
+    count = select(func.count()).select_from(Mute).where(Mute.owner_id == owner_id)
+    total = (await session.execute(count)).scalar_one()
+    return [(found, at) for found, at in rows], int(total)

@@ -25,13 +25,16 @@ from bandstand.comments.schemas import (
     CommentPage,
     CommentRead,
     CommentsDeleted,
+    CommentsSwitch,
+    MutePage,
+    MuteRead,
     SentimentReport,
 )
-from bandstand.comments.views import likes_view, new_view, page_body, shown_view
+from bandstand.comments.views import likes_view, mute_view, new_view, page_body, shown_view
 from bandstand.db import ReadSessionDep, SessionDep
 from bandstand.kit.envelope import Envelope, answer, envelope
 from bandstand.kit.http import JSON_BODY
-from bandstand.kit.pagination import PagingDep
+from bandstand.kit.pagination import PagingDep, page_of
 from bandstand.media.links import Links
 from bandstand.models import Comment
 from bandstand.resources import (
@@ -56,8 +59,53 @@ def _added(links: Links, comment: Comment, principal: Principal, what: str) -> J
     return envelope(new_view(links, comment, principal.account), message, 201)
 
 
-# Fixed first segments before the ``/{id}/...`` routes, so "analytics" and "nuke" are
-# never read as ids.
+# Fixed first segments before the ``/{id}/...`` routes, so "analytics", "nuke" and "mutes"
+# are never read as ids.
+@router.get(
+    "/mutes",
+    response_model=Envelope[MutePage],
+    summary="Listeners I muted on my songs, most recently muted first",
+)
+async def list_mutes(
+    links: LinksDep, session: ReadSessionDep, principal: PrincipalDep, paging: PagingDep
+) -> Envelope[MutePage]:
+    found, total = await service.mutes(
+        session, principal.user_id, offset=(paging.page - 1) * paging.limit, limit=paging.limit
+    )
+    docs = [mute_view(links, muted) for muted in found]
+    shaped = page_of(docs, page=paging.page, limit=paging.limit, total=total)
+    return answer(MutePage(**shaped), "Muted listeners fetched.")
+
+
+@router.post(
+    "/mutes/{userId}",
+    response_model=Envelope[MuteRead],
+    dependencies=[JSON_BODY],
+    summary="Mute a listener on my songs: their new comments wait for my approval",
+)
+async def mute(
+    links: LinksDep, session: SessionDep, principal: PrincipalDep, userId: uuid.UUID
+) -> Envelope[MuteRead]:
+    muted = await service.mute(session, principal.user_id, userId)
+    return answer(
+        mute_view(links, muted),
+        "Listener muted: their new comments on your songs wait for your approval.",
+    )
+
+
+@router.delete(
+    "/mutes/{userId}",
+    response_model=Envelope[MuteRead],
+    dependencies=[JSON_BODY],
+    summary="Unmute a listener on my songs (a no-op if not muted)",
+)
+async def unmute(
+    links: LinksDep, session: SessionDep, principal: PrincipalDep, userId: uuid.UUID
+) -> Envelope[MuteRead]:
+    muted = await service.unmute(session, principal.user_id, userId)
+    return answer(mute_view(links, muted), "Listener unmuted.")
+
+
 @router.get(
     "/analytics/{songId}",
     response_model=Envelope[SentimentReport],
@@ -194,6 +242,35 @@ async def reply(
         session, settings, counters, recent, song, principal.user_id, body, parent
     )
     return _added(links, comment, principal, "Reply")
+
+
+@router.post(
+    "/{songId}/close",
+    response_model=Envelope[CommentsSwitch],
+    dependencies=[JSON_BODY],
+    summary="Turn my song's comments off: no new comment or reply is taken",
+)
+async def close(
+    recent: CommentAnswersDep, session: SessionDep, song: OwnedSong
+) -> Envelope[CommentsSwitch]:
+    await service.set_comments_off(session, recent, song, True)
+    return answer(
+        CommentsSwitch(songId=song.id, commentsOff=True),
+        "Comments turned off: no new comment or reply is taken on this song.",
+    )
+
+
+@router.post(
+    "/{songId}/open",
+    response_model=Envelope[CommentsSwitch],
+    dependencies=[JSON_BODY],
+    summary="Turn my song's comments on again",
+)
+async def open_comments(
+    recent: CommentAnswersDep, session: SessionDep, song: OwnedSong
+) -> Envelope[CommentsSwitch]:
+    await service.set_comments_off(session, recent, song, False)
+    return answer(CommentsSwitch(songId=song.id, commentsOff=False), "Comments turned on.")
 
 
 @router.post(

@@ -80,6 +80,9 @@ class CommentRead(BaseModel):
 
 
 class CommentPage(PageMeta):
+    commentsOff: bool = Field(
+        description="The song's comments are turned off: no new comment or reply is taken"
+    )
     docs: list[CommentRead]
 
 
@@ -105,3 +108,21 @@ class Breakdown(BaseModel):
 
 class SentimentReport(BaseModel):
     Payload: Breakdown
+
+
+class MuteRead(BaseModel):
+    """A listener muted on my songs: their new comments and replies on any of them wait
+    for my approval."""
+
+    user: UserPublic
+    muted: bool
+    mutedAt: datetime | None = Field(description="When they were muted; null if they are not")
+
+
+class MutePage(PageMeta):
+    docs: list[MuteRead]
+
+
+class CommentsSwitch(BaseModel):
+    songId: uuid.UUID
+    commentsOff: bool = Field(description="No new comment or reply is taken while true")

@@ -5,6 +5,11 @@ the song's owner, and so is everything below it in its thread. To anyone else it
 exist: not listed, not counted in ``replyCount`` or ``totalDocs``, and 404 to like, reply
 to, delete or moderate.
 
+A comment is held when the abuse filter flags it (and ``hold_flagged_comments`` is on),
+when the song's owner muted its author, or when a moderator hides it (``hidden_at``: then
+only a moderator can release it, not the song's owner). A song's owner can turn its
+comments off: no comment or reply is taken until they turn them on again.
+
 Counters: a song's ``commentCount`` counts its comments and replies that are not held; a
 comment's ``likeCount`` its rows in ``comment_likes``. Neither is written here: deltas go
 to the counter store (``Counters``) once the change is committed, and reads add what is
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -31,23 +37,17 @@ from bandstand.comments.schemas import CommentCreate
 from bandstand.config import Settings
 from bandstand.db import after_commit
 from bandstand.engagement.counters import COMMENT, COMMENTS, LIKES, SONG, Counters, Delta
-from bandstand.errors import BadRequest, NotFound
+from bandstand.errors import BadRequest, Forbidden, NotFound
 from bandstand.kit.ids import new_id
 from bandstand.kit.time import utcnow
-from bandstand.models import Comment, Song
+from bandstand.models import Comment, Song, User
+from bandstand.moderation.flags import flag_comment
 
 log = structlog.get_logger(__name__)
 
 # A thread nests at most this deep: the bound keeps every walk up a thread (each look-up
 # of a comment checks its ancestors for held ones) short.
 MAX_DEPTH = 100
-
-
-@dataclass(frozen=True)
-class SongRef:
-    id: uuid.UUID
-    owner_id: uuid.UUID
-    duration: float
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,14 @@ class Shown:
 
 
 @dataclass(frozen=True)
+class Muted:
+    """A listener muted on an artist's songs (``muted_at`` None: not, or no longer)."""
+
+    user: User
+    muted_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Likes:
     comment_id: uuid.UUID
     like_count: int
@@ -82,14 +90,6 @@ class Likes:
 
 def _field_error(name: str, message: str) -> dict[str, str]:
     return {"field": name, "message": message}
-
-
-async def song_ref(session: AsyncSession, song_id: uuid.UUID) -> SongRef:
-    """The song comments are read from; 404 if there is none."""
-    found = await repo.song_ref(session, song_id)
-    if found is None:
-        raise NotFound("Song not found.")
-    return SongRef(*found)
 
 
 async def visible_comment(
@@ -127,9 +127,12 @@ async def create(
     parent: CommentRef | None = None,
 ) -> Comment:
     """Add a comment, or a reply to ``parent`` (a comment the author can see, on the same
-    song). It is scored, flagged if abusive, and held for the song owner's approval if
-    flagged while ``hold_flagged_comments`` is on; only a comment not held moves the
-    song's ``commentCount``."""
+    song); refused while the song's comments are off. It is scored, and if abusive
+    flagged and queued for the moderators; it is held for the song owner's approval if
+    flagged while ``hold_flagged_comments`` is on, or if the song's owner muted its
+    author. Only a comment not held moves the song's ``commentCount``."""
+    if song.comments_off:
+        raise Forbidden("Comments are turned off for this song.")
     if data.timestamp is not None and data.timestamp > song.duration:
         raise BadRequest(
             "Invalid input.",
@@ -150,8 +153,13 @@ async def create(
                     )
                 ],
             )
-    assessment = await sentiment.assess(data.content, settings.comment_flag_below)
-    held = assessment.flagged and settings.hold_flagged_comments
+    assessment = await sentiment.assess(
+        data.content,
+        flag_below=settings.comment_flag_below,
+        word_list_path=settings.comment_word_list,
+    )
+    muted = author_id != song.owner_id and await repo.is_muted(session, song.owner_id, author_id)
+    held = muted or (assessment.flagged and settings.hold_flagged_comments)
     comment = Comment(
         id=new_id(),
         song_id=song.id,
@@ -170,6 +178,9 @@ async def create(
         await counters.mark(SONG, [song.id])
     session.add(comment)
     await session.flush()
+    if assessment.why is not None:
+        # In this transaction: queued if and only if the comment is there.
+        flag_comment(session, comment, assessment.why)
     if not held:
         after_commit(session, lambda: counters.add([_today_delta(song.id, 1)]))
     after_commit(session, lambda: recent.forget(song.id))
@@ -178,6 +189,7 @@ async def create(
         comment_id=str(comment.id),
         song_id=str(song.id),
         flagged=assessment.flagged,
+        muted=muted,
         held=held,
     )
     return comment
@@ -267,10 +279,16 @@ async def approve(
     session: AsyncSession, counters: Counters, recent: Recent, comment: CommentRef
 ) -> Shown:
     """Show a held comment to everyone (a no-op if it is not held); the comment as its
-    song's owner sees it."""
-    # Locked as a removal locks it: a tree counted for removal stays as counted.
-    await counters.mark(SONG, [comment.song_id])
+    song's owner sees it. A comment a moderator hid is theirs to bring back: 403."""
+    # Locked as a removal locks it: a tree counted for removal stays as counted, and a
+    # moderator's hold or unhide waits for the approval (or it for them).
     await repo.lock_song(session, comment.song_id)
+    state = await repo.held_state(session, comment.id)
+    if state is None:
+        raise NotFound("Comment not found.")
+    if state.hidden_at is not None:
+        raise Forbidden("A moderator hid this comment; only a moderator can bring it back.")
+    await counters.mark(SONG, [comment.song_id])
     if await repo.release(session, comment.id, utcnow()):
         after_commit(session, lambda: counters.add([_today_delta(comment.song_id, 1)]))
         after_commit(session, lambda: recent.forget(comment.song_id))
@@ -282,6 +300,100 @@ async def approve(
         raise NotFound("Comment not found.")
     pending = await counters.pending(COMMENT, [comment.id])
     return Shown(card=card, pending_likes=pending.get(comment.id, {}).get(LIKES, 0))
+
+
+async def hold(
+    session: AsyncSession, counters: Counters, recent: Recent, comment: CommentRef
+) -> bool:
+    """A moderator hides the comment: it is held, as a flagged one is (seen only by its
+    author and the song's owner, not counted), and ``hidden_at`` keeps the song's owner
+    from approving it. False if it was hidden already."""
+    await repo.lock_song(session, comment.song_id)
+    state = await repo.held_state(session, comment.id)
+    if state is None:
+        raise NotFound("Comment not found.")
+    if state.hidden_at is not None:
+        return False
+    await counters.mark(SONG, [comment.song_id])
+    await repo.set_hidden(session, comment.id, hidden=True, now=utcnow())
+    if state.is_held:
+        # Held already (flagged, or its author muted): it was not counted.
+        after_commit(session, lambda: counters.settle(SONG, [comment.song_id]))
+    else:
+        after_commit(session, lambda: counters.add([_today_delta(comment.song_id, -1)]))
+    after_commit(session, lambda: recent.forget(comment.song_id))
+    log.info("comment_hidden", comment_id=str(comment.id))
+    return True
+
+
+async def unhide(
+    session: AsyncSession, counters: Counters, recent: Recent, comment: CommentRef
+) -> bool:
+    """A moderator brings a hidden comment back: no longer hidden nor held, so shown to
+    everyone and counted (their review stands for the song owner's approval). False if
+    it was not hidden."""
+    await repo.lock_song(session, comment.song_id)
+    state = await repo.held_state(session, comment.id)
+    if state is None:
+        raise NotFound("Comment not found.")
+    if state.hidden_at is None:
+        return False
+    await counters.mark(SONG, [comment.song_id])
+    await repo.set_hidden(session, comment.id, hidden=False, now=utcnow())
+    if state.is_held:
+        after_commit(session, lambda: counters.add([_today_delta(comment.song_id, 1)]))
+    else:
+        after_commit(session, lambda: counters.settle(SONG, [comment.song_id]))
+    after_commit(session, lambda: recent.forget(comment.song_id))
+    log.info("comment_unhidden", comment_id=str(comment.id))
+    return True
+
+
+async def set_comments_off(session: AsyncSession, recent: Recent, song: Song, off: bool) -> None:
+    """Turn the song's comments off (no new comment or reply is taken; those there stay)
+    or on again."""
+    if song.comments_off != off:
+        song.comments_off = off
+        await session.flush()
+        after_commit(session, lambda: recent.forget(song.id))
+    log.info("comments_switched", song_id=str(song.id), off=off)
+
+
+async def _user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await repo.user(session, user_id)
+    if user is None:
+        raise NotFound("User not found.")
+    return user
+
+
+async def mute(session: AsyncSession, owner_id: uuid.UUID, user_id: uuid.UUID) -> Muted:
+    """Mute a listener on the owner's songs: their comments and replies on any of them,
+    from now on, are held for the owner's approval. Muting twice is muting once."""
+    if user_id == owner_id:
+        raise BadRequest(
+            "Invalid input.", errors=[_field_error("userId", "You cannot mute yourself.")]
+        )
+    user = await _user(session, user_id)
+    muted_at = await repo.mute(session, owner_id, user_id, utcnow())
+    log.info("listener_muted", owner_id=str(owner_id), user_id=str(user_id))
+    return Muted(user=user, muted_at=muted_at)
+
+
+async def unmute(session: AsyncSession, owner_id: uuid.UUID, user_id: uuid.UUID) -> Muted:
+    """Unmute a listener (a no-op if not muted): their new comments are taken as anyone's.
+    What was held while they were muted stays held until approved."""
+    user = await _user(session, user_id)
+    await repo.unmute(session, owner_id, user_id)
+    log.info("listener_unmuted", owner_id=str(owner_id), user_id=str(user_id))
+    return Muted(user=user, muted_at=None)
+
+
+async def mutes(
+    session: AsyncSession, owner_id: uuid.UUID, *, offset: int, limit: int
+) -> tuple[list[Muted], int]:
+    """The listeners the owner muted, most recently muted first, and how many in all."""
+    rows, total = await repo.mutes(session, owner_id, offset=offset, limit=limit)
+    return [Muted(user=user, muted_at=at) for user, at in rows], total
 
 
 async def sentiment_breakdown(session: AsyncSession, song_id: uuid.UUID) -> dict[str, int]:

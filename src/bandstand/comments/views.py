@@ -13,9 +13,11 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Row
 
 from bandstand.accounts.principals import Account
+from bandstand.accounts.schemas import UserPublic
+from bandstand.accounts.views import public_view
 from bandstand.comments.listing import Listing, Node, Page
-from bandstand.comments.schemas import CommentLikes
-from bandstand.comments.service import Likes, Shown
+from bandstand.comments.schemas import CommentLikes, MuteRead
+from bandstand.comments.service import Likes, Muted, Shown
 from bandstand.engagement.counters import LIKES
 from bandstand.kit.envelope import envelope
 from bandstand.kit.pagination import keyset_page_of
@@ -104,8 +106,16 @@ def likes_view(likes: Likes) -> CommentLikes:
     return CommentLikes(id=likes.comment_id, likeCount=likes.like_count, likedByMe=likes.liked)
 
 
+def mute_view(links: Links, muted: Muted) -> MuteRead:
+    return MuteRead(
+        user=UserPublic.model_validate(public_view(links, muted.user)),
+        muted=muted.muted_at is not None,
+        mutedAt=muted.muted_at,
+    )
+
+
 def _shaped(page: Page, docs: list[dict[str, Any]], number: int, limit: int) -> dict[str, Any]:
-    return keyset_page_of(
+    shaped = keyset_page_of(
         docs,
         page=number,
         limit=limit,
@@ -113,6 +123,8 @@ def _shaped(page: Page, docs: list[dict[str, Any]], number: int, limit: int) -> 
         next_cursor=page.listing.next_cursor,
         by_cursor=page.by_cursor,
     )
+    shaped["commentsOff"] = page.comments_off
+    return shaped
 
 
 @dataclass
@@ -122,7 +134,7 @@ class _Shared:
 
     docs: list[dict[str, Any]]
     parents: dict[str, str | None]
-    bodies: dict[tuple[int, int, int, bool], bytes] = field(default_factory=dict)
+    bodies: dict[tuple[int, int, int, bool, bool], bytes] = field(default_factory=dict)
 
 
 # Kept with the shared listing (listing.EVERYONE's), and gone with it.
@@ -180,7 +192,7 @@ def page_body(links: Links, page: Page, number: int, limit: int, message: str) -
     if page.liked is None or page.liked:
         return bytes(envelope(page_view(links, page, number, limit), message).body)
     kept = _shared(links, page)
-    key = (number, limit, page.total, page.by_cursor)
+    key = (number, limit, page.total, page.by_cursor, page.comments_off)
     body = kept.bodies.get(key)
     if body is None:
         shaped = _shaped(page, kept.docs, number, limit)

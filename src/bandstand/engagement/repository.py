@@ -9,11 +9,13 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Select,
     delete,
     exists,
     func,
     literal,
+    literal_column,
     select,
     tuple_,
 )
@@ -27,11 +29,11 @@ from bandstand.models import (
     Song,
     SongDaily,
     SongLike,
-    User,
     WatchEntry,
 )
 from bandstand.models.base import UTCDateTime
-from bandstand.songs.cards import CARD_COLUMNS
+from bandstand.songs.cards import CARD_COLUMNS, OWNER
+from bandstand.songs.repository import listed
 
 # (id, views, likes, comments) and (song id, day, plays, likes, comments)
 SongTotals = tuple[uuid.UUID, int, int, int]
@@ -51,17 +53,28 @@ def _insert(session: AsyncSession) -> Any:
 # --- likes ---------------------------------------------------------------------------
 
 
+def _seen_by_listener_sql() -> str:
+    """The song of ``w.song_id``, if the listener ``w.user_id`` may see it, as PostgreSQL
+    text: the one rule (``songs.repository.listed``) rendered into the statement below."""
+    stmt: Select[Any] = select(literal_column("1")).where(
+        Song.id == literal_column("w.song_id"), listed(literal_column("w.user_id"))
+    )
+    return str(stmt.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
+
+
 # PostgreSQL (engagement/likes.py): a batch of likes and unlikes, at most one per listener
-# and song, in one statement; for each whose song (and listener) exist, whether it changed
+# and song, in one statement; for each whose song (and listener) exist, and the listener
+# may see the song (404 to like or unlike one taken down, as to read it), whether it changed
 # anything and the song's stored ``like_count``. $1 songs, $2 listeners, $3 whether each
 # likes (else unlikes), $4 when. Inserts go in key order, so two batches adding the same
 # likes wait for each other in one order; batches that still meet in a deadlock (one
 # adding what the other removes) are tried again (``likes.py``).
-WRITE_LIKES_SQL = """
+# The rule is rendered in from SQLAlchemy's own statement, never from data.
+WRITE_LIKES_SQL = f"""
 WITH wanted AS (
     SELECT w.song_id, w.user_id, w.liking
     FROM unnest($1::uuid[], $2::uuid[], $3::bool[]) AS w(song_id, user_id, liking)
-    WHERE EXISTS (SELECT 1 FROM songs s WHERE s.id = w.song_id)
+    WHERE EXISTS ({_seen_by_listener_sql()})
       AND EXISTS (SELECT 1 FROM users u WHERE u.id = w.user_id)
 ),
 added AS (
@@ -80,25 +93,25 @@ SELECT w.song_id, w.user_id, coalesce(t.like_count, 0) AS stored,
        EXISTS (SELECT 1 FROM changed c WHERE c.song_id = w.song_id AND c.user_id = w.user_id)
          AS changed
 FROM wanted w LEFT JOIN song_stats t ON t.song_id = w.song_id
-"""
+"""  # noqa: S608
 
 
 async def add_like(
     session: AsyncSession, song_id: uuid.UUID, user_id: uuid.UUID, now: datetime
 ) -> tuple[bool, int] | None:
     """Like the song unless already liked: (whether a like was added, the song's stored
-    ``like_count``), or None if the song does not exist. (SQLite; ``WRITE_LIKES_SQL``
-    does it for a batch on PostgreSQL.)"""
+    ``like_count``), or None if the song does not exist or the user may not see it.
+    (SQLite; ``WRITE_LIKES_SQL`` does it for a batch on PostgreSQL.)"""
     values = select(
         literal(song_id, Uuid()), literal(user_id, Uuid()), literal(now, UTCDateTime())
-    ).where(exists().where(Song.id == song_id))
+    ).where(_seen(song_id, user_id))
     stmt = (
         _insert(session)(SongLike)
         .from_select(["song_id", "user_id", "created_at"], values)
         .on_conflict_do_nothing()
         .returning(SongLike.song_id)
     )
-    return await _changed_with_count(session, stmt, song_id)
+    return await _changed_with_count(session, stmt, song_id, user_id)
 
 
 async def remove_like(
@@ -107,28 +120,34 @@ async def remove_like(
     """Withdraw the like if there is one: as ``add_like``."""
     stmt = (
         delete(SongLike)
-        .where(SongLike.song_id == song_id, SongLike.user_id == user_id)
+        .where(SongLike.song_id == song_id, SongLike.user_id == user_id, _seen(song_id, user_id))
         .returning(SongLike.song_id)
     )
-    return await _changed_with_count(session, stmt, song_id)
+    return await _changed_with_count(session, stmt, song_id, user_id)
+
+
+def _seen(song_id: uuid.UUID, user_id: uuid.UUID) -> ColumnElement[bool]:
+    return exists().where(Song.id == song_id, listed(user_id))
 
 
 async def _changed_with_count(
-    session: AsyncSession, change: Any, song_id: uuid.UUID
+    session: AsyncSession, change: Any, song_id: uuid.UUID, user_id: uuid.UUID
 ) -> tuple[bool, int] | None:
     changed = (await session.execute(change)).first() is not None
     count = (
-        await session.execute(select(Song.like_count).where(Song.id == song_id))
+        await session.execute(select(Song.like_count).where(Song.id == song_id, listed(user_id)))
     ).scalar_one_or_none()
     return None if count is None else (changed, int(count))
 
 
-def _liked_cards(user_id: uuid.UUID) -> Select[Any]:
+def _liked(user_id: uuid.UUID, *columns: Any) -> Select[Any]:
+    """The user's likes of songs they may see."""
     return (
-        select(*CARD_COLUMNS, SongLike.created_at.label("liked_at"))
+        select(*columns)
+        .select_from(SongLike)
         .join(Song, Song.id == SongLike.song_id)
-        .join(User, User.id == Song.owner_id)
-        .where(SongLike.user_id == user_id)
+        .join(OWNER, OWNER.id == Song.owner_id)
+        .where(SongLike.user_id == user_id, listed(user_id))
     )
 
 
@@ -140,8 +159,11 @@ async def liked(
     offset: int = 0,
     after: tuple[datetime, uuid.UUID] | None = None,
 ) -> Rows:
-    """Song cards the user liked, newest like first; ``after`` is a keyset cursor."""
-    stmt = _liked_cards(user_id).order_by(SongLike.created_at.desc(), SongLike.song_id.desc())
+    """Song cards the user liked and may see, newest like first; ``after`` is a keyset
+    cursor."""
+    stmt = _liked(user_id, *CARD_COLUMNS, SongLike.created_at.label("liked_at")).order_by(
+        SongLike.created_at.desc(), SongLike.song_id.desc()
+    )
     if after is not None:
         stmt = stmt.where(tuple_(SongLike.created_at, SongLike.song_id) < tuple_(*after))
     elif offset:
@@ -151,8 +173,7 @@ async def liked(
 
 
 async def count_liked(session: AsyncSession, user_id: uuid.UUID) -> int:
-    stmt = select(func.count()).select_from(SongLike).where(SongLike.user_id == user_id)
-    return int((await session.execute(stmt)).scalar_one())
+    return int((await session.execute(_liked(user_id, func.count()))).scalar_one())
 
 
 # --- history --------------------------------------------------------------------------
@@ -208,28 +229,32 @@ async def history(
     offset: int = 0,
     after: tuple[datetime, uuid.UUID] | None = None,
 ) -> Rows:
-    """Song cards of the user's history since ``since``, latest play first."""
-    stmt = (
-        select(*CARD_COLUMNS, WatchEntry.watched_at)
-        .join(Song, Song.id == WatchEntry.song_id)
-        .join(User, User.id == Song.owner_id)
-        .where(WatchEntry.user_id == user_id, WatchEntry.watched_at > since)
-        .order_by(WatchEntry.watched_at.desc(), WatchEntry.song_id.desc())
+    """Song cards of the user's history since ``since`` that they may see, latest play
+    first."""
+    stmt = _watched(user_id, since, *CARD_COLUMNS, WatchEntry.watched_at).order_by(
+        WatchEntry.watched_at.desc(), WatchEntry.song_id.desc()
     )
     if after is not None:
         stmt = stmt.where(tuple_(WatchEntry.watched_at, WatchEntry.song_id) < tuple_(*after))
     elif offset:
         stmt = stmt.offset(offset)
-    return (await session.execute(stmt.limit(limit))).all()
+    rows: Rows = (await session.execute(stmt.limit(limit))).all()
+    return rows
+
+
+def _watched(user_id: uuid.UUID, since: datetime, *columns: Any) -> Select[Any]:
+    """The user's history since ``since``, of songs they may see."""
+    return (
+        select(*columns)
+        .select_from(WatchEntry)
+        .join(Song, Song.id == WatchEntry.song_id)
+        .join(OWNER, OWNER.id == Song.owner_id)
+        .where(WatchEntry.user_id == user_id, WatchEntry.watched_at > since, listed(user_id))
+    )
 
 
 async def count_history(session: AsyncSession, user_id: uuid.UUID, since: datetime) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(WatchEntry)
-        .where(WatchEntry.user_id == user_id, WatchEntry.watched_at > since)
-    )
-    return int((await session.execute(stmt)).scalar_one())
+    return int((await session.execute(_watched(user_id, since, func.count()))).scalar_one())
 
 
 async def prune_history(session: AsyncSession, before: datetime) -> int:

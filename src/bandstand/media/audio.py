@@ -15,6 +15,8 @@ import mutagen
 from av.audio.stream import AudioStream
 from av.container import InputContainer
 
+from bandstand.config import Settings
+
 
 @dataclass(frozen=True)
 class Format:
@@ -45,6 +47,7 @@ CODECS = {
     "m4a": {"aac", "alac"},
     "aac": {"aac"},
 }
+# What a file can state at all; the settings (``AudioLimits``) may accept less.
 SAMPLE_RATES = range(8_000, 384_001)
 MAX_CHANNELS = 8
 MIN_DURATION_S = 0.1
@@ -73,6 +76,66 @@ class UnsupportedAudio(ValueError):
 
 class InvalidAudio(ValueError):
     """Looks like audio but FFmpeg cannot decode it whole."""
+
+
+@dataclass(frozen=True)
+class AudioLimits:
+    """What an upload may ask of FFmpeg (settings ``audio_max_*``): its length, its rate
+    and channels, and the samples of all its channels together, which is what decoding
+    costs. A file that states more is refused before any of it is decoded; one that
+    decodes to more than it stated is refused as soon as it passes."""
+
+    max_duration_s: float
+    max_sample_rate: int
+    max_channels: int
+    max_samples: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> AudioLimits:
+        return cls(
+            max_duration_s=settings.audio_max_duration_s,
+            max_sample_rate=settings.audio_max_sample_rate,
+            max_channels=settings.audio_max_channels,
+            max_samples=settings.audio_max_samples,
+        )
+
+    def check(self, sample_rate: int, channels: int, stated_s: float | None) -> None:
+        """Refuse, from what the file states, what these limits do not take."""
+        if sample_rate > self.max_sample_rate:
+            raise UnsupportedAudio(
+                f"Audio sampled above {self.max_sample_rate / 1000:g} kHz is not accepted "
+                f"(this file: {sample_rate / 1000:g} kHz); listeners hear at most 48 kHz. "
+                f"Export it at 48 kHz, or at most {self.max_sample_rate / 1000:g} kHz."
+            )
+        if channels > self.max_channels:
+            raise UnsupportedAudio(
+                f"Audio with more than {self.max_channels} channels is not accepted "
+                f"(this file: {channels}); listeners hear stereo. Mix it down first."
+            )
+        if stated_s is not None and stated_s > self.max_duration_s:
+            raise InvalidAudio(TOO_LONG)
+        if stated_s is not None and stated_s * sample_rate * channels > self.max_samples:
+            raise InvalidAudio(self.too_many_samples)
+
+    def max_frames(self, sample_rate: int, channels: int) -> tuple[int, str]:
+        """The most samples per channel decoding may yield, and why no more."""
+        by_length = int(self.max_duration_s * sample_rate)
+        by_samples = self.max_samples // channels
+        if by_samples < by_length:
+            return by_samples, self.too_many_samples
+        return by_length, TOO_LONG
+
+    @property
+    def too_many_samples(self) -> str:
+        hours = self.max_samples / (48_000 * 2 * 3600)
+        return (
+            "The file holds more audio than a song may: its length times its sample rate "
+            f"times its channels passes what {hours:.3g} hours of 48 kHz stereo hold. "
+            "Shorten it, or export it at a lower sample rate or with fewer channels."
+        )
+
+
+TOO_LONG = "The audio is longer than a song may be."
 
 
 @dataclass(frozen=True)
@@ -143,7 +206,7 @@ class _Decoded:
     bitrate: int
 
 
-def _decode(path: Path, kind: str, max_duration_s: float) -> _Decoded:
+def _decode(path: Path, kind: str, limits: AudioLimits) -> _Decoded:
     with av.open(str(path), format=FORMATS[kind].demuxer, metadata_errors="ignore") as container:
         if not container.streams.audio:
             raise InvalidAudio("The file has no audio stream.")
@@ -162,10 +225,15 @@ def _decode(path: Path, kind: str, max_duration_s: float) -> _Decoded:
         sample_rate = context.sample_rate or stream.sample_rate or 0
         if sample_rate not in SAMPLE_RATES or not 1 <= context.channels <= MAX_CHANNELS:
             raise InvalidAudio("The file states an impossible sample rate or channel count.")
-        samples = _decode_samples(container, stream, int(max_duration_s * sample_rate))
+        stated = (container.duration or 0) / av.time_base
+        # Before decoding anything: a few hundred kilobytes can state ten minutes of
+        # 384 kHz, 8-channel audio, which takes longer to decode than to upload.
+        limits.check(sample_rate, context.channels, stated if FORMATS[kind].states_length else None)
+        max_frames, why = limits.max_frames(sample_rate, context.channels)
+        samples = _decode_samples(container, stream, max_frames, why)
         return _Decoded(
             samples=samples,
-            stated=(container.duration or 0) / av.time_base,
+            stated=stated,
             sample_rate=sample_rate,
             codec=codec,
             channels=context.channels,
@@ -173,11 +241,14 @@ def _decode(path: Path, kind: str, max_duration_s: float) -> _Decoded:
         )
 
 
-def _decode_samples(container: InputContainer, stream: AudioStream, max_samples: int) -> int:
-    """Samples decoded. A packet or two that will not decode (junk after the last frame,
-    which players skip) is forgiven; whether the file is whole is judged by its length.
-    Decoding stops as soon as the file proves longer than a song may be: a few kilobytes
-    can claim days of silence."""
+def _decode_samples(
+    container: InputContainer, stream: AudioStream, max_samples: int, too_many: str
+) -> int:
+    """Samples decoded (per channel). A packet or two that will not decode (junk after the
+    last frame, which players skip) is forgiven; whether the file is whole is judged by
+    its length. Decoding stops as soon as the file proves to hold more than ``max_samples``
+    (refused for ``too_many``): a few kilobytes can claim days of silence, and a stated
+    length can lie."""
     samples = packets = bad = 0
     for packet in container.demux(stream):
         packets += 1
@@ -186,17 +257,18 @@ def _decode_samples(container: InputContainer, stream: AudioStream, max_samples:
         except av.FFmpegError:
             bad += 1
         if samples > max_samples:
-            raise InvalidAudio("The audio is longer than a song may be.")
+            raise InvalidAudio(too_many)
     if bad > max(FORGIVEN_BAD_PACKETS, FORGIVEN_BAD_SHARE * packets):
         raise InvalidAudio("FFmpeg could not decode the file.")
     return samples
 
 
-def probe(path: Path, max_duration_s: float) -> AudioInfo:
-    """Decode the whole file with FFmpeg and describe it, or refuse it."""
+def probe(path: Path, limits: AudioLimits) -> AudioInfo:
+    """Decode the whole file with FFmpeg and describe it, or refuse it: at once if what it
+    states is more than ``limits`` take, and as soon as decoding passes them."""
     kind = sniff_file(path)
     try:
-        found = _decode(path, kind, max_duration_s)
+        found = _decode(path, kind, limits)
     except (InvalidAudio, UnsupportedAudio):
         raise
     except DECODE_ERRORS as exc:
@@ -287,11 +359,11 @@ def read_tags(path: Path) -> AudioTags:
     return AudioTags(title=first("title"), artist=first("artist"), genre=first("genre"))
 
 
-def _examine(path: Path, max_duration_s: float) -> tuple[AudioInfo, AudioTags]:
-    return probe(path, max_duration_s), read_tags(path)
+def _examine(path: Path, limits: AudioLimits) -> tuple[AudioInfo, AudioTags]:
+    return probe(path, limits), read_tags(path)
 
 
-async def examine(path: Path, max_duration_s: float) -> tuple[AudioInfo, AudioTags]:
+async def examine(path: Path, limits: AudioLimits) -> tuple[AudioInfo, AudioTags]:
     """``probe`` and ``read_tags`` on the decoding threads."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_DECODERS, _examine, path, max_duration_s)
+    return await loop.run_in_executor(_DECODERS, _examine, path, limits)

@@ -2,9 +2,12 @@
 rate, a progressive M4A, EBU R 128 loudness and a waveform.
 
 The source is decoded once and converted once (planar float at 44.1 or 48 kHz, mono or
-stereo); each frame then goes to one AAC encoder per bit rate, to the loudness meter and
-to the peak meter. The M4A holds the very packets of the highest HLS bit rate, so nothing
-is encoded twice. FFmpeg does all the per-sample work; Python only moves frames along.
+stereo), channels first: a source of many channels is mixed down at its own rate before it
+is resampled, so that the resampler works on two channels, not eight. Each frame then goes
+to one AAC encoder per bit rate, to the loudness meter and to the peak meter: nothing past
+the conversion costs more for a 384 kHz, 8-channel source than for a CD. The M4A holds
+the very packets of the highest HLS bit rate, so nothing is encoded twice. FFmpeg does all
+the per-sample work; Python only moves frames along.
 
 Blocking and CPU-bound: run ``process_audio`` in a thread or a worker process, never on
 the event loop.
@@ -14,7 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -39,6 +43,9 @@ from bandstand.media.loudness import LoudnessMeter
 from bandstand.media.waveform import PeakMeter
 
 BITRATES = (64_000, 160_000)
+# How often a long run calls its ``pause`` (at most): the longest another user's song
+# waits for a turn (the worker runs it meanwhile, worker/tries.py).
+PAUSE_EVERY_S = 0.5
 PROGRESSIVE = f"{hls.variant_name(max(BITRATES))}.m4a"
 PROGRESSIVE_CONTENT_TYPE = "audio/mp4"
 # Errors of the machine, not of the file (a full disk, permissions): they propagate as they
@@ -93,11 +100,15 @@ def content_type(name: str) -> str:
     return _CONTENT_TYPES[Path(name).suffix]
 
 
-def process_audio(source: Path, out_dir: Path) -> ProcessedAudio:
+def process_audio(
+    source: Path, out_dir: Path, pause: Callable[[], None] | None = None
+) -> ProcessedAudio:
     """Make every rendition of ``source`` in ``out_dir`` (created if missing), and measure
     its loudness and waveform. Raises ``ProcessingError`` for a file FFmpeg cannot process;
     the folder may then hold partial output, which the caller discards. ``out_dir`` is best
-    a fresh temporary folder (its path may not contain ``%``)."""
+    a fresh temporary folder (its path may not contain ``%``). ``pause`` is called between
+    frames, every ``PAUSE_EVERY_S`` or so: whatever it does meanwhile (another song's turn)
+    delays this one, not the other way round."""
     try:
         kind = sniff_file(source)
     except UnsupportedAudio as exc:
@@ -116,7 +127,7 @@ def process_audio(source: Path, out_dir: Path) -> ProcessedAudio:
         with av.open(
             str(source.resolve()), format=FORMATS[kind].demuxer, metadata_errors="ignore"
         ) as container:
-            return _process(container, out_dir)
+            return _process(container, out_dir, pause)
     except ProcessingError:
         raise
     except (*DECODE_ERRORS, OSError) as exc:
@@ -125,7 +136,9 @@ def process_audio(source: Path, out_dir: Path) -> ProcessedAudio:
         raise ProcessingError("FFmpeg could not process the file.") from exc
 
 
-def _process(container: InputContainer, out_dir: Path) -> ProcessedAudio:
+def _process(
+    container: InputContainer, out_dir: Path, pause: Callable[[], None] | None
+) -> ProcessedAudio:
     if not container.streams.audio:
         raise ProcessingError("The file has no audio stream.")
     stream = container.streams.audio[0]
@@ -145,8 +158,12 @@ def _process(container: InputContainer, out_dir: Path) -> ProcessedAudio:
                 loudness.add(frame)
                 peaks.add(frame)
 
+        next_pause = time.monotonic() + PAUSE_EVERY_S
         for decoded in _decode(container, stream):
             feed(converter.convert(decoded))
+            if pause is not None and time.monotonic() >= next_pause:
+                pause()
+                next_pause = time.monotonic() + PAUSE_EVERY_S
         feed(converter.flush())
         if not converter.samples:
             raise ProcessingError("The file holds no decodable audio.")
@@ -203,13 +220,18 @@ def _decode(container: InputContainer, stream: AudioStream) -> Iterator[AudioFra
 
 class _Converter:
     """Decoded frames in, planar float at the output rate and layout out, timed from 0 in
-    samples. A source that changes rate or layout midway (MP3 may) gets a new resampler."""
+    samples. A source that changes rate or layout midway (MP3 may) gets new resamplers.
+
+    Two steps, each skipped where there is nothing to do: the mix-down to the output layout
+    (and planar float) at the source's rate, then the change of rate. In one step FFmpeg
+    resamples every source channel before mixing them down: for 8 channels at 384 kHz,
+    four times the work of resampling the two that are kept."""
 
     def __init__(self, rate: int, layout: str) -> None:
         self._rate = rate
         self._time_base = Fraction(1, rate)
         self._layout = layout
-        self._resampler: AudioResampler | None = None
+        self._steps: tuple[AudioResampler, AudioResampler] | None = None
         self._shape: tuple[str, str, int] | None = None
         self._fed = 0
         self.samples = 0
@@ -219,21 +241,29 @@ class _Converter:
         shape = (frame.format.name, frame.layout.name, frame.sample_rate)
         if shape != self._shape:
             converted = self.flush()
-            self._resampler = AudioResampler(format="fltp", layout=self._layout, rate=self._rate)
+            mix = AudioResampler(format="fltp", layout=self._layout, rate=frame.sample_rate)
+            rate = AudioResampler(format="fltp", layout=self._layout, rate=self._rate)
+            self._steps = (mix, rate)
             self._shape = shape
             self._fed = 0
-        assert self._resampler is not None
+        assert self._steps is not None
+        mix, rate = self._steps
         frame.pts = self._fed
         frame.time_base = Fraction(1, frame.sample_rate)
         self._fed += frame.samples
-        converted += self._resampler.resample(frame)
+        for mixed in mix.resample(frame):
+            converted += rate.resample(mixed)
         return self._timed(converted)
 
     def flush(self) -> list[AudioFrame]:
-        if self._resampler is None:
+        if self._steps is None:
             return []
-        resampler, self._resampler, self._shape = self._resampler, None, None
-        return self._timed(resampler.resample(None))
+        (mix, rate), self._steps, self._shape = self._steps, None, None
+        converted: list[AudioFrame] = []
+        for mixed in mix.resample(None):
+            converted += rate.resample(mixed)
+        converted += rate.resample(None)
+        return self._timed(converted)
 
     def _timed(self, frames: list[AudioFrame]) -> list[AudioFrame]:
         for frame in frames:

@@ -2,7 +2,11 @@
 
 Embedded, this answers with the bytes (Range and all); with ``media_offload`` it hands the
 file to the proxy; in production the proxy itself checks these links and never asks
-(``bandstand proxy-config``).
+(``bandstand proxy-config``), so there a link to a song taken down since it was signed
+works until it expires (``stream_url_ttl_s``).
+
+A song's files are the song's: whoever may not see it (taken down, or its owner banned,
+and not theirs: ``songs.repository.listed``) is answered 404, as by every song route.
 """
 
 from __future__ import annotations
@@ -10,10 +14,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from bandstand.accounts.deps import MaybePrincipalDep
+from bandstand.db import ReadSessionDep
 from bandstand.errors import Forbidden, NotFound
 from bandstand.media.delivery import deliver
 from bandstand.media.links import CONTENT_TYPES, scope_of
 from bandstand.resources import SettingsDep, StorageDep, UrlSignerDep
+from bandstand.songs import repository as songs
 from bandstand.storage import InvalidKey, check_key
 
 router = APIRouter(prefix="/media", tags=["media"])
@@ -40,6 +47,8 @@ async def signed_media(
     url_signer: UrlSignerDep,
     storage: StorageDep,
     settings: SettingsDep,
+    session: ReadSessionDep,
+    principal: MaybePrincipalDep,
 ) -> Response:
     key = f"songs/{folder}/{name}"
     # The signature first: a forged link learns nothing, not even whether a file exists.
@@ -51,6 +60,10 @@ async def signed_media(
         raise NotFound("Media not found.") from exc
     content_type = CONTENT_TYPES.get(key.rsplit(".", 1)[-1])
     if content_type is None:
+        raise NotFound("Media not found.")
+    # Players follow these links without a login as often as with one; the owner of a
+    # song taken down plays it when their login comes along (the web player's cookie).
+    if not await songs.files_seen(session, folder, principal.user_id if principal else None):
         raise NotFound("Media not found.")
     if content_type == PLAYLIST and storage.local_path(key) is None:
         # From an object store, a playlist is answered here rather than by a redirect: a

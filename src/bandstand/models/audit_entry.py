@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bandstand.kit.time import utcnow
@@ -15,6 +15,8 @@ class AuditEntry(IdMixin, Base):
     ever added: nothing in Bandstand updates or deletes them."""
 
     __tablename__ = "audit_log"
+    # Filtered by who acted, or by what was acted on; newest first.
+    __table_args__ = (Index(None, "actor_id", "id"), Index(None, "target_id", "id"))
 
     # None once the moderator's account is gone; ``actor_name`` keeps who it was.
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

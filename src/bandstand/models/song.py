@@ -36,7 +36,12 @@ class Song(IdMixin, TimestampMixin, Base):
     """A track: its original audio as uploaded, cover art, and what FFmpeg found in it."""
 
     __tablename__ = "songs"
-    __table_args__ = (Index(None, "owner_id", "id"),)
+    __table_args__ = (
+        Index(None, "owner_id", "id"),
+        # The media routes find a song by its files' keys.
+        Index(None, "audio_key"),
+        Index(None, "thumbnail_key"),
+    )
 
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    and_,
     delete,
     func,
     insert,
@@ -20,56 +21,73 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bandstand.models import Playlist, PlaylistSong, Song, User
 from bandstand.songs.cards import CARD_COLUMNS as CARD_COLUMNS_OF_SONGS
+from bandstand.songs.cards import OWNER as SONG_OWNER
+from bandstand.songs.repository import listed
+
+# A playlist's owner, under a name of its own (a statement may read ``users`` for a
+# song's owner too): whether they are banned decides whether the playlist is seen.
+OWNER = aliased(User, name="playlist_owner")
 
 
 def readable_by(viewer_id: uuid.UUID | None) -> ColumnElement[bool]:
-    """The one rule for who may see a playlist: everyone if it is public, and its owner.
-    ``None`` is anyone at all (lists meant for everybody: the public list, search)."""
-    if viewer_id is None:
-        return Playlist.is_public == true()
-    return or_(Playlist.is_public == true(), Playlist.owner_id == viewer_id)
+    """The one rule for who may see a playlist: everyone if it is public, not hidden by a
+    moderator and its owner not banned; its owner, always. ``None`` is anyone at all
+    (lists meant for everybody: the public list, search). It joins the playlist's owner
+    (``OWNER``) itself, so it fits any statement over ``playlists``."""
+    everyone = and_(
+        Playlist.is_public == true(), Playlist.hidden_at.is_(None), OWNER.banned_at.is_(None)
+    )
+    if viewer_id is not None:
+        everyone = or_(everyone, Playlist.owner_id == viewer_id)
+    return and_(OWNER.id == Playlist.owner_id, everyone)
 
 
-_SONG_COUNT = (
-    select(func.count())
-    .select_from(PlaylistSong)
-    .where(PlaylistSong.playlist_id == Playlist.id)
-    .correlate(Playlist)
-    .scalar_subquery()
-)
-
-# A playlist as answers show it: its columns, its owner's public summary flat, and how many
-# songs it holds, read by Core in one statement.
-CARD_COLUMNS = (
-    *Playlist.__table__.c,
-    User.username.label("owner_username"),
-    User.fullname.label("owner_fullname"),
-    User.avatar_key.label("owner_avatar_key"),
-    _SONG_COUNT.label("song_count"),
-)
+def _song_count(viewer_id: uuid.UUID | None) -> ColumnElement[int]:
+    """How many of its songs ``viewer_id`` may see (``songs.repository.listed``)."""
+    return (
+        select(func.count())
+        .select_from(PlaylistSong)
+        .join(Song, Song.id == PlaylistSong.song_id)
+        .where(PlaylistSong.playlist_id == Playlist.id, listed(viewer_id))
+        .correlate(Playlist)
+        .scalar_subquery()
+    )
 
 
-def _cards(*extra: ColumnElement[Any]) -> Select[tuple[object, ...]]:
-    return select(*CARD_COLUMNS, *extra).join(User, User.id == Playlist.owner_id)
+def _cards(viewer_id: uuid.UUID | None, *extra: ColumnElement[Any]) -> Select[tuple[object, ...]]:
+    """Playlists as answers show them: their columns, the owner's public summary flat, and
+    how many of their songs ``viewer_id`` may see, read by Core in one statement."""
+    return select(
+        *Playlist.__table__.c,
+        OWNER.username.label("owner_username"),
+        OWNER.fullname.label("owner_fullname"),
+        OWNER.avatar_key.label("owner_avatar_key"),
+        _song_count(viewer_id).label("song_count"),
+        *extra,
+    ).join(OWNER, OWNER.id == Playlist.owner_id)
 
 
 async def visible(
     session: AsyncSession, playlist_id: uuid.UUID, viewer_id: uuid.UUID
 ) -> Playlist | None:
-    """The playlist if ``viewer_id`` may see it; None whether it is missing or private,
-    so the two cannot be told apart."""
+    """The playlist if ``viewer_id`` may see it; None whether it is missing or not theirs
+    to see, so the two cannot be told apart."""
     stmt = select(Playlist).where(Playlist.id == playlist_id, readable_by(viewer_id))
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def cards(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Row[tuple[object, ...]]]:
-    """Cards of these playlists, in the order given (missing ones left out)."""
+async def cards(
+    session: AsyncSession, ids: Sequence[uuid.UUID], viewer_id: uuid.UUID | None
+) -> list[Row[tuple[object, ...]]]:
+    """Cards of these playlists, in the order given (missing ones left out), their songs
+    as ``viewer_id`` sees them. Whoever chose the ids decided who may see them."""
     if not ids:
         return []
-    rows = (await session.execute(_cards().where(Playlist.id.in_(ids)))).all()
+    rows = (await session.execute(_cards(viewer_id).where(Playlist.id.in_(ids)))).all()
     found = {row.id: row for row in rows}
     return [found[ident] for ident in ids if ident in found]
 
@@ -92,7 +110,12 @@ async def newest(
 ) -> Sequence[Row[tuple[object, ...]]]:
     """Cards readable by ``viewer_id`` (of ``owner_id``'s, if given), newest first. Ids
     are time-ordered, so ``before`` is a keyset cursor; ``offset`` serves page numbers."""
-    stmt = _cards().where(*_listed(owner_id, viewer_id)).order_by(Playlist.id.desc()).limit(limit)
+    stmt = (
+        _cards(viewer_id)
+        .where(*_listed(owner_id, viewer_id))
+        .order_by(Playlist.id.desc())
+        .limit(limit)
+    )
     if before is not None:
         stmt = stmt.where(Playlist.id < before)
     elif offset:
@@ -108,15 +131,16 @@ async def count(
 
 
 async def song_ids(
-    session: AsyncSession, playlist_ids: Collection[uuid.UUID]
+    session: AsyncSession, playlist_ids: Collection[uuid.UUID], viewer_id: uuid.UUID | None
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """Each playlist's song ids in order."""
+    """Each playlist's ids of the songs ``viewer_id`` may see, in order."""
     found: dict[uuid.UUID, list[uuid.UUID]] = {ident: [] for ident in playlist_ids}
     if not playlist_ids:
         return found
     stmt = (
         select(PlaylistSong.playlist_id, PlaylistSong.song_id)
-        .where(PlaylistSong.playlist_id.in_(playlist_ids))
+        .join(Song, Song.id == PlaylistSong.song_id)
+        .where(PlaylistSong.playlist_id.in_(playlist_ids), listed(viewer_id))
         .order_by(PlaylistSong.playlist_id, PlaylistSong.position)
     )
     for playlist_id, song_id in await session.execute(stmt):
@@ -127,18 +151,20 @@ async def song_ids(
 async def songs(
     session: AsyncSession,
     playlist_id: uuid.UUID,
+    viewer_id: uuid.UUID | None,
     *,
     limit: int,
     offset: int = 0,
     after: int | None = None,
 ) -> Sequence[Row[tuple[object, ...]]]:
-    """Song cards of the playlist in order, each with its ``position``. ``after`` (a
-    position) is a keyset cursor over the (playlist, position) index."""
+    """Cards of the playlist's songs ``viewer_id`` may see, in order, each with its
+    ``position``. ``after`` (a position) is a keyset cursor over the (playlist, position)
+    index."""
     stmt: Select[tuple[object, ...]] = (
         select(*CARD_COLUMNS_OF_SONGS, PlaylistSong.position)
         .join(PlaylistSong, PlaylistSong.song_id == Song.id)
-        .join(User, User.id == Song.owner_id)
-        .where(PlaylistSong.playlist_id == playlist_id)
+        .join(SONG_OWNER, SONG_OWNER.id == Song.owner_id)
+        .where(PlaylistSong.playlist_id == playlist_id, listed(viewer_id))
         .order_by(PlaylistSong.position)
         .limit(limit)
     )
@@ -183,10 +209,16 @@ async def lock(session: AsyncSession, playlist_id: uuid.UUID, now: datetime) -> 
     return (await session.execute(stmt)).scalar_one_or_none() is not None
 
 
-async def existing_songs(session: AsyncSession, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these songs exist, kept from being deleted until the transaction ends
-    (PostgreSQL; SQLite writes one transaction at a time anyway)."""
-    stmt = select(Song.id).where(Song.id.in_(ids)).with_for_update(read=True, key_share=True)
+async def existing_songs(
+    session: AsyncSession, ids: Collection[uuid.UUID], viewer_id: uuid.UUID
+) -> set[uuid.UUID]:
+    """Which of these songs exist and ``viewer_id`` may see, kept from being deleted until
+    the transaction ends (PostgreSQL; SQLite writes one transaction at a time anyway)."""
+    stmt = (
+        select(Song.id)
+        .where(Song.id.in_(ids), listed(viewer_id))
+        .with_for_update(of=Song, read=True, key_share=True)
+    )
     return set((await session.scalars(stmt)).all())
 
 

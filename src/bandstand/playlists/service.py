@@ -32,7 +32,7 @@ SONGS_PER_PAGE = 100
 
 @dataclass(frozen=True)
 class Listing:
-    """Playlists as list rows (``repository.CARD_COLUMNS``), each with its song ids."""
+    """Playlists as list rows (``repository.cards``), each with its song ids."""
 
     cards: Sequence[Row[Any]]
     song_ids: dict[uuid.UUID, list[uuid.UUID]]
@@ -58,24 +58,25 @@ def _field_error(name: str, message: str) -> dict[str, str]:
     return {"field": name, "message": message}
 
 
-async def _add(session: AsyncSession, playlist_id: uuid.UUID, wanted: Sequence[uuid.UUID]) -> None:
-    """Append the songs not in the playlist yet, in the order given; all or nothing."""
-    if not await repo.lock(session, playlist_id, utcnow()):
+async def _add(session: AsyncSession, playlist: Playlist, wanted: Sequence[uuid.UUID]) -> None:
+    """Append the songs not in the playlist yet, in the order given; all or nothing. A
+    song its owner may not see is as missing as one that does not exist."""
+    if not await repo.lock(session, playlist.id, utcnow()):
         raise NotFound("Playlist not found.")
-    found = await repo.existing_songs(session, wanted)
+    found = await repo.existing_songs(session, wanted, playlist.owner_id)
     missing = [song_id for song_id in wanted if song_id not in found]
     if missing:
         raise NotFound(
             "Song not found.", errors=[_field_error("songIds", f"No song {i}.") for i in missing]
         )
-    present, last = await repo.contents(session, playlist_id)
+    present, last = await repo.contents(session, playlist.id)
     new = [song_id for song_id in wanted if song_id not in present]
     if len(present) + len(new) > MAX_SONGS:
         raise Conflict(
             f"A playlist holds at most {MAX_SONGS} songs; this one has {len(present)}.",
             errors=[_field_error("songIds", f"At most {MAX_SONGS - len(present)} more.")],
         )
-    await repo.append(session, playlist_id, new, last, utcnow())
+    await repo.append(session, playlist.id, new, last, utcnow())
 
 
 async def detail(
@@ -83,14 +84,16 @@ async def detail(
     counters: Counters,
     playlist_id: uuid.UUID,
     *,
+    viewer_id: uuid.UUID | None = None,
     page: int = 1,
     limit: int = SONGS_PER_PAGE,
     cursor: str | None = None,
 ) -> Detail:
-    """The playlist and a page of its songs in order, by page number or, when given, by
-    ``cursor`` (then the page number is ignored and the cost does not grow with depth).
-    Whether the caller may see it is the route's dependency's to decide."""
-    found = await repo.cards(session, [playlist_id])
+    """The playlist and a page of its songs ``viewer_id`` may see (None: those everyone
+    sees) in order, by page number or, when given, by ``cursor`` (then the page number is
+    ignored and the cost does not grow with depth). Whether the caller may see the
+    playlist is the route's dependency's to decide."""
+    found = await repo.cards(session, [playlist_id], viewer_id)
     if not found:
         raise NotFound("Playlist not found.")  # deleted since the route found it
     card = found[0]
@@ -98,7 +101,9 @@ async def detail(
     offset = 0 if after is not None else (page - 1) * limit
     rows: Sequence[Row[Any]] = []
     if after is not None or offset < card.song_count:
-        rows = await repo.songs(session, playlist_id, limit=limit + 1, offset=offset, after=after)
+        rows = await repo.songs(
+            session, playlist_id, viewer_id, limit=limit + 1, offset=offset, after=after
+        )
     shown = rows[:limit]
     next_cursor = encode_position(shown[-1].position) if len(rows) > limit else None
     return Detail(
@@ -134,9 +139,9 @@ async def create(
         thumbnail_key=thumbnail_key,
     )
     if data.song_ids:
-        await _add(session, playlist.id, data.song_ids)
+        await _add(session, playlist, data.song_ids)
     log.info("playlist_created", playlist_id=str(playlist.id), songs=len(data.song_ids))
-    return await detail(session, counters, playlist.id)
+    return await detail(session, counters, playlist.id, viewer_id=owner_id)
 
 
 async def add_songs(
@@ -145,8 +150,8 @@ async def add_songs(
     """Append songs at the end in the order given. Songs already in the playlist are
     skipped, not moved; an unknown song refuses the whole request (404), and so does
     going past ``MAX_SONGS`` (409)."""
-    await _add(session, playlist.id, song_ids)
-    return await detail(session, counters, playlist.id)
+    await _add(session, playlist, song_ids)
+    return await detail(session, counters, playlist.id, viewer_id=playlist.owner_id)
 
 
 async def remove_song(
@@ -156,7 +161,7 @@ async def remove_song(
     exist) leaves it as it was, like an unlike of what is not liked."""
     if await repo.remove_song(session, playlist.id, song_id):
         await repo.change(session, playlist.id, {"updated_at": utcnow()})
-    return await detail(session, counters, playlist.id)
+    return await detail(session, counters, playlist.id, viewer_id=playlist.owner_id)
 
 
 async def update(
@@ -191,7 +196,7 @@ async def update(
         raise Conflict("The playlist changed meanwhile; try again.")
     if swap is not None and swap[0] is not None:
         queue.enqueue_after_commit(session, "songs.delete_files", [cover_folder(swap[0])])
-    return await detail(session, counters, playlist.id)
+    return await detail(session, counters, playlist.id, viewer_id=playlist.owner_id)
 
 
 async def remove(session: AsyncSession, queue: Queue, playlist: Playlist) -> None:
@@ -238,7 +243,7 @@ async def newest_page(
     next_cursor = encode_id(cards[-1].id) if len(rows) > limit else None
     return Listing(
         cards=cards,
-        song_ids=await repo.song_ids(session, [card.id for card in cards]),
+        song_ids=await repo.song_ids(session, [card.id for card in cards], viewer_id),
         total=total,
         next_cursor=next_cursor,
         by_cursor=before is not None,
@@ -246,8 +251,8 @@ async def newest_page(
 
 
 async def listed(session: AsyncSession, ids: Sequence[uuid.UUID], total: int) -> Listing:
-    """These playlists as a list, in the order given (a search's ranking). Whoever chose
-    the ids decided who may see them."""
-    cards = await repo.cards(session, ids)
-    song_ids = await repo.song_ids(session, [card.id for card in cards])
+    """These playlists as a list, in the order given (a search's ranking), with the songs
+    everyone sees. Whoever chose the ids decided who may see the playlists."""
+    cards = await repo.cards(session, ids, None)
+    song_ids = await repo.song_ids(session, [card.id for card in cards], None)
     return Listing(cards=cards, song_ids=song_ids, total=total)

@@ -25,7 +25,7 @@ def _thumbnails(links: Links, key: str | None) -> dict[str, str] | None:
 
 
 def _fields(links: Links, card: Row[Any]) -> dict[str, Any]:
-    """What every answer shows of a playlist (``repository.CARD_COLUMNS``), but its songs."""
+    """What every answer shows of a playlist (``repository.cards``), but its songs."""
     return {
         "id": card.id,
         "playlist_name": card.name,

@@ -15,6 +15,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from bandstand.models import Playlist, Song, User
 from bandstand.playlists.repository import readable_by
+from bandstand.songs.repository import listed
 
 # Share of the query's trigrams a field must contain: low enough for two typos in a word.
 THRESHOLD = 0.4
@@ -59,19 +60,22 @@ class Kind:
 
 
 # A song is found by its title, genre and artist, and by its uploader's names (a song's
-# ``artist`` is its tag, or the uploader's full name when it had none).
+# ``artist`` is its tag, or the uploader's full name when it had none). Only songs everyone
+# sees, whoever searches (``songs.repository.listed``): one taken down, or a banned
+# uploader's, is found by nobody, its owner included, as in the catalogue.
 SONGS = Kind(
     Song,
     (Song.title, Song.genre, Song.artist),
+    where=(listed(None),),
     options=(joinedload(Song.owner),),
     owner=Song.owner_id,
     names=(Song.artist,),
 )
 PEOPLE = Kind(User, (User.username, User.fullname), where=(User.banned_at.is_(None),))
-# The names a song's uploader is found by. A banned uploader's songs are found as every
-# other song route shows them; the person is not (``PEOPLE``).
+# The names a song's uploader is found by. A banned uploader is found neither as a person
+# (``PEOPLE``) nor by their songs (``SONGS``).
 OWNERS: tuple[InstrumentedAttribute[Any], ...] = (User.username, User.fullname)
-# Readable by anyone: public playlists only, whoever searches.
+# Readable by anyone: public playlists, not hidden, of owners not banned, whoever searches.
 PLAYLISTS = Kind(Playlist, (Playlist.name,), where=(readable_by(None),))
 
 

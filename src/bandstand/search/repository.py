@@ -9,8 +9,10 @@ the start of a column instead, newest first. A song is found by its title, genre
 artist, and by its uploader's username or full name. ``Hits.total`` is exact when the
 search saw every match (``Hits.exact``); otherwise it is a lower bound.
 
-Only public playlists are searched, for everyone, their owners included: search is for
-finding what others share, and a user's own playlists are at ``/playlist/get``.
+Only what everyone may see is searched, for everyone, owners included: search is for
+finding what others share. Public playlists, not hidden, of owners not banned (a user's
+own playlists are at ``/playlist/get``); songs not taken down, of owners not banned (a
+user's own songs are at ``/songs/userSongs``); people not banned.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ Why one reader: a song's counters live in two places, the row (``song_stats``, w
 the counter flush) and the deltas still pending in the counter store
 (``engagement/counters/``). A route that reads only the row shows a like a minute late
 while its neighbour shows it at once. Applying the pending deltas here, once, makes every
-route give the same three numbers; whatever else must hold for every song answer
-(privacy, bans, takedowns) belongs here too.
+route give the same three numbers. Who may see a song at all (takedowns, bans) is decided
+where the rows are read, by one predicate every song query applies
+(``songs.repository.listed``); what a song shows once seen (its status, the reason it
+was taken down) is ``songs.views.song_view``'s.
 """
 
 from __future__ import annotations
@@ -18,20 +20,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import aliased
+
 from bandstand.engagement.counters import COMMENTS, LIKES, SONG, VIEWS, Counters
 from bandstand.models import Song, SongStats, User
 from bandstand.models.song import stat
 
+# A song's owner, under a name of its own: a statement over songs may read ``users`` for
+# someone else too (a playlist's owner, a comment's author), and whether the owner is
+# banned decides whether the song is seen (``songs.repository.listed``).
+OWNER = aliased(User, name="song_owner")
+
 # A song as lists show it: its own columns and its owner's public summary, flat, read by
-# Core without building ORM objects (the catalogue is the busiest read).
+# Core without building ORM objects (the catalogue is the busiest read). The statement
+# joins ``OWNER``.
 CARD_COLUMNS = (
     *Song.__table__.c,
     stat(SongStats.views).label("views"),
     stat(SongStats.like_count).label("like_count"),
     stat(SongStats.comment_count).label("comment_count"),
-    User.username.label("owner_username"),
-    User.fullname.label("owner_fullname"),
-    User.avatar_key.label("owner_avatar_key"),
+    OWNER.username.label("owner_username"),
+    OWNER.fullname.label("owner_fullname"),
+    OWNER.avatar_key.label("owner_avatar_key"),
 )
 
 

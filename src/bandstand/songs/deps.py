@@ -1,5 +1,8 @@
-"""Songs a route may act on: any existing one, one a signed link names, or one the caller
-owns."""
+"""Songs a route may act on: one the caller may see, one a signed link names (and whoever
+follows it may see), or one the caller owns.
+
+A song the caller may not see (taken down, or its owner banned, and not theirs) answers
+404 whatever the route, before any 403: it cannot be told from a missing one."""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.accounts.deps import PrincipalDep
+from bandstand.accounts.deps import MaybePrincipalDep, PrincipalDep
 from bandstand.db import SessionDep
 from bandstand.errors import Forbidden, NotFound
 from bandstand.media.links import stream_path
@@ -18,11 +22,15 @@ from bandstand.songs import repository as repo
 from bandstand.songs.schemas import SongRef
 
 
-async def _existing(session: SessionDep, songId: uuid.UUID) -> Song:
-    song = await repo.song(session, songId)
+async def _seen_by(session: AsyncSession, song_id: uuid.UUID, viewer_id: uuid.UUID | None) -> Song:
+    song = await repo.song(session, song_id, viewer_id)
     if song is None:
         raise NotFound("Song not found.")
     return song
+
+
+async def _existing(session: SessionDep, principal: PrincipalDep, songId: uuid.UUID) -> Song:
+    return await _seen_by(session, songId, principal.user_id)
 
 
 def _must_own(song: Song, principal: PrincipalDep) -> Song:
@@ -40,8 +48,14 @@ async def _signed_id(request: Request, url_signer: UrlSignerDep, songId: uuid.UU
     return songId
 
 
-async def _signed(song_id: Annotated[uuid.UUID, Depends(_signed_id)], session: SessionDep) -> Song:
-    return await _existing(session, song_id)
+async def _signed(
+    song_id: Annotated[uuid.UUID, Depends(_signed_id)],
+    session: SessionDep,
+    principal: MaybePrincipalDep,
+) -> Song:
+    # A link is followed without a login as often as with one (players): its owner still
+    # plays a song taken down when their login comes along (the web player's cookie).
+    return await _seen_by(session, song_id, principal.user_id if principal else None)
 
 
 async def _owned(song: Annotated[Song, Depends(_existing)], principal: PrincipalDep) -> Song:
@@ -49,7 +63,7 @@ async def _owned(song: Annotated[Song, Depends(_existing)], principal: Principal
 
 
 async def _owned_by_body(session: SessionDep, principal: PrincipalDep, body: SongRef) -> Song:
-    return _must_own(await _existing(session, body.songId), principal)
+    return _must_own(await _seen_by(session, body.songId, principal.user_id), principal)
 
 
 ExistingSong = Annotated[Song, Depends(_existing)]

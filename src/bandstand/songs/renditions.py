@@ -13,21 +13,24 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bandstand.db import transaction
 from bandstand.kit.cache import RecentAnswers
 from bandstand.media.processing import ProcessedAudio, ProcessingError, content_type
 from bandstand.media.processing import process_audio as render
-from bandstand.models import SongStatus
+from bandstand.models import Song, SongStatus
 from bandstand.songs import repository as repo
 from bandstand.storage import Storage
 from bandstand.worker import outbox
 from bandstand.worker.queue import Queue
+from bandstand.worker.tries import turn_sharer
 
 log = structlog.get_logger(__name__)
 
@@ -59,8 +62,10 @@ async def process(
         source = tmp / "source"
         await storage.get_file(audio_key, source)
         try:
-            # In one of the FFmpeg slots: the queue takes it before the job starts.
-            result = await asyncio.to_thread(render, source, tmp / "out")
+            # In one of the FFmpeg slots: the queue takes it before the job starts. Now and
+            # then it lends the slot to another uploader's song, which then waits for a
+            # moment of this one, not for all of it.
+            result = await asyncio.to_thread(render, source, tmp / "out", turn_sharer())
         except ProcessingError as exc:
             await fail(sessions, catalogue, song_id, exc.reason)
             return
@@ -101,6 +106,21 @@ async def _scratch(queue: Queue) -> AsyncIterator[Path]:
         yield path
     finally:
         await asyncio.to_thread(shutil.rmtree, path, ignore_errors=True)
+
+
+async def owners(session: AsyncSession, jobs: Sequence[list[Any]]) -> list[str | None]:
+    """Whose song each ``songs.process`` job (by its arguments) makes, None for a song
+    gone: processing takes turns by uploader (worker/fair.py)."""
+    ids: dict[str, uuid.UUID] = {}
+    for args in jobs:
+        with contextlib.suppress(IndexError, TypeError, ValueError):
+            ids[args[0]] = uuid.UUID(args[0])
+    owner_of: dict[uuid.UUID, str] = {}
+    wanted = sorted(set(ids.values()))
+    for start in range(0, len(wanted), 500):
+        stmt = select(Song.id, Song.owner_id).where(Song.id.in_(wanted[start : start + 500]))
+        owner_of.update((row.id, str(row.owner_id)) for row in await session.execute(stmt))
+    return [owner_of.get(ids[args[0]]) if args and args[0] in ids else None for args in jobs]
 
 
 def _peaks_json(result: ProcessedAudio) -> str:

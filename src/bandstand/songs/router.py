@@ -50,6 +50,7 @@ from bandstand.search.schemas import SearchResults
 from bandstand.songs import service
 from bandstand.songs.cards import read_card
 from bandstand.songs.deps import ExistingSong, OwnedSong, OwnedSongInBody, SignedSong
+from bandstand.songs.quota_view import UploadRead, quota_view
 from bandstand.songs.schemas import SongPage, SongRead, SongUpdate, Waveform
 from bandstand.songs.views import page_view, song_view
 
@@ -144,11 +145,11 @@ async def liked_songs(
 
 @router.post(
     "/upload",
-    response_model=Envelope[SongRead],
+    response_model=Envelope[UploadRead],
     tags=SONGS,
     status_code=201,
     dependencies=[MULTIPART_BODY],
-    summary="Upload a song with its cover art",
+    summary="Upload a song with its cover art (413 past the storage quota, 429 past a day's)",
 )
 async def upload(
     settings: SettingsDep,
@@ -167,11 +168,12 @@ async def upload(
 ) -> JSONResponse:
     form = service.UploadForm(title=title, description=description, genre=genre)
     cover = await thumbnail.read(settings.image_max_bytes + 1)
-    song = await service.upload(
+    song, quota = await service.upload(
         session, settings, storage, queue, catalogue, owner, form, songFile.file, cover
     )
     card = await read_card(counters, song)
-    return envelope(song_view(links, card), "Song uploaded successfully.", 201)
+    data = {**song_view(links, card), "quota": quota_view(quota)}
+    return envelope(data, "Song uploaded successfully.", 201)
 
 
 @router.get("/home", response_model=Envelope[SongPage], tags=SONGS, summary="Newest songs")
@@ -215,6 +217,8 @@ async def user_songs(
         limit=paging.limit,
         cursor=cursor,
         owner_id=principal.user_id,
+        # Their own taken-down songs too, with why.
+        viewer_id=principal.user_id,
     )
     return envelope(page_view(links, page, paging.page, paging.limit), "Your songs fetched.")
 

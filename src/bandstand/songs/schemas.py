@@ -119,9 +119,13 @@ class SongRead(BaseModel):
     )
     status: str = Field(
         description="processing, ready or failed; placeholder for fake songs with no audio"
-        " (bandstand seed), which never play"
+        " (bandstand seed), which never play; taken_down for a song a moderator took down,"
+        " which only its owner sees"
     )
     failureReason: str | None
+    takedownReason: str | None = Field(
+        description="Why a moderator took the song down (status taken_down); null otherwise"
+    )
     createdAt: datetime
     updatedAt: datetime
 

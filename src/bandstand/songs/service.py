@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -29,12 +30,20 @@ from bandstand.kit.cache import RecentAnswers
 from bandstand.kit.cursors import decode_id, encode_id
 from bandstand.kit.ids import new_hex, new_id
 from bandstand.kit.time import utcnow
-from bandstand.media.audio import AudioInfo, AudioTags, InvalidAudio, UnsupportedAudio
+from bandstand.media.audio import (
+    AudioInfo,
+    AudioLimits,
+    AudioTags,
+    InvalidAudio,
+    UnsupportedAudio,
+)
 from bandstand.media.audio import examine as examine_audio
 from bandstand.media.images import COVER_SIZES, InvalidImage, square_webps
 from bandstand.models import Song, SongStatus, User
 from bandstand.songs import repository as repo
+from bandstand.songs.admission import admit
 from bandstand.songs.cards import SongCard, read_cards
+from bandstand.songs.quota import Usage
 from bandstand.songs.renditions import delete_files as delete_stored
 from bandstand.songs.renditions import folder_of
 from bandstand.songs.schemas import CONTROL, SongUpdate, lines, one_line
@@ -105,11 +114,11 @@ async def _spooled(settings: Settings, source: BinaryIO) -> AsyncIterator[tuple[
         await asyncio.to_thread(path.unlink, missing_ok=True)
 
 
-async def _examine(path: Path, max_duration_s: float) -> tuple[AudioInfo, AudioTags]:
+async def _examine(path: Path, limits: AudioLimits) -> tuple[AudioInfo, AudioTags]:
     """What FFmpeg and the tags say of the file; 415 if it is not audio we take, 400 if
     it does not decode whole."""
     try:
-        return await examine_audio(path, max_duration_s)
+        return await examine_audio(path, limits)
     except UnsupportedAudio as exc:
         raise UnsupportedMediaType(str(exc), errors=[_field_error("songFile", str(exc))]) from exc
     except InvalidAudio as exc:
@@ -173,14 +182,19 @@ async def upload(
     form: UploadForm,
     audio: BinaryIO,
     cover: bytes,
-) -> Song:
-    """Accept a song only if its bytes are audio FFmpeg decodes whole; describe it from
-    FFmpeg and its tags; store the original and the cover under generated names."""
+) -> tuple[Song, Usage]:
+    """Accept a song only if it fits the owner's quota (checked first, so a refused
+    upload stores nothing) and its bytes are audio FFmpeg decodes whole; describe it from
+    FFmpeg and its tags; store the original and the cover under generated names. Answers
+    the song and the owner's quota with it counted."""
     title = _clean(form.title, MAX_TITLE, "title")
     description = _clean(form.description, MAX_DESCRIPTION, "description", lines) or ""
     genre = _clean(form.genre, MAX_GENRE, "genre")
+    # The upload is already a file (spooled by the form parser): its size is one seek.
+    quota = await admit(session, settings, owner.id, audio.seek(0, os.SEEK_END))
+    audio.seek(0)
     async with _spooled(settings, audio) as (spooled, size):
-        info, tags = await _examine(spooled, settings.audio_max_duration_s)
+        info, tags = await _examine(spooled, AudioLimits.of(settings))
         title = title or _from_tag(tags.title, MAX_TITLE)
         if not title:
             raise BadRequest(
@@ -219,7 +233,7 @@ async def upload(
     after_commit(session, catalogue.clear)
     queue.enqueue_after_commit(session, "songs.process", str(song.id))
     log.info("song_uploaded", song_id=str(song.id), format=info.format, duration=info.duration)
-    return song
+    return song, quota
 
 
 async def update(
@@ -270,21 +284,26 @@ async def remove(
     failed delete never leaves rows pointing at missing files."""
     # The keys the row holds as it goes, not as it was read: a cover replaced meanwhile
     # is deleted too, and a song someone else deleted first is not counted twice.
-    keys = await repo.delete_song(session, song.id)
-    if keys is None:
+    deleted = await repo.delete_song(session, song.id)
+    if deleted is None:
         raise NotFound("Song not found.")
-    await repo.add_to_catalogue(session, -1)
+    if deleted.listed:
+        # A taken-down song, or a banned owner's, left the catalogue's count already.
+        await repo.add_to_catalogue(session, -1)
     # The original's folder holds every rendition; the cover's, every size.
-    folders = [folder_of(keys[0]), cover_folder(keys[1])]
+    audio_key, cover_key = deleted.keys
+    folders = [folder_of(audio_key), cover_folder(cover_key)]
     queue.enqueue_after_commit(session, "songs.delete_files", folders)
     after_commit(session, catalogue.clear)
     after_commit(session, lambda: comment_answers.forget(song.id))
     log.info("song_deleted", song_id=str(song.id))
 
 
-async def _total(session: AsyncSession, owner_id: uuid.UUID | None) -> int:
+async def _total(
+    session: AsyncSession, owner_id: uuid.UUID | None, viewer_id: uuid.UUID | None
+) -> int:
     if owner_id is not None:
-        return await repo.count_owned(session, owner_id)
+        return await repo.count_owned(session, owner_id, viewer_id)
     return await repo.catalogue_size(session)
 
 
@@ -296,25 +315,31 @@ async def newest_page(
     limit: int,
     cursor: str | None,
     owner_id: uuid.UUID | None = None,
+    viewer_id: uuid.UUID | None = None,
 ) -> Page:
-    """A page of songs, newest first, by page number or, when given, by ``cursor`` (then
-    the page number is ignored and the cost does not grow with depth)."""
+    """A page of songs ``viewer_id`` may see (None: what everyone sees, the catalogue),
+    of ``owner_id``'s if given, newest first, by page number or, when given, by
+    ``cursor`` (then the page number is ignored and the cost does not grow with depth).
+    The catalogue is the same for everyone, owners included: a song taken down is in
+    its owner's own list (``owner_id`` and ``viewer_id`` theirs), not in the catalogue."""
     before = decode_id(cursor) if cursor else None
     offset = 0 if before else (page - 1) * limit
     # One more than asked for says whether there is a next page.
     if offset:
-        total = await _total(session, owner_id)
+        total = await _total(session, owner_id, viewer_id)
         if offset >= total:
             # Past the end: nothing to fetch, and no absurd OFFSET for the database to refuse.
             return Page(songs=[], total=total, next_cursor=None, by_cursor=False)
-        rows = await repo.newest(session, limit=limit + 1, offset=offset, owner_id=owner_id)
+        rows = await repo.newest(
+            session, viewer_id=viewer_id, limit=limit + 1, offset=offset, owner_id=owner_id
+        )
     else:
         # The first page, or any page of a scroll by cursor: the songs and the total in one
         # query.
         rows, counted = await repo.newest_with_total(
-            session, limit=limit + 1, before=before, owner_id=owner_id
+            session, viewer_id=viewer_id, limit=limit + 1, before=before, owner_id=owner_id
         )
-        total = counted if counted is not None else await _total(session, owner_id)
+        total = counted if counted is not None else await _total(session, owner_id, viewer_id)
     shown = rows[:limit]
     next_cursor = encode_id(shown[-1].id) if len(rows) > limit else None
     songs = await read_cards(counters, shown)

@@ -29,11 +29,13 @@ async def _processing_failed(runtime: JobRuntime, tries: int, song_id: str) -> N
 
 
 # The whole job holds an FFmpeg slot: one waiting for it has not started (no try counted),
-# nor copied its original to scratch.
+# nor copied its original to scratch. Uploaders take turns: one's backlog never holds up
+# another's song for more than a moment (worker/fair.py).
 @job(
     "songs.process",
     give_up=_processing_failed,
     slot=lambda runtime: runtime.processing_slots,
+    owners=renditions.owners,
 )
 async def process_song(
     song_id: str,

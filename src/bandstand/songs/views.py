@@ -13,6 +13,10 @@ from bandstand.media.links import CONTENT_TYPES, Links
 from bandstand.songs.cards import Owner, SongCard
 from bandstand.songs.service import Page
 
+# The status a song taken down by a moderator shows: only its owner ever sees it
+# (``songs.repository.listed``), with the moderator's reason.
+TAKEN_DOWN = "taken_down"
+
 
 def song_view(links: Links, card: SongCard) -> dict[str, Any]:
     """A song as ``SongRead`` has it; its counters as the one reader
@@ -45,8 +49,9 @@ def song_view(links: Links, card: SongCard) -> dict[str, Any]:
         "views": card.views,
         "likeCount": card.like_count,
         "commentCount": card.comment_count,
-        "status": song.status,
+        "status": TAKEN_DOWN if song.taken_down_at else song.status,
         "failureReason": song.failure_reason,
+        "takedownReason": song.takedown_reason if song.taken_down_at else None,
         "createdAt": timestamp(song.created_at),
         "updatedAt": timestamp(song.updated_at),
     }

@@ -95,6 +95,17 @@ async def finish(session: AsyncSession, job_id: uuid.UUID, tries: int) -> bool:
     return (await session.execute(stmt)).scalar_one_or_none() is not None
 
 
+async def contenders(session: AsyncSession, name: str) -> Sequence[Any]:
+    """The queued and running jobs called ``name``, oldest first: what takes turns
+    (``fair.py``). Rows with ``id``, ``args``, ``state`` and ``created_at``."""
+    stmt = (
+        select(PendingJob.id, PendingJob.args, PendingJob.state, PendingJob.created_at)
+        .where(PendingJob.name == name, PendingJob.state.in_([QUEUED, RUNNING]))
+        .order_by(PendingJob.created_at, PendingJob.id)
+    )
+    return (await session.execute(stmt)).all()
+
+
 async def take_due(
     session: AsyncSession, now: datetime, redeliver_after_s: float, limit: int = 100
 ) -> Sequence[tuple[uuid.UUID, str, list[Any]]]:

@@ -32,6 +32,7 @@ def schedule(settings: Settings) -> list[Periodic]:
         Periodic("songs.requeue_stalled", settings.cleanup_every_s),
         Periodic("engagement.flush_counters", settings.counter_flush_s),
         Periodic("engagement.prune_history", settings.cleanup_every_s),
+        Periodic("moderation.lift_expired_bans", settings.ban_expiry_every_s),
     ]
 
 

@@ -35,7 +35,7 @@ from bandstand.config import Settings
 from bandstand.db import after_commit, transaction
 from bandstand.kit.redisclient import client_options, connect
 from bandstand.kit.time import utcnow
-from bandstand.worker import outbox
+from bandstand.worker import fair, outbox
 from bandstand.worker.jobs import JOB_MODULES, JOBS
 from bandstand.worker.relay import Relay
 from bandstand.worker.scratch import Scratch, sweep
@@ -172,6 +172,9 @@ class Queue:
         self.job_slots = asyncio.Semaphore(settings.job_concurrency) if self.in_process else None
         # The jobs (rows) this process has taken a message for and not yet let go.
         self.held: set[uuid.UUID] = set()
+        # Whose job of each kind that takes turns (a song's processing) this process
+        # started last (fair.py).
+        self.turns = fair.Turns()
         for module in JOB_MODULES:
             importlib.import_module(module)
         for name, func in JOBS.items():

@@ -4,7 +4,10 @@ job runs, and record the outcome (done, back off, or give up after the last try)
 The row is claimed only once the job has room to run, so a job waiting its turn is not
 charged a try if its worker dies. The claim's try number (``attempts``) fences the try: once
 its lease is lost and the job claimed again, nothing it writes touches the new claim.
-A message without a row (a periodic job) just runs.
+A message without a row (a periodic job) just runs. A job of a kind with owners (a song's
+processing) is claimed by turns (``fair.py``): the message is a wake-up, and the job that
+runs is the one whose turn it is; while it runs, it lends its slot to another owner's job
+now and then (``turn_sharer``).
 
 A try knows the queue it runs on (``Runner``) and nothing else of the process: what the
 job's body, its ``slot`` and its ``give_up`` use, they find in taskiq's state
@@ -17,6 +20,8 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
 import structlog
@@ -26,8 +31,8 @@ from taskiq_dependencies import DependencyGraph
 
 from bandstand.config import Settings
 from bandstand.db import transaction
-from bandstand.worker import outbox
-from bandstand.worker.jobs import GIVE_UPS, SLOTS, Job
+from bandstand.worker import fair, outbox
+from bandstand.worker.jobs import GIVE_UPS, OWNERS, SLOTS, Job, Owners
 from bandstand.worker.retry import backoff_s
 
 log = structlog.get_logger(__name__)
@@ -50,6 +55,10 @@ class Runner(Protocol):
     @property
     def held(self) -> set[uuid.UUID]: ...
 
+    # Whose jobs this process started last, for the kinds that take turns.
+    @property
+    def turns(self) -> fair.Turns: ...
+
     # The in-process broker's turns (``job_concurrency``); None where taskiq's receiver
     # keeps the count.
     @property
@@ -68,6 +77,7 @@ def tried(runner: Runner, name: str, func: Job) -> Job:
     job has room to run (its slot, and on the in-process broker one of ``job_concurrency``),
     so that only a try that really started is counted."""
     slot = SLOTS.get(name)
+    owners = OWNERS.get(name)
     body = _with_dependencies(func)
 
     async def run(*args: Any, context: Annotated[Context, TaskiqDepends()]) -> None:
@@ -76,7 +86,9 @@ def tried(runner: Runner, name: str, func: Job) -> Job:
         held = runner.held
         if job_id is not None:
             if job_id in held:
-                return  # a second message for a job this process already has
+                # A second message for a job this process already has a message for (which
+                # may run another job of its kind, whose own message then runs this one).
+                return
             held.add(job_id)
         try:
             async with contextlib.AsyncExitStack() as room:
@@ -86,6 +98,8 @@ def tried(runner: Runner, name: str, func: Job) -> Job:
                     await room.enter_async_context(runner.job_slots)
                 if job_id is None:
                     await body(args, context)
+                elif owners is not None:
+                    await _take_turn(runner, name, body, owners, context)
                 else:
                     await _try(runner, name, body, job_id, args, context)
         finally:
@@ -121,12 +135,105 @@ async def _try(
     args: tuple[Any, ...],
     context: Context,
 ) -> None:
-    settings = runner.settings
-    sessionmaker = runner.sessionmaker
-    async with transaction(sessionmaker) as session:
-        tries = await outbox.claim(session, job_id, settings.job_lease_s)
+    async with transaction(runner.sessionmaker) as session:
+        tries = await outbox.claim(session, job_id, runner.settings.job_lease_s)
     if tries is None:
         return  # done, another worker's, or backing off: this message is a stale copy
+    await _run(runner, name, body, job_id, args, tries, context)
+
+
+async def _take_turn(
+    runner: Runner, name: str, body: Body, owners: Owners, context: Context
+) -> None:
+    """Claim and run the job of this kind whose turn it is (``fair.py``)."""
+    async with transaction(runner.sessionmaker) as session:
+        claimed = await fair.claim_next(
+            session, name, runner.settings.job_lease_s, owners, runner.turns
+        )
+    if claimed is None:
+        return  # every job of this kind is running or done: a spare wake-up
+    lender = _Lender(runner, name, body, owners, context)
+    token = _LENDER.set(lender)
+    try:
+        await _run(runner, name, body, claimed.job_id, tuple(claimed.args), claimed.tries, context)
+    finally:
+        _LENDER.reset(token)
+
+
+# The try running in this task, if it may lend its turn (``turn_sharer``).
+_LENDER: ContextVar[_Lender | None] = ContextVar("bandstand_job_lender", default=None)
+
+
+@dataclass
+class _Lender:
+    runner: Runner
+    name: str
+    body: Body
+    owners: Owners
+    context: Context
+
+    async def lend(self) -> None:
+        """Run, in this try's slot, a queued job of an owner who has none running."""
+        settings = self.runner.settings
+        token = _LENDER.set(None)  # the job run here does not lend its turn again
+        try:
+            async with transaction(self.runner.sessionmaker) as session:
+                claimed = await fair.claim_next(
+                    session,
+                    self.name,
+                    settings.job_lease_s,
+                    self.owners,
+                    self.runner.turns,
+                    idle_owners_only=True,
+                )
+            if claimed is None:
+                return
+            log.info("job_turn_lent", job=self.name, job_id=str(claimed.job_id))
+            await _run(
+                self.runner,
+                self.name,
+                self.body,
+                claimed.job_id,
+                tuple(claimed.args),
+                claimed.tries,
+                self.context,
+            )
+        except Exception:
+            # The lending try goes on; the job it could not run keeps its row.
+            log.warning("job_turn_not_lent", job=self.name, exc_info=True)
+        finally:
+            _LENDER.reset(token)
+
+
+def turn_sharer() -> Callable[[], None] | None:
+    """For the blocking part of a job that takes turns (FFmpeg, in a thread): a function
+    to call now and then from that thread, which runs another owner's waiting job to its
+    end, if there is one, before it returns. One owner's long job then delays another's
+    by the time between two calls, not by its whole length. None outside such a job's
+    try (and inside a job run on a lent turn: it does not lend again)."""
+    lender = _LENDER.get()
+    if lender is None:
+        return None
+    loop = asyncio.get_running_loop()
+
+    def share() -> None:
+        asyncio.run_coroutine_threadsafe(lender.lend(), loop).result()
+
+    return share
+
+
+async def _run(
+    runner: Runner,
+    name: str,
+    body: Body,
+    job_id: uuid.UUID,
+    args: tuple[Any, ...],
+    tries: int,
+    context: Context,
+) -> None:
+    """Run a claimed try and record its outcome."""
+    settings = runner.settings
+    sessionmaker = runner.sessionmaker
     if tries > settings.job_max_tries:
         # Each earlier try ended with its worker (killed, out of memory): do not let this
         # one take another worker down too.

@@ -1,9 +1,9 @@
 """moderation and account safety: reports, the audit log, bans, takedowns, hidden
 comments and playlists, mutes, comments turned off, two-factor login, email changes
 
-Every new column is nullable or has a default, so existing rows need nothing. Adding
-columns is plain ALTER TABLE on both dialects (SQLite's batch mode does not rebuild the
-songs table for it, so its search triggers stay).
+Every new column is nullable or has a default, so existing rows need nothing. Columns are
+added by plain ALTER TABLE on both dialects: SQLite's batch mode would rebuild songs,
+users and playlists, and drop their search triggers with them.
 
 Revision ID: 0008
 Revises: 0007
@@ -12,6 +12,7 @@ Create Date: 2026-12-05 19:32:30
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,6 +22,24 @@ revision: str = "0008"
 down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+NEW_COLUMNS: tuple[tuple[str, sa.Column[Any]], ...] = (
+    ("comments", sa.Column("hidden_at", sa.DateTime(timezone=True), nullable=True)),
+    ("playlists", sa.Column("hidden_at", sa.DateTime(timezone=True), nullable=True)),
+    ("songs", sa.Column("taken_down_at", sa.DateTime(timezone=True), nullable=True)),
+    ("songs", sa.Column("takedown_reason", sa.Text(), nullable=True)),
+    ("songs", sa.Column("comments_off", sa.Boolean(), server_default=sa.false(), nullable=False)),
+    ("users", sa.Column("ban_reason", sa.Text(), nullable=True)),
+    ("users", sa.Column("banned_until", sa.DateTime(timezone=True), nullable=True)),
+    ("users", sa.Column("totp_secret", sa.String(length=300), nullable=True)),
+    ("users", sa.Column("totp_enabled_at", sa.DateTime(timezone=True), nullable=True)),
+    ("users", sa.Column("totp_last_step", sa.BigInteger(), nullable=True)),
+)
+SONG_KEY_INDEXES = (
+    ("ix_songs_audio_key", "audio_key"),
+    ("ix_songs_thumbnail_key", "thumbnail_key"),
+)
 
 
 def upgrade() -> None:
@@ -149,46 +168,31 @@ def upgrade() -> None:
             postgresql_where=sa.text("status = 'open'"),
         )
 
-    with op.batch_alter_table("comments", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("hidden_at", sa.DateTime(timezone=True), nullable=True))
-
-    with op.batch_alter_table("playlists", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("hidden_at", sa.DateTime(timezone=True), nullable=True))
-
-    with op.batch_alter_table("songs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("taken_down_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("takedown_reason", sa.Text(), nullable=True))
-        batch_op.add_column(
-            sa.Column("comments_off", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("ban_reason", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("banned_until", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("totp_secret", sa.String(length=300), nullable=True))
-        batch_op.add_column(sa.Column("totp_enabled_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
+    # Plain ADD COLUMN, not batch mode: rebuilding songs, users or playlists on SQLite
+    # would drop their search triggers.
+    for table, column in NEW_COLUMNS:
+        op.add_column(table, column)
+    op.create_index("ix_audit_log_actor_id_id", "audit_log", ["actor_id", "id"])
+    op.create_index("ix_audit_log_target_id_id", "audit_log", ["target_id", "id"])
+    # Media routes find a song by its files' keys. On PostgreSQL built CONCURRENTLY, outside
+    # the migration's transaction, as 0007 does: a live catalogue keeps taking writes.
+    if op.get_bind().dialect.name == "postgresql":
+        with op.get_context().autocommit_block():
+            for name, key in SONG_KEY_INDEXES:
+                op.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON songs ({key})")
+    else:
+        for name, key in SONG_KEY_INDEXES:
+            op.create_index(name, "songs", [key])
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("totp_last_step")
-        batch_op.drop_column("totp_enabled_at")
-        batch_op.drop_column("totp_secret")
-        batch_op.drop_column("banned_until")
-        batch_op.drop_column("ban_reason")
-
-    with op.batch_alter_table("songs", schema=None) as batch_op:
-        batch_op.drop_column("comments_off")
-        batch_op.drop_column("takedown_reason")
-        batch_op.drop_column("taken_down_at")
-
-    with op.batch_alter_table("playlists", schema=None) as batch_op:
-        batch_op.drop_column("hidden_at")
-
-    with op.batch_alter_table("comments", schema=None) as batch_op:
-        batch_op.drop_column("hidden_at")
+    for name, _ in SONG_KEY_INDEXES:
+        op.drop_index(name, table_name="songs")
+    op.drop_index("ix_audit_log_target_id_id", table_name="audit_log")
+    op.drop_index("ix_audit_log_actor_id_id", table_name="audit_log")
+    for table, column in reversed(NEW_COLUMNS):
+        op.drop_column(table, column.name)
 
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.drop_index(
