@@ -3,6 +3,7 @@ upload's answer says what is used and what is left."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from tests.audio import tone
@@ -84,3 +85,29 @@ async def test_deleting_a_song_gives_its_bytes_back(make_harness) -> None:  # ty
     )
     assert deleted.status_code == 200, deleted.text
     assert (await upload(jane, audio)).status_code == 201
+
+
+async def test_deleting_a_song_does_not_give_its_upload_back(make_harness) -> None:  # type: ignore[no-untyped-def]
+    harness: Harness = await make_harness(uploads_per_day=2)
+    jane = await artist(harness)
+    for _ in range(2):
+        song = (await upload(jane)).json()["data"]
+        await harness.settle()
+        deleted = await jane.client.request(
+            "DELETE", "/api/v1/songs/delete", json={"songId": song["_id"]}, headers=jane.auth
+        )
+        assert deleted.status_code == 200, deleted.text
+    # Upload, delete, upload again: still two a day.
+    assert (await upload(jane)).status_code == 429
+
+
+async def test_uploads_at_once_cannot_overrun_the_quota(make_harness) -> None:  # type: ignore[no-untyped-def]
+    """Each alone fits; together they do not: the decision is taken one upload at a time."""
+    audio = tone("mp3", 0.5)
+    harness: Harness = await make_harness(storage_quota_bytes=2 * len(audio) + 10)
+    jane = await artist(harness)
+    answers = await asyncio.gather(*(upload(jane, audio) for _ in range(4)))
+    await harness.settle()
+    assert sorted(a.status_code for a in answers) == [201, 201, 413, 413]
+    assert await song_count(harness) == 2
+    assert _scratch(harness) == []

@@ -14,7 +14,7 @@ import sqlite3
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 from sqlalchemy.engine import make_url
@@ -25,7 +25,8 @@ from bandstand.kit.pgpool import DriverPool
 # The caller's account, if their login is live and they are not banned.
 _SQL = (
     "SELECT u.id, u.username, u.fullname, u.email, u.avatar_key, u.role,"
-    " u.created_at, u.updated_at, u.totp_enabled_at IS NOT NULL"
+    " u.created_at, u.updated_at, u.totp_enabled_at IS NOT NULL,"
+    " u.storage_used, u.uploads_day, u.uploads_today"
     " FROM users u JOIN login_sessions s ON s.user_id = u.id"
     " WHERE u.id = ? AND s.id = ? AND s.revoked_at IS NULL AND u.banned_at IS NULL"
 )
@@ -33,7 +34,8 @@ _SQL = (
 # account found, with its login's id last.
 _BATCH_SQL = (
     "SELECT u.id, u.username, u.fullname, u.email, u.avatar_key, u.role,"
-    " u.created_at, u.updated_at, u.totp_enabled_at IS NOT NULL, s.id"
+    " u.created_at, u.updated_at, u.totp_enabled_at IS NOT NULL,"
+    " u.storage_used, u.uploads_day, u.uploads_today, s.id"
     " FROM unnest($1::uuid[], $2::uuid[]) AS w(user_id, id)"
     " JOIN login_sessions s ON s.id = w.id AND s.user_id = w.user_id"
     " JOIN users u ON u.id = w.user_id"
@@ -55,6 +57,10 @@ class Account:
     updated_at: datetime
     # Whether two-factor login is on.
     two_factor: bool
+    # The quota as the row keeps it (``songs/quota.py``).
+    storage_used: int
+    uploads_day: date | None
+    uploads_today: int
 
 
 # (user id, login id), as an access token names them.
@@ -86,7 +92,8 @@ class SqlitePrincipals:
         row = self._connection.execute(_SQL, (user_id.hex, session_id.hex)).fetchone()
         if row is None:
             return None
-        user, username, fullname, email, avatar_key, role, created, updated, two_factor = row
+        user, username, fullname, email, avatar_key, role, created, updated, two_factor = row[:9]
+        storage_used, uploads_day, uploads_today = row[9:]
         return Account(
             id=uuid.UUID(user),
             username=username,
@@ -97,6 +104,9 @@ class SqlitePrincipals:
             created_at=datetime.fromisoformat(created).replace(tzinfo=UTC),
             updated_at=datetime.fromisoformat(updated).replace(tzinfo=UTC),
             two_factor=bool(two_factor),
+            storage_used=int(storage_used),
+            uploads_day=date.fromisoformat(uploads_day) if uploads_day else None,
+            uploads_today=int(uploads_today),
         )
 
     async def close(self) -> None:

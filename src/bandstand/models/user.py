@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, String, Text
+from sqlalchemy import BigInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bandstand.models.base import Base, IdMixin, TimestampMixin
@@ -40,3 +40,9 @@ class User(IdMixin, TimestampMixin, Base):
     totp_secret: Mapped[str | None] = mapped_column(String(300))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # The quota, kept on the row so the login check reads it with the account: the bytes
+    # of the user's songs' originals (moved in the transaction that adds or deletes a
+    # song), and the songs uploaded on ``uploads_day`` (UTC; a delete gives none back).
+    storage_used: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    uploads_day: Mapped[date | None]
+    uploads_today: Mapped[int] = mapped_column(default=0, server_default=text("0"))

@@ -324,6 +324,8 @@ async def resolve(
     if report.status != ReportStatus.OPEN:
         raise Conflict("This report is resolved already.")
     target_type, target_id = TargetType(report.target_type), report.target_id
+    owner_id = await repo.target_owner(session, target_type, target_id)
+    await _may_act_on(session, actor, owner_id or report.target_owner_id)
     if action == ReportAction.REMOVE and target_type == TargetType.USER:
         raise BadRequest(
             "A user cannot be removed: ban them instead.",
@@ -391,6 +393,19 @@ async def _remove_target(
         playlist = await repo.playlist(session, target_id)
         if playlist is not None:
             await _remove_playlist(session, effects.queue, actor, playlist, why)
+
+
+async def _may_act_on(session: AsyncSession, actor: Actor, owner_id: uuid.UUID | None) -> None:
+    """A moderator acts on other users' content: not on their own (another moderator
+    judges it), and not on a moderator's or an admin's (an admin does)."""
+    if owner_id is None or actor.id is None:
+        return
+    if owner_id == actor.id:
+        raise Forbidden("You cannot act on your own content: another moderator must.")
+    if not actor.is_admin:
+        owner = await repo.user(session, owner_id)
+        if owner is not None and owner.role in STAFF:
+            raise Forbidden("Only an admin can act on a moderator's or an admin's content.")
 
 
 # -- bans
@@ -530,6 +545,7 @@ async def take_down(
     song = await repo.song(session, song_id)
     if song is None:
         raise NotFound("Song not found.")
+    await _may_act_on(session, actor, song.owner_id)
     if not await _take_down(session, catalogue, actor, song, reason):
         raise Conflict("This song is taken down already.")
     await _close_reports(session, actor, TargetType.SONG, song.id, ReportAction.HIDE, reason)
@@ -558,6 +574,7 @@ async def restore(
     song = await repo.song(session, song_id)
     if song is None:
         raise NotFound("Song not found.")
+    await _may_act_on(session, actor, song.owner_id)
     if not await repo.set_takedown(session, song.id, None, None):
         raise Conflict("This song is not taken down.")
     if not await repo.banned(session, song.owner_id):
@@ -575,6 +592,7 @@ async def remove_song(
     song = await repo.song(session, song_id)
     if song is None:
         raise NotFound("Song not found.")
+    await _may_act_on(session, actor, song.owner_id)
     await _remove_song(session, effects, actor, song, reason)
     await _close_reports(session, actor, TargetType.SONG, song_id, ReportAction.REMOVE, reason)
 
@@ -629,6 +647,7 @@ async def hide_comment(
     """Hold the comment: seen by its author and the song's owner only, uncounted, and
     not to be approved by the song's owner; a moderator's unhide releases it."""
     ref = await _existing_comment(session, comment_id)
+    await _may_act_on(session, actor, ref.author_id)
     if not await _hold(session, effects, actor, ref, reason):
         raise Conflict("This comment is hidden already.")
     await _close_reports(session, actor, TargetType.COMMENT, ref.id, ReportAction.HIDE, reason)
@@ -650,6 +669,7 @@ async def unhide_comment(
 ) -> Any:
     """Release a hidden comment: shown to everyone and counted again."""
     ref = await _existing_comment(session, comment_id)
+    await _may_act_on(session, actor, ref.author_id)
     assert effects.comment_answers is not None, "a route unhides comments, with its answers"
     if not await comments.unhide(session, effects.counters, effects.comment_answers, ref):
         raise Conflict("This comment is not hidden.")
@@ -661,6 +681,7 @@ async def remove_comment(
     session: AsyncSession, effects: Effects, actor: Actor, comment_id: uuid.UUID, reason: str
 ) -> None:
     ref = await _existing_comment(session, comment_id)
+    await _may_act_on(session, actor, ref.author_id)
     await _remove_comment(session, effects, actor, ref, reason)
     await _close_reports(session, actor, TargetType.COMMENT, ref.id, ReportAction.REMOVE, reason)
 
@@ -683,6 +704,7 @@ async def hide_playlist(
     playlist = await repo.playlist(session, playlist_id)
     if playlist is None:
         raise NotFound("Playlist not found.")
+    await _may_act_on(session, actor, playlist.owner_id)
     if not await _hide_playlist(session, actor, playlist.id, reason):
         raise Conflict("This playlist is hidden already.")
     await _close_reports(
@@ -708,6 +730,7 @@ async def unhide_playlist(
     playlist = await repo.playlist(session, playlist_id)
     if playlist is None:
         raise NotFound("Playlist not found.")
+    await _may_act_on(session, actor, playlist.owner_id)
     if not await repo.set_playlist_hidden(session, playlist.id, None):
         raise Conflict("This playlist is not hidden.")
     _audit(session, actor, "unhide", TargetType.PLAYLIST, playlist.id, reason)
@@ -722,6 +745,7 @@ async def remove_playlist(
     playlist = await repo.playlist(session, playlist_id)
     if playlist is None:
         raise NotFound("Playlist not found.")
+    await _may_act_on(session, actor, playlist.owner_id)
     await _remove_playlist(session, queue, actor, playlist, reason)
     await _close_reports(
         session, actor, TargetType.PLAYLIST, playlist_id, ReportAction.REMOVE, reason

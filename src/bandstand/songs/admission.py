@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bandstand.config import Settings
 from bandstand.errors import PayloadTooLarge, TooManyRequests
 from bandstand.kit.time import utcnow
-from bandstand.songs.quota import Usage, usage
+from bandstand.songs.quota import Usage, count_upload, of_row, usage
 
 
 def _megabytes(size: int) -> str:
@@ -26,10 +26,28 @@ def _until_tomorrow() -> int:
 
 
 async def admit(session: AsyncSession, settings: Settings, owner_id: uuid.UUID, size: int) -> Usage:
-    """The owner's quota once a song of ``size`` bytes is added; 429 when today's uploads
-    are spent, 413 when the bytes would not fit. (Two uploads by one user at the same
-    moment may both fit alone and not together: the per-user upload budget bounds that.)"""
+    """Whether a song of ``size`` bytes fits the owner's quota: a first look, before the
+    file is read, so a refused upload costs nothing (429 when today's uploads are spent,
+    413 when the bytes would not fit). ``claim`` decides, just before the song is added."""
     now = await usage(session, settings, owner_id)
+    _refuse_beyond(now, size)
+    return now
+
+
+async def claim(session: AsyncSession, settings: Settings, owner_id: uuid.UUID, size: int) -> Usage:
+    """Count the upload in the owner's quota and decide, holding the owner's row until the
+    transaction ends: of two uploads at once, the second is decided with the first
+    counted. The owner's quota with this song in it."""
+    used, uploads = await count_upload(session, owner_id, size)
+    counted = of_row(settings, used, utcnow().date(), uploads)
+    # This upload is in both counts already: refused only past the limits.
+    _refuse_beyond(
+        dataclasses.replace(counted, bytes_used=used - size, uploads_today=uploads - 1), size
+    )
+    return counted
+
+
+def _refuse_beyond(now: Usage, size: int) -> None:
     if now.uploads_left <= 0:
         raise TooManyRequests(
             _until_tomorrow(),
@@ -42,6 +60,3 @@ async def admit(session: AsyncSession, settings: Settings, owner_id: uuid.UUID, 
             f"{_megabytes(now.bytes_used)} of {_megabytes(now.bytes_limit)} used, "
             f"{_megabytes(now.bytes_left)} left. Delete songs to make room."
         )
-    return dataclasses.replace(
-        now, bytes_used=now.bytes_used + size, uploads_today=now.uploads_today + 1
-    )

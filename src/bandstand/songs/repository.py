@@ -148,6 +148,9 @@ class Deleted:
     keys: list[str]
     # Whether it was in the catalogue (not taken down, its owner not banned).
     listed: bool
+    owner_id: uuid.UUID
+    # Its original's bytes, which leave the owner's quota.
+    size: int
 
 
 async def delete_song(session: AsyncSession, song_id: uuid.UUID) -> Deleted | None:
@@ -157,7 +160,9 @@ async def delete_song(session: AsyncSession, song_id: uuid.UUID) -> Deleted | No
     stmt = (
         delete(Song)
         .where(Song.id == song_id)
-        .returning(Song.audio_key, Song.thumbnail_key, Song.taken_down_at, Song.owner_id)
+        .returning(
+            Song.audio_key, Song.thumbnail_key, Song.taken_down_at, Song.owner_id, Song.audio_size
+        )
     )
     row = (await session.execute(stmt)).one_or_none()
     if row is None:
@@ -167,7 +172,12 @@ async def delete_song(session: AsyncSession, song_id: uuid.UUID) -> Deleted | No
         banned = banned.with_for_update(read=True)
     owner_banned = (await session.execute(banned)).scalar_one_or_none() is not None
     listed = row.taken_down_at is None and not owner_banned
-    return Deleted(keys=[row.audio_key, row.thumbnail_key], listed=listed)
+    return Deleted(
+        keys=[row.audio_key, row.thumbnail_key],
+        listed=listed,
+        owner_id=row.owner_id,
+        size=row.audio_size,
+    )
 
 
 async def swap_cover(

@@ -40,8 +40,9 @@ from bandstand.media.audio import (
 from bandstand.media.audio import examine as examine_audio
 from bandstand.media.images import COVER_SIZES, InvalidImage, square_webps
 from bandstand.models import Song, SongStatus, User
+from bandstand.songs import quota
 from bandstand.songs import repository as repo
-from bandstand.songs.admission import admit
+from bandstand.songs.admission import admit, claim
 from bandstand.songs.cards import SongCard, read_cards
 from bandstand.songs.quota import Usage
 from bandstand.songs.renditions import delete_files as delete_stored
@@ -191,7 +192,7 @@ async def upload(
     description = _clean(form.description, MAX_DESCRIPTION, "description", lines) or ""
     genre = _clean(form.genre, MAX_GENRE, "genre")
     # The upload is already a file (spooled by the form parser): its size is one seek.
-    quota = await admit(session, settings, owner.id, audio.seek(0, os.SEEK_END))
+    await admit(session, settings, owner.id, audio.seek(0, os.SEEK_END))
     audio.seek(0)
     async with _spooled(settings, audio) as (spooled, size):
         info, tags = await _examine(spooled, AudioLimits.of(settings))
@@ -205,6 +206,9 @@ async def upload(
         await storage.put_file(audio_key, spooled, info.content_type)
         on_rollback(session, lambda: storage.delete(audio_key))
 
+    # Decided now, with the owner's uploads one at a time (a refusal removes what was
+    # stored above, with the transaction).
+    quota = await claim(session, settings, owner.id, size)
     song = Song(
         id=new_id(),
         owner_id=owner.id,
@@ -290,6 +294,7 @@ async def remove(
     if deleted.listed:
         # A taken-down song, or a banned owner's, left the catalogue's count already.
         await repo.add_to_catalogue(session, -1)
+    await quota.give_back(session, deleted.owner_id, deleted.size)
     # The original's folder holds every rendition; the cover's, every size.
     audio_key, cover_key = deleted.keys
     folders = [folder_of(audio_key), cover_folder(cover_key)]

@@ -35,6 +35,15 @@ NEW_COLUMNS: tuple[tuple[str, sa.Column[Any]], ...] = (
     ("users", sa.Column("totp_secret", sa.String(length=300), nullable=True)),
     ("users", sa.Column("totp_enabled_at", sa.DateTime(timezone=True), nullable=True)),
     ("users", sa.Column("totp_last_step", sa.BigInteger(), nullable=True)),
+    (
+        "users",
+        sa.Column("storage_used", sa.BigInteger(), server_default=sa.text("0"), nullable=False),
+    ),
+    ("users", sa.Column("uploads_day", sa.Date(), nullable=True)),
+    (
+        "users",
+        sa.Column("uploads_today", sa.Integer(), server_default=sa.text("0"), nullable=False),
+    ),
 )
 SONG_KEY_INDEXES = (
     ("ix_songs_audio_key", "audio_key"),
@@ -172,6 +181,10 @@ def upgrade() -> None:
     # would drop their search triggers.
     for table, column in NEW_COLUMNS:
         op.add_column(table, column)
+    op.execute(
+        "UPDATE users SET storage_used = COALESCE("
+        "(SELECT SUM(audio_size) FROM songs WHERE songs.owner_id = users.id), 0)"
+    )
     op.create_index("ix_audit_log_actor_id_id", "audit_log", ["actor_id", "id"])
     op.create_index("ix_audit_log_target_id_id", "audit_log", ["target_id", "id"])
     # Media routes find a song by its files' keys. On PostgreSQL built CONCURRENTLY, outside
