@@ -408,6 +408,32 @@ async def _may_act_on(session: AsyncSession, actor: Actor, owner_id: uuid.UUID |
             raise Forbidden("Only an admin can act on a moderator's or an admin's content.")
 
 
+async def _song_to_judge(session: AsyncSession, actor: Actor, song_id: uuid.UUID) -> Song:
+    song = await repo.song(session, song_id)
+    if song is None:
+        raise NotFound("Song not found.")
+    await _may_act_on(session, actor, song.owner_id)
+    return song
+
+
+async def _playlist_to_judge(
+    session: AsyncSession, actor: Actor, playlist_id: uuid.UUID
+) -> Playlist:
+    playlist = await repo.playlist(session, playlist_id)
+    if playlist is None:
+        raise NotFound("Playlist not found.")
+    await _may_act_on(session, actor, playlist.owner_id)
+    return playlist
+
+
+async def _comment_to_judge(
+    session: AsyncSession, actor: Actor, comment_id: uuid.UUID
+) -> CommentRef:
+    ref = await _existing_comment(session, comment_id)
+    await _may_act_on(session, actor, ref.author_id)
+    return ref
+
+
 # -- bans
 
 
@@ -542,10 +568,7 @@ async def take_down(
     session: AsyncSession, catalogue: RecentAnswers, actor: Actor, song_id: uuid.UUID, reason: str
 ) -> Song:
     """Take the song down: gone for everyone but its owner, who sees why."""
-    song = await repo.song(session, song_id)
-    if song is None:
-        raise NotFound("Song not found.")
-    await _may_act_on(session, actor, song.owner_id)
+    song = await _song_to_judge(session, actor, song_id)
     if not await _take_down(session, catalogue, actor, song, reason):
         raise Conflict("This song is taken down already.")
     await _close_reports(session, actor, TargetType.SONG, song.id, ReportAction.HIDE, reason)
@@ -571,10 +594,7 @@ async def restore(
     session: AsyncSession, catalogue: RecentAnswers, actor: Actor, song_id: uuid.UUID, reason: str
 ) -> Song:
     """Put a taken-down song back where it was."""
-    song = await repo.song(session, song_id)
-    if song is None:
-        raise NotFound("Song not found.")
-    await _may_act_on(session, actor, song.owner_id)
+    song = await _song_to_judge(session, actor, song_id)
     if not await repo.set_takedown(session, song.id, None, None):
         raise Conflict("This song is not taken down.")
     if not await repo.banned(session, song.owner_id):
@@ -589,10 +609,7 @@ async def restore(
 async def remove_song(
     session: AsyncSession, effects: Effects, actor: Actor, song_id: uuid.UUID, reason: str
 ) -> None:
-    song = await repo.song(session, song_id)
-    if song is None:
-        raise NotFound("Song not found.")
-    await _may_act_on(session, actor, song.owner_id)
+    song = await _song_to_judge(session, actor, song_id)
     await _remove_song(session, effects, actor, song, reason)
     await _close_reports(session, actor, TargetType.SONG, song_id, ReportAction.REMOVE, reason)
 
@@ -646,8 +663,7 @@ async def hide_comment(
 ) -> Any:
     """Hold the comment: seen by its author and the song's owner only, uncounted, and
     not to be approved by the song's owner; a moderator's unhide releases it."""
-    ref = await _existing_comment(session, comment_id)
-    await _may_act_on(session, actor, ref.author_id)
+    ref = await _comment_to_judge(session, actor, comment_id)
     if not await _hold(session, effects, actor, ref, reason):
         raise Conflict("This comment is hidden already.")
     await _close_reports(session, actor, TargetType.COMMENT, ref.id, ReportAction.HIDE, reason)
@@ -668,8 +684,7 @@ async def unhide_comment(
     session: AsyncSession, effects: Effects, actor: Actor, comment_id: uuid.UUID, reason: str
 ) -> Any:
     """Release a hidden comment: shown to everyone and counted again."""
-    ref = await _existing_comment(session, comment_id)
-    await _may_act_on(session, actor, ref.author_id)
+    ref = await _comment_to_judge(session, actor, comment_id)
     assert effects.comment_answers is not None, "a route unhides comments, with its answers"
     if not await comments.unhide(session, effects.counters, effects.comment_answers, ref):
         raise Conflict("This comment is not hidden.")
@@ -680,8 +695,7 @@ async def unhide_comment(
 async def remove_comment(
     session: AsyncSession, effects: Effects, actor: Actor, comment_id: uuid.UUID, reason: str
 ) -> None:
-    ref = await _existing_comment(session, comment_id)
-    await _may_act_on(session, actor, ref.author_id)
+    ref = await _comment_to_judge(session, actor, comment_id)
     await _remove_comment(session, effects, actor, ref, reason)
     await _close_reports(session, actor, TargetType.COMMENT, ref.id, ReportAction.REMOVE, reason)
 
@@ -701,10 +715,7 @@ async def hide_playlist(
     session: AsyncSession, actor: Actor, playlist_id: uuid.UUID, reason: str
 ) -> Playlist:
     """Hide the playlist from everyone but its owner."""
-    playlist = await repo.playlist(session, playlist_id)
-    if playlist is None:
-        raise NotFound("Playlist not found.")
-    await _may_act_on(session, actor, playlist.owner_id)
+    playlist = await _playlist_to_judge(session, actor, playlist_id)
     if not await _hide_playlist(session, actor, playlist.id, reason):
         raise Conflict("This playlist is hidden already.")
     await _close_reports(
@@ -727,10 +738,7 @@ async def _hide_playlist(
 async def unhide_playlist(
     session: AsyncSession, actor: Actor, playlist_id: uuid.UUID, reason: str
 ) -> Playlist:
-    playlist = await repo.playlist(session, playlist_id)
-    if playlist is None:
-        raise NotFound("Playlist not found.")
-    await _may_act_on(session, actor, playlist.owner_id)
+    playlist = await _playlist_to_judge(session, actor, playlist_id)
     if not await repo.set_playlist_hidden(session, playlist.id, None):
         raise Conflict("This playlist is not hidden.")
     _audit(session, actor, "unhide", TargetType.PLAYLIST, playlist.id, reason)
@@ -742,10 +750,7 @@ async def unhide_playlist(
 async def remove_playlist(
     session: AsyncSession, queue: Queue, actor: Actor, playlist_id: uuid.UUID, reason: str
 ) -> None:
-    playlist = await repo.playlist(session, playlist_id)
-    if playlist is None:
-        raise NotFound("Playlist not found.")
-    await _may_act_on(session, actor, playlist.owner_id)
+    playlist = await _playlist_to_judge(session, actor, playlist_id)
     await _remove_playlist(session, queue, actor, playlist, reason)
     await _close_reports(
         session, actor, TargetType.PLAYLIST, playlist_id, ReportAction.REMOVE, reason
