@@ -22,6 +22,7 @@ from pydantic import (
 
 from bandstand.accounts.passwords import is_common
 from bandstand.kit.text import plain
+from bandstand.songs.quota_view import QuotaRead
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,30}$")
 
@@ -198,19 +199,8 @@ class UserPrivate(UserPublic):
     updatedAt: datetime
 
 
-class QuotaOut(BaseModel):
-    """What the user may still upload: bytes of storage, and uploads today (UTC)."""
-
-    bytesUsed: int
-    bytesLimit: int
-    bytesLeft: int
-    uploadsToday: int
-    uploadsPerDay: int
-    uploadsLeft: int
-
-
 class CurrentUserOut(UserPrivate):
-    quota: QuotaOut
+    quota: QuotaRead
 
 
 class AccountUpdated(UserPrivate):

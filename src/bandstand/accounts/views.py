@@ -10,13 +10,13 @@ from bandstand.accounts.schemas import (
     ContentOut,
     CurrentUserOut,
     ProfileOut,
-    QuotaOut,
     SignupStarted,
     UserPrivate,
 )
 from bandstand.media.links import Links
 from bandstand.models import PendingSignup, User
 from bandstand.songs.quota import Usage
+from bandstand.songs.quota_view import QuotaRead
 
 
 def _private_fields(links: Links, user: User | Account) -> dict[str, Any]:
@@ -46,15 +46,7 @@ def private_view(links: Links, user: User | Account) -> dict[str, Any]:
 def current_user_view(links: Links, account: Account, usage: Usage) -> dict[str, Any]:
     """``CurrentUserOut`` as JSON, for ``/current-user``, which writes its answer by hand
     (the busiest authenticated read, bench/RESULTS.md)."""
-    quota = QuotaOut(
-        bytesUsed=usage.bytes_used,
-        bytesLimit=usage.bytes_limit,
-        bytesLeft=usage.bytes_left,
-        uploadsToday=usage.uploads_today,
-        uploadsPerDay=usage.uploads_per_day,
-        uploadsLeft=usage.uploads_left,
-    )
-    out = CurrentUserOut(**_private_fields(links, account), quota=quota)
+    out = CurrentUserOut(**_private_fields(links, account), quota=QuotaRead.of(usage))
     return out.model_dump(mode="json", by_alias=True)
 
 

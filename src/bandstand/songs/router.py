@@ -50,8 +50,8 @@ from bandstand.search.schemas import SearchResults
 from bandstand.songs import service
 from bandstand.songs.cards import read_card
 from bandstand.songs.deps import ExistingSong, OwnedSong, OwnedSongInBody, SignedSong
-from bandstand.songs.quota_view import UploadRead, quota_view
-from bandstand.songs.schemas import SongPage, SongRead, SongUpdate, Waveform
+from bandstand.songs.quota_view import QuotaRead
+from bandstand.songs.schemas import SongPage, SongRead, SongUpdate, UploadRead, Waveform
 from bandstand.songs.views import page_view, song_view
 
 router = APIRouter(prefix="/songs")
@@ -172,7 +172,7 @@ async def upload(
         session, settings, storage, queue, catalogue, owner, form, songFile.file, cover
     )
     card = await read_card(counters, song)
-    data = {**song_view(links, card), "quota": quota_view(quota)}
+    data = {**song_view(links, card), "quota": QuotaRead.of(quota).model_dump()}
     return envelope(data, "Song uploaded successfully.", 201)
 
 

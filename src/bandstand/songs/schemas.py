@@ -19,6 +19,7 @@ from pydantic import (
 
 from bandstand.accounts.schemas import UserPublic
 from bandstand.kit.pagination import PageMeta
+from bandstand.songs.quota_view import QuotaRead
 
 # Control characters have no place in text people read, and PostgreSQL cannot store NUL
 # at all; a description may still break lines.
@@ -128,6 +129,10 @@ class SongRead(BaseModel):
     )
     createdAt: datetime
     updatedAt: datetime
+
+
+class UploadRead(SongRead):
+    quota: QuotaRead = Field(description="The uploader's quota, this song counted")
 
 
 class Waveform(BaseModel):
