@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bandstand.errors import AppError
+from bandstand.kit.pgpool import POSTGRES_SESSION
 from bandstand.kit.trigrams import similarity
 
 log = structlog.get_logger(__name__)
@@ -29,7 +30,13 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, pool_recycle=1800)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800)
+    return create_async_engine(
+        url,
+        pool_size=20,
+        max_overflow=20,
+        pool_recycle=1800,
+        connect_args={"server_settings": POSTGRES_SESSION},
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

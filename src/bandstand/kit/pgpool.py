@@ -15,6 +15,11 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
+# Every statement Bandstand sends runs in milliseconds. PostgreSQL compiles one with JIT
+# when the planner's estimate passes ``jit_above_cost``, which a stale or skewed estimate
+# does: hundreds of milliseconds of compiling (367 ms for a comments page that ran in 30).
+POSTGRES_SESSION = {"jit": "off"}
+
 
 class DriverPool:
     """``await pool()``: the asyncpg pool, made on first use."""
@@ -32,7 +37,11 @@ class DriverPool:
             if self._pool is None:
                 min_size, max_size = self._sizes
                 self._pool = await asyncpg.create_pool(
-                    self._dsn, min_size=min_size, max_size=max_size, reset=_keep_session_state
+                    self._dsn,
+                    min_size=min_size,
+                    max_size=max_size,
+                    reset=_keep_session_state,
+                    server_settings=POSTGRES_SESSION,
                 )
         return self._pool
 

@@ -547,9 +547,6 @@ class _Levels:
             # The walk's order, ties included, is what keeps its pages apart; a sort, which
             # the planner may prefer on a small table, could break ties differently.
             "enable_sort": "off" if walk else "on",
-            # A disabled plan node costs 1e10, which turns JIT compilation on: hundreds of
-            # milliseconds for a statement that runs in one.
-            "jit": "off",
             "statement_timeout": STATEMENT_TIMEOUT,
         }
         changed = {
