@@ -29,6 +29,7 @@ COMMENT_FIELDS = {
     "sentimentScore",
     "isFlagged",
     "isHeld",
+    "hiddenReason",
     "likeCount",
     "likedByMe",
     "replyCount",

@@ -1,12 +1,14 @@
 """What each comment count includes, the same wherever it is shown: ``replyCount`` is every
 reply beneath a comment that the caller can see (a top-level comment's is its thread's
 ``totalDocs``), and a song's ``commentCount``, its analytics' comment total and its
-sentiment ``Total`` all count the comments and replies that are not held."""
+sentiment ``Total`` all count the comments and replies that are not held, by authors who
+are not banned."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from bandstand.engagement.counters.flush import rebuild_counters
 from tests.comments.support import (
     ABUSE,
     COMMENTS,
@@ -14,9 +16,11 @@ from tests.comments.support import (
     comment_count,
     commented,
     people,
+    runtime,
 )
 from tests.comments.support import flush as flush_counters
 from tests.conftest import Harness
+from tests.moderation.support import acted, staff
 from tests.schema_check import assert_conforms
 from tests.songs.support import Artist
 
@@ -85,4 +89,39 @@ async def test_comment_totals_agree_with_a_held_comment(harness: Harness) -> Non
         assert analytics["totals"]["comments"] == 2, when
         assert analytics["sentiment"]["Total"] == 2, when
         assert sentiment["Payload"]["Total"] == 2, when
+        await flush_counters(harness)
+
+
+async def _counts(owner: Artist, song_id: str) -> tuple[int, int, int]:
+    analytics = await _data(owner, f"/api/v1/analytics/{song_id}")
+    sentiment = await _data(owner, f"{COMMENTS}/analytics/{song_id}")
+    return (
+        await comment_count(owner, song_id),
+        analytics["sentiment"]["Total"],
+        sentiment["Payload"]["Total"],
+    )
+
+
+async def test_a_banned_users_comments_leave_the_counts_and_come_back(harness: Harness) -> None:
+    owner, mallory, bob = await people(harness, "owner", "mallory", "bob")
+    mod = await staff(harness, "mod", "moderator")
+    song = await a_song(harness, owner)
+    top = await commented(mallory, song["_id"], "First")
+    await commented(mallory, song["_id"], "A reply", parent=top["_id"])
+    await commented(bob, song["_id"], "Second")
+    assert await _counts(owner, song["_id"]) == (3, 3, 3)
+
+    await acted(mod, f"/users/{mallory.id}/ban", {"reason": "Spam"})
+    listing = await _listing(harness, bob, song["_id"])
+    assert listing["totalDocs"] == 1
+    for when in ("pending", "flushed", "rebuilt"):
+        assert await _counts(owner, song["_id"]) == (1, 1, 1), when
+        if when == "pending":
+            await flush_counters(harness)
+        else:
+            await rebuild_counters(runtime(harness))
+
+    await acted(mod, f"/users/{mallory.id}/unban", {"reason": "Appeal"})
+    for when in ("pending", "flushed"):
+        assert await _counts(owner, song["_id"]) == (3, 3, 3), when
         await flush_counters(harness)

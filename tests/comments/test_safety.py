@@ -3,6 +3,7 @@ word list and threshold, mutes, comments turned off, and a moderator's hold and 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -233,8 +234,9 @@ async def test_a_moderator_holds_and_unhides_a_comment(harness: Harness) -> None
             done: bool = await verb(session, rt.counters, rt.comment_answers, ref)
         return done
 
-    assert await moderate(service.hold, shown["_id"])
-    assert not await moderate(service.hold, shown["_id"])  # hidden already
+    hold = functools.partial(service.hold, reason="Off topic")
+    assert await moderate(hold, shown["_id"])
+    assert not await moderate(hold, shown["_id"])  # hidden already
     assert await comment_count(bob, song["_id"]) == 0
     assert shown["_id"] not in await seen_ids(bob, song["_id"])
     # Its author and the song's owner see it held; the owner may not release it.
@@ -245,7 +247,7 @@ async def test_a_moderator_holds_and_unhides_a_comment(harness: Harness) -> None
     assert await comment_count(bob, song["_id"]) == 0
 
     # Held already (flagged): hiding moves no count, unhiding releases it.
-    assert await moderate(service.hold, flagged["_id"])
+    assert await moderate(hold, flagged["_id"])
     assert await comment_count(bob, song["_id"]) == 0
     for comment in (shown, flagged):
         assert await moderate(service.unhide, comment["_id"])

@@ -17,6 +17,7 @@ from tests.moderation.support import (
     audit_rows,
     catalogue_size,
     db_id,
+    fetch,
 )
 from tests.songs.support import Artist, assert_error
 
@@ -98,6 +99,12 @@ async def test_hide_unhide_and_remove_comments(
     hidden = await acted(mod, f"{path}/hide", {"reason": "Rude"})
     assert hidden["isHeld"] is True and hidden["hiddenAt"]
     assert hidden["song"] == song["_id"] and hidden["owner"] == mallory.id
+    # Its author still sees it, held, and is told why.
+    theirs = await fetch(mallory, f"{API}/comments/{song['_id']}/comments")
+    assert {(c["_id"], c["isHeld"], c["hiddenReason"]) for c in theirs["docs"]} == {
+        (comment["_id"], True, "Rude"),
+        (keep["_id"], False, None),
+    }
     assert_error(await act(mod, f"{path}/hide", {"reason": "Rude"}), 409)
     # The song's owner cannot approve what a moderator hid.
     approve = await jane.client.post(f"{API}/comments/{comment['_id']}/approve", headers=jane.auth)
@@ -105,6 +112,8 @@ async def test_hide_unhide_and_remove_comments(
 
     shown = await acted(mod, f"{path}/unhide")
     assert shown["isHeld"] is False and shown["hiddenAt"] is None
+    theirs = await fetch(mallory, f"{API}/comments/{song['_id']}/comments")
+    assert {c["hiddenReason"] for c in theirs["docs"]} == {None}
     assert_error(await act(mod, f"{path}/unhide"), 409)
 
     assert_error(await act(mod, path, None, "DELETE"), 400)
@@ -130,10 +139,18 @@ async def test_hide_unhide_and_remove_playlists(
     path = f"/playlists/{playlist['_id']}"
     hidden = await acted(mod, f"{path}/hide", {"reason": "Hateful name"})
     assert hidden["hiddenAt"] and hidden["playlist_name"] == "Hate mix"
+    # Its owner still has it, and is told why; nobody else sees it.
+    mine = await fetch(mallory, f"{API}/playlist/get/{playlist['_id']}")
+    assert mine["hiddenReason"] == "Hateful name"
+    listed = await fetch(mallory, f"{API}/playlist/get")
+    assert {p["hiddenReason"] for p in listed["docs"]} == {"Hateful name", None}
+    gone = await jane.client.get(f"{API}/playlist/get/{playlist['_id']}", headers=jane.auth)
+    assert gone.status_code == 404
     assert_error(await act(mod, f"{path}/hide"), 409)
     # A private playlist is no secret to a moderator acting on it.
     assert (await acted(mod, f"/playlists/{secret['_id']}/hide"))["hiddenAt"]
     assert (await acted(mod, f"{path}/unhide"))["hiddenAt"] is None
+    assert (await fetch(mallory, f"{API}/playlist/get/{playlist['_id']}"))["hiddenReason"] is None
     assert_error(await act(mod, f"{path}/unhide"), 409)
     assert (await act(mod, path, None, "DELETE")).status_code == 200
     assert await harness.sql("SELECT name FROM playlists") == [("Private",)]

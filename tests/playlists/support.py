@@ -29,6 +29,7 @@ PLAYLIST_FIELDS = {
     "thumbnails",
     "songs",
     "songCount",
+    "hiddenReason",
     "createdAt",
     "updatedAt",
 }

@@ -59,6 +59,7 @@ async def test_my_playlists_newest_first_private_ones_included(
         "thumbnails",
         "songs",
         "songCount",
+        "hiddenReason",
         "createdAt",
         "updatedAt",
     }

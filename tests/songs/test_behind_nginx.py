@@ -5,23 +5,26 @@ installed, and failed under CI=true."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 from bandstand.media.proxy import nginx_config
 from tests import services
 from tests.audio import tone
 from tests.conftest import Harness
+from tests.moderation.support import acted, staff
 from tests.songs.support import Artist, artist, uploaded
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -40,10 +43,29 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextlib.contextmanager
-def _nginx(harness: Harness, prefix: Path) -> Iterator[str]:
+@contextlib.asynccontextmanager
+async def _api_on_a_port(harness: Harness) -> AsyncIterator[str]:
+    """The test's app served by uvicorn on a port of its own, as nginx's upstream."""
     port = _free_port()
-    site = nginx_config(harness.settings, listen=f"127.0.0.1:{port}", upstream="127.0.0.1:9")
+    config = uvicorn.Config(
+        harness.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            assert not serving.done(), "uvicorn stopped"
+            await asyncio.sleep(0.02)
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+@contextlib.contextmanager
+def _nginx(harness: Harness, prefix: Path, upstream: str = "127.0.0.1:9") -> Iterator[str]:
+    port = _free_port()
+    site = nginx_config(harness.settings, listen=f"127.0.0.1:{port}", upstream=upstream)
     # The test's folders are private to this user; as root, nginx's workers stay root.
     user = "user root;\n" if os.geteuid() == 0 else ""
     (prefix / "nginx.conf").write_text(
@@ -139,3 +161,41 @@ async def _check_nginx(
         cover = await proxy.get(_through(base, song["thumbnail"]))
         assert cover.status_code == 200
         assert cover.headers["content-type"] == "image/webp"
+
+
+async def test_a_song_taken_down_or_banned_since_its_link_was_signed_is_not_sent(
+    harness: Harness, jane: Artist, tmp_path: Path
+) -> None:
+    """nginx sends a song's files without asking the API, so a link signed before a
+    takedown or a ban would play until it expires: the song's mark hands it to the API,
+    which plays it to its owner and no one else, until the song is back."""
+    mod = await staff(harness, "mod", "moderator")
+    song = await uploaded(jane, tone("mp3", 1.0))
+    await harness.settle()
+    url = _original_url(song)
+    async with _api_on_a_port(harness) as upstream, httpx.AsyncClient() as proxy:
+        with _nginx(harness, tmp_path, upstream) as base:
+            link = _through(base, url)
+            assert (await proxy.get(link)).status_code == 200
+
+            await acted(mod, f"/songs/{song['_id']}/takedown", {"reason": "Stolen"})
+            await harness.settle()
+            gone = await proxy.get(link)
+            assert gone.status_code == 404, gone.text
+            assert gone.json()["message"] == "Media not found."
+            assert (await proxy.head(link)).status_code == 404
+            # Its owner still plays it (the API answers, with their login).
+            theirs = await proxy.get(link, headers=jane.auth)
+            assert theirs.status_code == 200
+            assert theirs.headers["content-type"] == "audio/mpeg"
+
+            await acted(mod, f"/songs/{song['_id']}/restore", {"reason": "Cleared"})
+            await harness.settle()
+            assert (await proxy.get(link)).status_code == 200
+
+            await acted(mod, f"/users/{jane.id}/ban", {"reason": "Spam"})
+            await harness.settle()
+            assert (await proxy.get(link)).status_code == 404
+            await acted(mod, f"/users/{jane.id}/unban", {"reason": "Appeal"})
+            await harness.settle()
+            assert (await proxy.get(link)).status_code == 200

@@ -93,6 +93,12 @@ def _visible(comment: Any) -> ColumnElement[bool]:
     )
 
 
+def counted(comment: Any = Comment) -> ColumnElement[bool]:
+    """What ``commentCount`` counts, wherever it is counted: comments and replies every
+    listener sees (not held, and not by a banned author)."""
+    return and_(comment.is_held == false(), not_(_banned_author(comment)))
+
+
 def _reply_count() -> ColumnElement[int]:
     """``replyCount``: every reply beneath the comment, at every depth, that the viewer
     may see and reach: what is below a comment they may not see goes uncounted with it,
@@ -561,30 +567,50 @@ async def held_state(
 
 
 async def set_hidden(
-    session: AsyncSession, comment_id: uuid.UUID, *, hidden: bool, now: datetime
+    session: AsyncSession, comment_id: uuid.UUID, *, reason: str | None, now: datetime
 ) -> None:
-    """A moderator hides the comment (held, with ``hidden_at``) or brings it back (neither
-    held nor hidden)."""
+    """A moderator hides the comment for ``reason`` (held, with ``hidden_at``) or, with
+    None, brings it back (neither held nor hidden)."""
+    hidden = reason is not None
     stmt = (
         update(Comment)
         .where(Comment.id == comment_id)
-        .values(is_held=hidden, hidden_at=now if hidden else None, updated_at=now)
+        .values(
+            is_held=hidden, hidden_at=now if hidden else None, hidden_reason=reason, updated_at=now
+        )
         .execution_options(synchronize_session=False)
     )
     await session.execute(stmt)
 
 
 async def sentiment_counts(session: AsyncSession, song_id: uuid.UUID) -> tuple[int, int, int]:
-    """A song's comments and replies that are not held, as ``commentCount`` counts them:
-    all of them, the positive ones, the negative ones."""
+    """A song's comments and replies as ``commentCount`` counts them (``counted``): all
+    of them, the positive ones, the negative ones."""
     score = Comment.sentiment_score
     stmt = select(
         func.count().label("total"),
         func.count().filter(score >= POSITIVE).label("positive"),
         func.count().filter(score <= NEGATIVE).label("negative"),
-    ).where(Comment.song_id == song_id, Comment.is_held == false())
+    ).where(Comment.song_id == song_id, counted())
     total, positive, negative = (await session.execute(stmt)).one()
     return int(total), int(positive), int(negative)
+
+
+async def counted_by_song(session: AsyncSession, user_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """The user's comments not held, by song: what ``commentCount`` counts of theirs
+    unless they are banned."""
+    stmt = (
+        select(Comment.song_id, func.count())
+        .where(Comment.user_id == user_id, Comment.is_held == false())
+        .group_by(Comment.song_id)
+    )
+    return {song_id: int(n) for song_id, n in (await session.execute(stmt)).all()}
+
+
+async def commented_songs(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """The songs the user commented on."""
+    stmt = select(Comment.song_id).where(Comment.user_id == user_id).distinct()
+    return list((await session.scalars(stmt)).all())
 
 
 async def user(session: AsyncSession, user_id: uuid.UUID) -> User | None:

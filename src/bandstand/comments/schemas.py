@@ -63,6 +63,10 @@ class CommentRead(BaseModel):
         description="Waiting for the song owner's approval; only its author and the song's "
         "owner see such a comment"
     )
+    hiddenReason: str | None = Field(
+        description="Set when a moderator hid it (it is then held): their reason, for its "
+        "author and the song's owner, who alone see it"
+    )
     likeCount: int = Field(description="Likes of this comment (by anyone)")
     likedByMe: bool
     replyCount: int = Field(
@@ -100,7 +104,9 @@ class Breakdown(BaseModel):
     """How a song's comments read: those its ``commentCount`` counts (comments and replies
     not held), so ``Total`` is the song's ``commentCount``."""
 
-    Total: int = Field(description="Comments and replies not held: the song's commentCount")
+    Total: int = Field(
+        description="Comments and replies not held, by authors not banned: the song's commentCount"
+    )
     Positive: int = Field(description="Of those, scored at least 0.05")
     Negative: int = Field(description="Of those, scored at most -0.05")
     Neutral: int = Field(description="Of those, scored between")

@@ -19,6 +19,7 @@ after the commit is recounted from the rows by the flush.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -302,12 +303,35 @@ async def approve(
     return Shown(card=card, pending_likes=pending.get(comment.id, {}).get(LIKES, 0))
 
 
+async def author_banned(
+    session: AsyncSession,
+    counters: Counters,
+    recent: Recent | None,
+    user_id: uuid.UUID,
+    *,
+    banned: bool,
+) -> None:
+    """The user's ban takes their comments out of their songs' counts; its end puts them
+    back (``repository.counted``). Kept answers that showed or left them out are dropped
+    (those of this process: ``recent``, if it keeps any)."""
+    counts = await repo.counted_by_song(session, user_id)
+    if counts:
+        await counters.mark(SONG, list(counts))
+        sign = -1 if banned else 1
+        deltas = [_today_delta(song_id, sign * n) for song_id, n in counts.items()]
+        after_commit(session, functools.partial(counters.add, deltas))
+    if recent is not None:
+        for song_id in await repo.commented_songs(session, user_id):
+            after_commit(session, functools.partial(recent.forget, song_id))
+
+
 async def hold(
-    session: AsyncSession, counters: Counters, recent: Recent, comment: CommentRef
+    session: AsyncSession, counters: Counters, recent: Recent, comment: CommentRef, reason: str
 ) -> bool:
-    """A moderator hides the comment: it is held, as a flagged one is (seen only by its
-    author and the song's owner, not counted), and ``hidden_at`` keeps the song's owner
-    from approving it. False if it was hidden already."""
+    """A moderator hides the comment for ``reason``: it is held, as a flagged one is (seen
+    only by its author and the song's owner, who are told why, not counted), and
+    ``hidden_at`` keeps the song's owner from approving it. False if it was hidden
+    already."""
     await repo.lock_song(session, comment.song_id)
     state = await repo.held_state(session, comment.id)
     if state is None:
@@ -315,7 +339,7 @@ async def hold(
     if state.hidden_at is not None:
         return False
     await counters.mark(SONG, [comment.song_id])
-    await repo.set_hidden(session, comment.id, hidden=True, now=utcnow())
+    await repo.set_hidden(session, comment.id, reason=reason, now=utcnow())
     if state.is_held:
         # Held already (flagged, or its author muted): it was not counted.
         after_commit(session, lambda: counters.settle(SONG, [comment.song_id]))
@@ -339,7 +363,7 @@ async def unhide(
     if state.hidden_at is None:
         return False
     await counters.mark(SONG, [comment.song_id])
-    await repo.set_hidden(session, comment.id, hidden=False, now=utcnow())
+    await repo.set_hidden(session, comment.id, reason=None, now=utcnow())
     if state.is_held:
         after_commit(session, lambda: counters.add([_today_delta(comment.song_id, 1)]))
     else:

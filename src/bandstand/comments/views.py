@@ -49,6 +49,7 @@ def _view(
         "sentimentScore": comment.sentiment_score,
         "isFlagged": comment.is_flagged,
         "isHeld": comment.is_held,
+        "hiddenReason": comment.hidden_reason if comment.hidden_at else None,
         "likeCount": like_count,
         "likedByMe": liked,
         "replyCount": reply_count,

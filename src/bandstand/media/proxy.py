@@ -30,12 +30,24 @@ server {{
     client_max_body_size {max_body};
     set $bandstand_media_key "{media_key}";
 
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host $host;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header X-Forwarded-Proto $scheme;
+
     # A song's files by signed link: checked here and sent from disk by sendfile.
-    location ~ "^/api/v1/media/[0-9]+/[A-Za-z0-9_-]+/(songs/{song_file})$" {{
+    location ~ "{song_link}" {{
         if ($bandstand_media_ok != "1") {{
             return 403;
         }}
         error_page 403 = @bandstand_forbidden;
+        # Taken down or its owner banned since the link was signed (media/withheld.py):
+        # the API decides, which plays it to its owner alone.
+        if (-f {media_root}/withheld/$bandstand_song) {{
+            return 418;
+        }}
+        error_page 418 = @bandstand_api;
         alias {media_root}/$1;
         types {{
 {types}
@@ -79,13 +91,12 @@ server {{
         return 404 '{not_found}';
     }}
 
+    location @bandstand_api {{
+        proxy_pass http://bandstand_api;
+    }}
+
     location / {{
         proxy_pass http://bandstand_api;
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Host $host;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;
         # Uploads stream on to the API, which refuses them early and spools them itself.
         proxy_request_buffering off;
     }}
@@ -97,6 +108,13 @@ def _envelope(status: int, message: str) -> str:
     return (
         f'{{"statusCode":{status},"data":null,"message":"{message}","success":false,"errors":[]}}'
     )
+
+
+def _song_link() -> str:
+    """A signed link to a song's file; $1 is its key, $bandstand_song its folder."""
+    extensions = "|".join(sorted(CONTENT_TYPES))
+    folder = "(?<bandstand_song>[0-9a-f]{32})"
+    return rf"^/api/v1/media/[0-9]+/[A-Za-z0-9_-]+/(songs/{folder}/[a-z0-9_-]+\.({extensions}))$"
 
 
 def media_script() -> Path:
@@ -121,7 +139,7 @@ def nginx_config(settings: Settings, *, listen: str, upstream: str, server_name:
         server_name=server_name,
         max_body=f"{max_body_mb}m",
         media_key=media_key,
-        song_file=rf"[0-9a-f]{{32}}/[a-z0-9_-]+\.({'|'.join(sorted(CONTENT_TYPES))})",
+        song_link=_song_link(),
         media_root=settings.media_dir.resolve(),
         types=types,
         accel_prefix=settings.accel_redirect_prefix,

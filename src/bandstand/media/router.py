@@ -1,9 +1,9 @@
 """HTTP for ``/api/v1/media``: a song's files by signed link.
 
 Embedded, this answers with the bytes (Range and all); with ``media_offload`` it hands the
-file to the proxy; in production the proxy itself checks these links and never asks
-(``bandstand proxy-config``), so there a link to a song taken down since it was signed
-works until it expires (``stream_url_ttl_s``).
+file to the proxy; in production the proxy itself checks these links and sends the files
+(``bandstand proxy-config``), asking here only for a song taken down or whose owner was
+banned since (``withheld.py``).
 
 A song's files are the song's: whoever may not see it (taken down, or its owner banned,
 and not theirs: ``songs.repository.listed``) is answered 404, as by every song route.

@@ -42,3 +42,5 @@ class Comment(IdMixin, TimestampMixin, Base):
     like_count: Mapped[int] = mapped_column(BigInteger, default=0)
     # Hidden by a moderator: gone for everyone but its author (kept, so it can come back).
     hidden_at: Mapped[datetime | None]
+    # What the moderator said, for its author (the one who still sees it).
+    hidden_reason: Mapped[str | None] = mapped_column(Text)

@@ -22,3 +22,5 @@ class Playlist(IdMixin, TimestampMixin, Base):
     thumbnail_key: Mapped[str | None] = mapped_column(String(200))
     # Hidden by a moderator: gone for everyone but its owner (kept, so it can come back).
     hidden_at: Mapped[datetime | None]
+    # What the moderator said, for its owner (the one who still sees it).
+    hidden_reason: Mapped[str | None] = mapped_column(Text)

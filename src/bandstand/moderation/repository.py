@@ -111,12 +111,6 @@ async def catalogued_songs(session: AsyncSession, owner_id: uuid.UUID) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def commented_songs(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
-    """The songs the user commented on (whose kept comment answers a ban outdates)."""
-    stmt = select(Comment.song_id).where(Comment.user_id == user_id).distinct()
-    return list((await session.scalars(stmt)).all())
-
-
 async def expired_bans(session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
     stmt = (
         select(User.id)
@@ -174,15 +168,15 @@ async def playlist(session: AsyncSession, playlist_id: uuid.UUID) -> Playlist | 
 
 
 async def set_playlist_hidden(
-    session: AsyncSession, playlist_id: uuid.UUID, when: datetime | None
+    session: AsyncSession, playlist_id: uuid.UUID, when: datetime | None, reason: str | None
 ) -> bool:
-    """Hide the playlist (``when`` set) or show it again (None); True only if this call
-    changed it."""
+    """Hide the playlist for ``reason`` (``when`` set) or show it again (None); True only
+    if this call changed it."""
     is_hidden = Playlist.hidden_at.is_not(None)
     stmt = (
         update(Playlist)
         .where(Playlist.id == playlist_id, ~is_hidden if when is not None else is_hidden)
-        .values(hidden_at=when)
+        .values(hidden_at=when, hidden_reason=reason)
         .returning(Playlist.id)
         .execution_options(synchronize_session=False)
     )

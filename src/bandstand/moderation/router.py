@@ -38,7 +38,6 @@ from bandstand.moderation.schemas import (
     WithReason,
 )
 from bandstand.resources import (
-    CatalogueDep,
     LinksDep,
     QueueDep,
 )
@@ -188,12 +187,12 @@ async def unban(
 )
 async def take_down(
     session: SessionDep,
-    catalogue: CatalogueDep,
+    effects: EffectsDep,
     actor: ModeratorDep,
     songId: uuid.UUID,
     body: WithReason,
 ) -> Envelope[SongStanding]:
-    song = await service.take_down(session, catalogue, actor, songId, body.reason)
+    song = await service.take_down(session, effects, actor, songId, body.reason)
     return answer(views.song_standing(song), "Song taken down.")
 
 
@@ -205,12 +204,12 @@ async def take_down(
 )
 async def restore(
     session: SessionDep,
-    catalogue: CatalogueDep,
+    effects: EffectsDep,
     actor: ModeratorDep,
     songId: uuid.UUID,
     body: MaybeReason | None = None,
 ) -> Envelope[SongStanding]:
-    song = await service.restore(session, catalogue, actor, songId, _why(body))
+    song = await service.restore(session, effects, actor, songId, _why(body))
     return answer(views.song_standing(song), "Song restored.")
 
 

@@ -15,7 +15,6 @@ holds the write lock only from its first write, and reads before it see other co
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +58,8 @@ log = structlog.get_logger(__name__)
 STAFF = frozenset({Role.MODERATOR, Role.ADMIN})
 # Expired bans lifted per transaction by the periodic job.
 LIFT_BATCH = 100
+# Keeps the proxy's marks on a song's files as the database says (``tasks.py``).
+WITHHOLD_JOB = "moderation.withhold_media"
 
 
 @dataclass(frozen=True)
@@ -364,7 +365,7 @@ async def _hide_target(
     if target_type == TargetType.SONG:
         song = await repo.song(session, target_id)
         if song is not None and song.taken_down_at is None:
-            await _take_down(session, effects.catalogue, actor, song, why)
+            await _take_down(session, effects, actor, song, why)
     elif target_type == TargetType.COMMENT:
         ref = await _comment_ref(session, target_id)
         if ref is not None:
@@ -499,23 +500,37 @@ async def _ban(
     await repo.revoke_logins(session, user.id, now)
     if newly:
         await _move_catalogue(session, effects, user.id, -1)
+        _withhold(session, effects.queue, owner_id=user.id)
     _audit(session, actor, "ban", TargetType.USER, user.id, reason)
     log.info("user_banned", user_id=str(user.id), by=str(actor.id), until=str(until))
+
+
+def _withhold(
+    session: AsyncSession,
+    queue: Queue,
+    *,
+    owner_id: uuid.UUID | None = None,
+    song_id: uuid.UUID | None = None,
+) -> None:
+    """Have the proxy's marks follow what this transaction changes of who sees the owner's
+    songs, or the song (``media/withheld.py``)."""
+    ids = (str(owner_id) if owner_id else None, str(song_id) if song_id else None)
+    queue.enqueue_after_commit(session, WITHHOLD_JOB, *ids)
 
 
 async def _move_catalogue(
     session: AsyncSession, effects: Effects, user_id: uuid.UUID, sign: int
 ) -> None:
-    """The user's songs leave (``sign`` -1) or return to (+1) the catalogue, and every
-    kept answer that showed or left out them and their comments is dropped."""
+    """The user's songs leave (``sign`` -1) or return to (+1) the catalogue, their
+    comments their songs' counts, and every kept answer that showed or left out them
+    and their comments is dropped."""
     songs_counted = await repo.catalogued_songs(session, user_id)
     if songs_counted:
         await songs_repo.add_to_catalogue(session, sign * songs_counted)
     after_commit(session, effects.catalogue.clear)
-    recent = effects.comment_answers
-    if recent is not None:
-        for song_id in await repo.commented_songs(session, user_id):
-            after_commit(session, functools.partial(recent.forget, song_id))
+    await comments.author_banned(
+        session, effects.counters, effects.comment_answers, user_id, banned=sign < 0
+    )
 
 
 async def unban(
@@ -541,6 +556,7 @@ async def _unban(
     user.banned_until = None
     await session.flush()
     await _move_catalogue(session, effects, user.id, +1)
+    _withhold(session, effects.queue, owner_id=user.id)
     _audit(session, actor, "unban", TargetType.USER, user.id, reason)
     log.info("user_unbanned", user_id=str(user.id), by=str(actor.id))
 
@@ -565,11 +581,11 @@ async def lift_expired_bans(session: AsyncSession, effects: Effects) -> int:
 
 
 async def take_down(
-    session: AsyncSession, catalogue: RecentAnswers, actor: Actor, song_id: uuid.UUID, reason: str
+    session: AsyncSession, effects: Effects, actor: Actor, song_id: uuid.UUID, reason: str
 ) -> Song:
     """Take the song down: gone for everyone but its owner, who sees why."""
     song = await _song_to_judge(session, actor, song_id)
-    if not await _take_down(session, catalogue, actor, song, reason):
+    if not await _take_down(session, effects, actor, song, reason):
         raise Conflict("This song is taken down already.")
     await _close_reports(session, actor, TargetType.SONG, song.id, ReportAction.HIDE, reason)
     await session.refresh(song)
@@ -577,21 +593,22 @@ async def take_down(
 
 
 async def _take_down(
-    session: AsyncSession, catalogue: RecentAnswers, actor: Actor, song: Song, reason: str
+    session: AsyncSession, effects: Effects, actor: Actor, song: Song, reason: str
 ) -> bool:
     if not await repo.set_takedown(session, song.id, utcnow(), reason):
         return False
     # Read after the write: see the module's docstring.
     if not await repo.banned(session, song.owner_id):
         await songs_repo.add_to_catalogue(session, -1)
-    after_commit(session, catalogue.clear)
+    after_commit(session, effects.catalogue.clear)
+    _withhold(session, effects.queue, song_id=song.id)
     _audit(session, actor, "takedown", TargetType.SONG, song.id, reason)
     log.info("song_taken_down", song_id=str(song.id), by=str(actor.id))
     return True
 
 
 async def restore(
-    session: AsyncSession, catalogue: RecentAnswers, actor: Actor, song_id: uuid.UUID, reason: str
+    session: AsyncSession, effects: Effects, actor: Actor, song_id: uuid.UUID, reason: str
 ) -> Song:
     """Put a taken-down song back where it was."""
     song = await _song_to_judge(session, actor, song_id)
@@ -599,7 +616,8 @@ async def restore(
         raise Conflict("This song is not taken down.")
     if not await repo.banned(session, song.owner_id):
         await songs_repo.add_to_catalogue(session, 1)
-    after_commit(session, catalogue.clear)
+    after_commit(session, effects.catalogue.clear)
+    _withhold(session, effects.queue, song_id=song.id)
     _audit(session, actor, "restore", TargetType.SONG, song.id, reason)
     log.info("song_restored", song_id=str(song.id), by=str(actor.id))
     await session.refresh(song)
@@ -674,7 +692,7 @@ async def _hold(
     session: AsyncSession, effects: Effects, actor: Actor, ref: CommentRef, reason: str
 ) -> bool:
     assert effects.comment_answers is not None, "a route hides comments, with its answers"
-    if not await comments.hold(session, effects.counters, effects.comment_answers, ref):
+    if not await comments.hold(session, effects.counters, effects.comment_answers, ref, reason):
         return False
     _audit(session, actor, "hide", TargetType.COMMENT, ref.id, reason)
     return True
@@ -728,7 +746,7 @@ async def hide_playlist(
 async def _hide_playlist(
     session: AsyncSession, actor: Actor, playlist_id: uuid.UUID, reason: str
 ) -> bool:
-    if not await repo.set_playlist_hidden(session, playlist_id, utcnow()):
+    if not await repo.set_playlist_hidden(session, playlist_id, utcnow(), reason):
         return False
     _audit(session, actor, "hide", TargetType.PLAYLIST, playlist_id, reason)
     log.info("playlist_hidden", playlist_id=str(playlist_id), by=str(actor.id))
@@ -739,7 +757,7 @@ async def unhide_playlist(
     session: AsyncSession, actor: Actor, playlist_id: uuid.UUID, reason: str
 ) -> Playlist:
     playlist = await _playlist_to_judge(session, actor, playlist_id)
-    if not await repo.set_playlist_hidden(session, playlist.id, None):
+    if not await repo.set_playlist_hidden(session, playlist.id, None, None):
         raise Conflict("This playlist is not hidden.")
     _audit(session, actor, "unhide", TargetType.PLAYLIST, playlist.id, reason)
     log.info("playlist_unhidden", playlist_id=str(playlist.id), by=str(actor.id))

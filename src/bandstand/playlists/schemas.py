@@ -159,6 +159,9 @@ class _Playlist(BaseModel):
     thumbnail: str | None = Field(description="The largest size of the cover, or null")
     thumbnails: dict[str, str] | None = Field(description="The cover by size in pixels")
     songCount: int
+    hiddenReason: str | None = Field(
+        description="Set when a moderator hid it: their reason, for its owner, who alone sees it"
+    )
     createdAt: datetime
     updatedAt: datetime
 

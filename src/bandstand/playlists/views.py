@@ -41,6 +41,7 @@ def _fields(links: Links, card: Row[Any]) -> dict[str, Any]:
         "thumbnail": links.file(card.thumbnail_key) if card.thumbnail_key else None,
         "thumbnails": _thumbnails(links, card.thumbnail_key),
         "songCount": card.song_count,
+        "hiddenReason": card.hidden_reason if card.hidden_at else None,
         "createdAt": card.created_at,
         "updatedAt": card.updated_at,
     }

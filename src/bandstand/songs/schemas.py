@@ -114,8 +114,9 @@ class SongRead(BaseModel):
     likeCount: int = Field(description="Listeners who like the song, counted at once")
     commentCount: int = Field(
         description="Comments and replies on the song that are not themselves held for the "
-        "owner's approval (a held one counts once approved; a reply beneath a held one "
-        "counts, though only those who see the held one see it). The same number as the "
+        "owner's approval or hidden by a moderator, and whose author is not banned (a held "
+        "one counts once approved; a reply beneath a held one counts, though only those who "
+        "see the held one see it). The same number as the "
         "song's analytics comment total and its sentiment Total"
     )
     status: str = Field(

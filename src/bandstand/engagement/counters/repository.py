@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bandstand.comments.repository import counted
 from bandstand.models import (
     Comment,
     CommentLike,
@@ -261,7 +262,7 @@ async def song_truth(
         .where(SongLike.song_id.in_(ids))
         .group_by(SongLike.song_id),
         select(Comment.song_id, func.count())
-        .where(Comment.song_id.in_(ids), Comment.is_held.is_(False))
+        .where(Comment.song_id.in_(ids), counted())
         .group_by(Comment.song_id),
     ):
         counts.append({row[0]: int(row[1]) for row in (await session.execute(stmt)).all()})
@@ -355,9 +356,7 @@ async def recount(session: AsyncSession) -> None:
         select(func.count()).select_from(SongLike).where(SongLike.song_id == Song.id)
     ).scalar_subquery()
     comments = (
-        select(func.count())
-        .select_from(Comment)
-        .where(Comment.song_id == Song.id, Comment.is_held.is_(False))
+        select(func.count()).select_from(Comment).where(Comment.song_id == Song.id, counted())
     ).scalar_subquery()
     plays = (
         select(func.count())
@@ -365,9 +364,9 @@ async def recount(session: AsyncSession) -> None:
         .where(Play.song_id == Song.id, Play.counted.is_(True))
         .scalar_subquery()
     )
-    counted = select(Song.id, plays, likes, comments).where(true())
+    truth = select(Song.id, plays, likes, comments).where(true())
     stmt = _insert(session)(SongStats).from_select(
-        ["song_id", "views", "like_count", "comment_count"], counted
+        ["song_id", "views", "like_count", "comment_count"], truth
     )
     await session.execute(
         stmt.on_conflict_do_update(
