@@ -11,7 +11,7 @@ REDIS_URL ?= redis://127.0.0.1:6379/15
 TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-production lint fmt typecheck migrate bench clean
+.PHONY: help install run test test-production lint fmt typecheck migrate bench screenshots clean
 
 help: ## List the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ typecheck: $(STAMP) ## mypy --strict over src/
 
 migrate: $(STAMP) ## Apply database migrations (BANDSTAND_DATABASE_URL, default SQLite)
 	$(BIN)/bandstand migrate
+
+screenshots: $(STAMP) ## Photograph the web app's main pages into docs/screenshots/ (Chromium)
+	$(BIN)/pytest -q tests/web/screenshots.py
 
 bench: $(STAMP) ## Load-test a real server with wrk; writes bench/RESULTS.md
 	$(BIN)/python bench/run.py

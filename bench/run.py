@@ -1,4 +1,4 @@
-"""Load tests of a real ``bandstand serve`` with wrk, in four sections, written to
+"""Load tests of a real ``bandstand serve`` with wrk, in five sections, written to
 ``bench/RESULTS.md``.
 
 - accounts (``accounts.py``): a constant route and an authenticated one, on SQLite and
@@ -6,10 +6,12 @@
 - songs (``songs.py``): the catalogue at scale (1 000 000 songs), search, and Range
   requests against nginx serving the same file;
 - media (``media.py``): processing speed on one core, the job queue's cost per job;
-- engagement (``engagement.py``): likes under load, the counter flush, a song's comments.
+- engagement (``engagement.py``): likes under load, the counter flush, a song's comments;
+- web (``web.py``): the HTML home page beside the JSON feed, a first visit's download,
+  a click on play.
 
 Run from the repository root with the project's venv:
-``.venv/bin/python bench/run.py [--only accounts|songs|media|engagement] [--quick]
+``.venv/bin/python bench/run.py [--only accounts|songs|media|engagement|web] [--quick]
 [--duration 15]``. ``--only`` runs one section and keeps the others' results in the
 file; ``--quick`` writes ``bench/out/RESULTS-quick.md``. Logs, Lua scripts and nginx
 configurations go to ``bench/out/`` (``harness.py`` holds what the sections share).
@@ -30,9 +32,13 @@ import accounts
 import engagement
 import media
 import songs
+import web
 
 # In the order they run and appear in the results file.
-SECTIONS = {s.name: s for s in (accounts.SECTION, songs.SECTION, media.SECTION, engagement.SECTION)}
+SECTIONS = {
+    s.name: s
+    for s in (accounts.SECTION, songs.SECTION, media.SECTION, engagement.SECTION, web.SECTION)
+}
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

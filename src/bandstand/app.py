@@ -45,6 +45,8 @@ from bandstand.runtime import Runtime
 from bandstand.songs.router import router as songs_router
 from bandstand.system import Pong, mount_static
 from bandstand.system import router as system_router
+from bandstand.web.errors import install as install_error_pages
+from bandstand.web.router import web_router
 from bandstand.worker.run import jobs_running
 
 API_PREFIX = "/api/v1"
@@ -61,8 +63,14 @@ def _limit_for(settings: Settings) -> Callable[[Scope], int]:
         f"{API_PREFIX}/songs/upload": settings.audio_max_bytes + settings.image_max_bytes,
         f"{API_PREFIX}/users/register": settings.image_max_bytes,
         f"{API_PREFIX}/users/update-avatar": settings.image_max_bytes,
+        # The web app's forms that take an image (bandstand/web/).
+        "/signup": settings.image_max_bytes,
+        "/account/avatar": settings.image_max_bytes,
     }
-    cover = re.compile(rf"^{API_PREFIX}/(songs/[^/]+/thumbnail|playlist/?|playlist/[^/]+/update)$")
+    cover = re.compile(
+        rf"^{API_PREFIX}/(songs/[^/]+/thumbnail|playlist/?|playlist/[^/]+/update)$"
+        r"|^/(studio/songs/[^/]+/cover|playlists|playlists/[^/]+/edit)$"
+    )
     overhead = 1024 * 1024  # multipart framing and the text fields beside the files
 
     def limit(scope: Scope) -> int:
@@ -126,6 +134,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_error_pages(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=ERRORS)
     # One router per URL prefix, so no router's order decides what another's paths mean
@@ -148,6 +157,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
 
     app.include_router(api)
     app.include_router(system_router)
+    app.include_router(web_router)
     mount_static(app)
 
     # Outermost last: the request id wraps all but the headers every answer carries, so

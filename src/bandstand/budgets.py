@@ -60,6 +60,30 @@ _FAMILIES: tuple[tuple[Family, re.Pattern[str]], ...] = (
 )
 SEARCH_PATH = "/songs/search"
 
+# The web app's pages (bandstand/web/) spend the same budgets as the JSON routes they
+# stand for; signing up, in and out are budgeted by the accounts services, as above.
+PAGE_EXEMPT = re.compile(r"^/(signin|signout|signup(/code(/resend)?)?)$")
+_PAGE_FAMILIES: tuple[tuple[Family, re.Pattern[str]], ...] = (
+    (Family.LIKES, re.compile(r"^/songs/\{[^}]+\}/(comments/\{[^}]+\}/)?(like|unlike)$")),
+    (Family.COMMENTS, re.compile(r"^/songs/\{[^}]+\}/comments(/\{[^}]+\}/replies)?$")),
+    (Family.PLAYLISTS, re.compile(r"^/playlists(/|$)|^/songs/\{[^}]+\}/playlist$")),
+    (Family.REPORTS, re.compile(r"^/songs/\{[^}]+\}/report$")),
+    (Family.ACCOUNT, re.compile(r"^/account/")),
+)
+PAGE_SEARCH_PATH = "/search"
+
+
+def page_family_of(method: str, path: str) -> Family | None:
+    """The budget a request to the page route declared as ``method path`` spends."""
+    if method == "GET" and path == PAGE_SEARCH_PATH:
+        return Family.SEARCH
+    if method not in UNSAFE_METHODS or PAGE_EXEMPT.match(path):
+        return None
+    for family, pattern in _PAGE_FAMILIES:
+        if pattern.match(path):
+            return family
+    return Family.WRITES
+
 
 def family_of(method: str, path: str) -> Family | None:
     """The budget a request to the route declared as ``method path`` (under /api/v1)
@@ -88,9 +112,10 @@ Routes = dict[str, list[tuple[re.Pattern[str], Budget | None]]]
 
 
 def budgeted_routes(routes: Iterable[BaseRoute], prefix: str, settings: Settings) -> Routes:
-    """Per method, the app's routes under ``prefix`` in the order the app tries them (the
-    likes first), up to the last that spends a budget: a request spends the budget of the
-    first route that matches it, as the app picks the route (GET has one: search)."""
+    """Per method, the app's routes (the API's under ``prefix``, and the pages) in the
+    order the app tries them (the likes first), up to the last that spends a budget: a
+    request spends the budget of the first route that matches it, as the app picks the
+    route (GET has one: search, on the API and as a page)."""
     budgets = {
         family: Budget(
             family,
@@ -102,10 +127,12 @@ def budgeted_routes(routes: Iterable[BaseRoute], prefix: str, settings: Settings
     table: Routes = {}
     for route in iter_route_contexts(list(routes)):
         path = route.path or ""
-        if not path.startswith(f"{prefix}/"):
-            continue
+        api = path.startswith(f"{prefix}/")
         for method in sorted(route.methods or ()):
-            family = family_of(method, path.removeprefix(prefix))
+            if api:
+                family = family_of(method, path.removeprefix(prefix))
+            else:
+                family = page_family_of(method, path)
             entry = (route.path_regex, budgets[family] if family else None)
             table.setdefault(method, []).append(entry)
     for method, entries in list(table.items()):

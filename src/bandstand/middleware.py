@@ -140,6 +140,10 @@ class CrossSiteWriteMiddleware:
     def _refuse(self, headers: Headers) -> bool:
         if headers.get("authorization") or not self._carries_auth_cookie(headers):
             return False
+        # The browser's own word that a page of this very site sent it (a page cannot
+        # forge it): whatever address the site was opened by, its own pages may write.
+        if headers.get("sec-fetch-site", "").lower() == "same-origin":
+            return False
         origin = headers.get("origin")
         if origin is not None:
             return origin.lower().rstrip("/") not in self.allowed

@@ -13,7 +13,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
+from starlette.datastructures import MutableHeaders
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bandstand.accounts.deps import MaybePrincipalDep
 from bandstand.db import ReadSessionDep
@@ -121,6 +124,30 @@ def _cover_keys(key: str) -> list[str]:
     return [f"{key.rsplit('/', 1)[0]}/{max(COVER_SIZES)}.webp"]
 
 
+class _Versioned:
+    """Static files named with their content's hash (``?v=``, web/templating.asset) are
+    the same for good: browsers keep them a year and never ask again."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not scope.get("query_string", b"").startswith(b"v="):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_cached(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                headers = MutableHeaders(scope=message)
+                headers["cache-control"] = "public, max-age=31536000, immutable"
+            await send(message)
+
+        await self.app(scope, receive, send_cached)
+
+
 def mount_static(app: FastAPI) -> None:
+    """``/static``: the web app's scripts and styles, the vendored libraries, /docs' own;
+    compressed for browsers that take gzip."""
     directory = resources.files("bandstand").joinpath("static")
-    app.mount("/static", StaticFiles(directory=str(directory)), name="static")
+    files = _Versioned(GZipMiddleware(StaticFiles(directory=str(directory)), minimum_size=500))
+    app.mount("/static", files, name="static")

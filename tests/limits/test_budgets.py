@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from bandstand.app import API_PREFIX
-from bandstand.budgets import Family, budgeted_routes, client_key, family_of
+from bandstand.budgets import Family, budgeted_routes, client_key, family_of, page_family_of
 from bandstand.kit.ratelimit import Rate, RateLimiter
+from bandstand.middleware import UNSAFE_METHODS
 from tests.conftest import Harness
 from tests.songs.support import SONGS, artist, uploaded
 
@@ -174,10 +175,26 @@ def test_routes_fall_in_their_families(harness: Harness) -> None:
     assert family_of("GET", "/songs/home") is None
     for exempt in ("register", "verify-otp", "login", "refresh-token", "logout"):
         assert family_of("POST", f"/users/{exempt}") is None
+    # The pages spend what the JSON routes they stand for spend.
+    assert page_family_of("POST", "/songs/{songId}/comments") is Family.COMMENTS
+    assert page_family_of("POST", "/songs/{songId}/like") is Family.LIKES
+    assert page_family_of("POST", "/playlists/{playlistId}/edit") is Family.PLAYLISTS
+    assert page_family_of("POST", "/moderation/songs/{song_id}/takedown") is Family.WRITES
+    assert page_family_of("GET", "/search") is Family.SEARCH
+    assert page_family_of("GET", "/songs/{songId}") is None
+    for exempt in ("signin", "signout", "signup", "signup/code", "signup/code/resend"):
+        assert page_family_of("POST", f"/{exempt}") is None
     # Every write route of the app is budgeted but sign-up's, login's and logout's.
     table = budgeted_routes(harness.app.routes, API_PREFIX, harness.settings)
-    unbudgeted = {p.pattern for ps in table.values() for p, b in ps if b is None}
-    assert all("/users/" in pattern for pattern in unbudgeted), unbudgeted
+    unbudgeted = {
+        p.pattern
+        for method, ps in table.items()
+        if method in UNSAFE_METHODS
+        for p, b in ps
+        if b is None
+    }
+    signing = ("/users/", "^/signin$", "^/signout$", "^/signup")
+    assert all(any(s in pattern for s in signing) for pattern in unbudgeted), unbudgeted
 
 
 def test_an_ipv6_client_is_its_64() -> None:

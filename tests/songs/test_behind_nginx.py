@@ -5,25 +5,24 @@ installed, and failed under CI=true."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from bandstand.media.proxy import nginx_config
 from tests import services
 from tests.audio import tone
 from tests.conftest import Harness
+from tests.live import free_port, served
 from tests.moderation.support import acted, staff
 from tests.songs.support import Artist, artist, uploaded
 
@@ -37,34 +36,9 @@ def _nginx_installed() -> None:
         services.missing("nginx with the njs module", "apt-get install nginx libnginx-mod-http-js")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def _api_on_a_port(harness: Harness) -> AsyncIterator[str]:
-    """The test's app served by uvicorn on a port of its own, as nginx's upstream."""
-    port = _free_port()
-    config = uvicorn.Config(
-        harness.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            assert not serving.done(), "uvicorn stopped"
-            await asyncio.sleep(0.02)
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
-
-
 @contextlib.contextmanager
 def _nginx(harness: Harness, prefix: Path, upstream: str = "127.0.0.1:9") -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     site = nginx_config(harness.settings, listen=f"127.0.0.1:{port}", upstream=upstream)
     # The test's folders are private to this user; as root, nginx's workers stay root.
     user = "user root;\n" if os.geteuid() == 0 else ""
@@ -173,7 +147,7 @@ async def test_a_song_taken_down_or_banned_since_its_link_was_signed_is_not_sent
     song = await uploaded(jane, tone("mp3", 1.0))
     await harness.settle()
     url = _original_url(song)
-    async with _api_on_a_port(harness) as upstream, httpx.AsyncClient() as proxy:
+    async with served(harness) as upstream, httpx.AsyncClient() as proxy:
         with _nginx(harness, tmp_path, upstream) as base:
             link = _through(base, url)
             assert (await proxy.get(link)).status_code == 200

@@ -15,9 +15,13 @@ from bandstand.accounts.cookies import (
     ACCESS_COOKIE,
     DEVICE_COOKIE,
     REFRESH_COOKIE,
+    REFRESH_PATH,
     SIGNUP_COOKIE,
     clear_cookie,
     set_cookie,
+    set_session_cookies,
+    set_signup_cookie,
+    signup_of,
 )
 from bandstand.accounts.deps import (
     AuthDep,
@@ -49,7 +53,6 @@ from bandstand.accounts.schemas import (
     UserPrivate,
     VerifyOtpIn,
 )
-from bandstand.accounts.tokens import InvalidToken, TokenSigner
 from bandstand.accounts.views import (
     account_updated,
     current_user_view,
@@ -57,13 +60,11 @@ from bandstand.accounts.views import (
     profile_view,
     signup_view,
 )
-from bandstand.config import Settings
 from bandstand.db import ReadSessionDep, SessionDep
 from bandstand.engagement import service as engagement
 from bandstand.engagement.counters import Counters
 from bandstand.engagement.schemas import HistoryPage
 from bandstand.engagement.views import history_view
-from bandstand.errors import BadRequest
 from bandstand.kit.envelope import Envelope, answer, envelope
 from bandstand.kit.http import JSON_BODY, MULTIPART_BODY
 from bandstand.kit.pagination import Paging, PagingDep
@@ -88,33 +89,8 @@ router = APIRouter(prefix="/users")
 # it with the other engagement routes.
 USERS: list[str | Enum] = ["users"]
 ENGAGEMENT: list[str | Enum] = ["engagement"]
-REFRESH_PATH = "/api/v1/users"
 # A profile shows this many of the user's newest songs and playlists; /content pages on.
 PROFILE_SHELF = 10
-
-
-def _set_session_cookies(
-    response: Response, settings: Settings, tokens: sessions.IssuedTokens
-) -> None:
-    s = settings
-    set_cookie(response, s, ACCESS_COOKIE, tokens.access, s.access_token_ttl_s)
-    set_cookie(response, s, REFRESH_COOKIE, tokens.refresh, s.refresh_token_ttl_s, REFRESH_PATH)
-
-
-def _signup_handle(signer: TokenSigner, request: Request, given: uuid.UUID | None) -> uuid.UUID:
-    """The sign-up a code is for: ``registrationId`` in the body, or the signed cookie."""
-    if given is not None:
-        return given
-    cookie = request.cookies.get(SIGNUP_COOKIE)
-    if cookie:
-        try:
-            return uuid.UUID(signer.read(cookie, "signup").sub)
-        except (InvalidToken, ValueError) as exc:
-            raise BadRequest("The sign-up cookie is not valid. Register again.") from exc
-    raise BadRequest(
-        "Which sign-up? Send registrationId, or keep the emailForOTP cookie.",
-        errors=[{"field": "registrationId", "message": "This field is required."}],
-    )
 
 
 @router.post(
@@ -139,8 +115,7 @@ async def register(
     signup = await signups.register(
         session, settings, limiter, signer, queue, storage, form, await avatar.read(), client
     )
-    handle = signer.issue("signup", str(signup.id), settings.signup_ttl_s)
-    set_cookie(response, settings, SIGNUP_COOKIE, handle, settings.signup_ttl_s)
+    set_signup_cookie(response, settings, signer, signup.id)
     return answer(signup_view(signup, settings.otp_ttl_s), "OTP sent to your email.")
 
 
@@ -161,7 +136,7 @@ async def resend_otp(
     client: ClientDep,
     body: Annotated[ResendOtpIn | None, Body()] = None,
 ) -> Envelope[SignupStarted]:
-    signup_id = _signup_handle(signer, request, body.registrationId if body else None)
+    signup_id = signup_of(signer, request, body.registrationId if body else None)
     signup = await signups.resend_code(session, settings, limiter, signer, queue, signup_id, client)
     return answer(signup_view(signup, settings.otp_ttl_s), "A new OTP was sent to your email.")
 
@@ -186,7 +161,7 @@ async def verify_otp(
     client: ClientDep,
     body: VerifyOtpIn,
 ) -> Envelope[UserPrivate]:
-    signup_id = _signup_handle(signer, request, body.registrationId)
+    signup_id = signup_of(signer, request, body.registrationId)
     user = await signups.verify_code(
         session, settings, limiter, signer, storage, signup_id, body.otp, client, body.email
     )
@@ -212,7 +187,7 @@ async def login(
     body: LoginIn,
 ) -> Envelope[LoginOut]:
     user, tokens = await sessions.login(session, signer, limiter, settings, body, client)
-    _set_session_cookies(response, settings, tokens)
+    set_session_cookies(response, settings, tokens.access, tokens.refresh)
     device = sessions.device_token(signer, user)
     set_cookie(response, settings, DEVICE_COOKIE, device, 365 * 86400)
     data = LoginOut(
@@ -239,7 +214,7 @@ async def refresh_token(
 ) -> Envelope[TokensOut]:
     token = (body.refreshToken if body else None) or request.cookies.get(REFRESH_COOKIE)
     tokens = await sessions.refresh(session, signer, settings, token, client)
-    _set_session_cookies(response, settings, tokens)
+    set_session_cookies(response, settings, tokens.access, tokens.refresh)
     data = TokensOut(accessToken=tokens.access, refreshToken=tokens.refresh)
     return answer(data, "Access token refreshed.")
 

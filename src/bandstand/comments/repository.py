@@ -448,6 +448,30 @@ async def card(session: AsyncSession, comment_id: uuid.UUID, viewer: Viewer) -> 
     return row
 
 
+@cache
+def _held() -> Select[Any]:
+    """A song's held cards, newest first, as its owner (``viewer``) sees them."""
+    return (
+        _cards()
+        .where(
+            Comment.song_id == bindparam("song", type_=Uuid),
+            Comment.is_held == true(),
+            _visible(Comment),
+        )
+        .order_by(Comment.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+async def held(
+    session: AsyncSession, song_id: uuid.UUID, viewer: Viewer, *, limit: int
+) -> Sequence[Row[Any]]:
+    """Cards of the song's held comments and replies ``viewer`` may see, newest first."""
+    params = {"song": song_id, "limit": limit, **viewer.params()}
+    rows: Sequence[Row[Any]] = (await session.execute(_held(), params)).all()
+    return rows
+
+
 async def tally(session: AsyncSession, song_id: uuid.UUID) -> Sequence[Row[Any]]:
     """A song's comments counted by who may see them and whether they are top-level:
     rows of (``held_by``: None for those everyone sees, else the author of held ones,

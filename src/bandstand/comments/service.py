@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -301,6 +302,13 @@ async def approve(
         raise NotFound("Comment not found.")
     pending = await counters.pending(COMMENT, [comment.id])
     return Shown(card=card, pending_likes=pending.get(comment.id, {}).get(LIKES, 0))
+
+
+async def held(session: AsyncSession, song: Song, limit: int) -> Sequence[Row[Any]]:
+    """The song's held comments and replies (flagged, by a muted listener, or hidden by a
+    moderator), newest first, as cards its owner sees: what waits for their approval,
+    however old, where a listing shows only the newest threads."""
+    return await repo.held(session, song.id, Viewer(song.owner_id, owns_song=True), limit=limit)
 
 
 async def author_banned(

@@ -151,6 +151,12 @@ def _liked(user_id: uuid.UUID, *columns: Any) -> Select[Any]:
     )
 
 
+async def likes(session: AsyncSession, user_id: uuid.UUID, song_id: uuid.UUID) -> bool:
+    """Whether the user likes the song (a primary-key look-up)."""
+    stmt = select(SongLike.song_id).where(SongLike.user_id == user_id, SongLike.song_id == song_id)
+    return (await session.execute(stmt)).first() is not None
+
+
 async def liked(
     session: AsyncSession,
     user_id: uuid.UUID,

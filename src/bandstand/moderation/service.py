@@ -409,10 +409,26 @@ async def _may_act_on(session: AsyncSession, actor: Actor, owner_id: uuid.UUID |
             raise Forbidden("Only an admin can act on a moderator's or an admin's content.")
 
 
-async def _song_to_judge(session: AsyncSession, actor: Actor, song_id: uuid.UUID) -> Song:
+async def user_to_judge(session: AsyncSession, user_id: uuid.UUID) -> User:
+    """The user, banned or not, as the moderators' pages show their standing; 404 if
+    there is none. Read only: an action locks the row itself."""
+    user = await repo.user(session, user_id)
+    if user is None:
+        raise NotFound("User not found.")
+    return user
+
+
+async def song_to_judge(session: AsyncSession, song_id: uuid.UUID) -> Song:
+    """The song, taken down or not, as the moderators' pages show it; 404 if there is
+    none."""
     song = await repo.song(session, song_id)
     if song is None:
         raise NotFound("Song not found.")
+    return song
+
+
+async def _song_to_judge(session: AsyncSession, actor: Actor, song_id: uuid.UUID) -> Song:
+    song = await song_to_judge(session, song_id)
     await _may_act_on(session, actor, song.owner_id)
     return song
 

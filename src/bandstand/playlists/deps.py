@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from bandstand.accounts.deps import PrincipalDep
+from bandstand.accounts.deps import MaybePrincipalDep, PrincipalDep
 from bandstand.db import SessionDep
 from bandstand.errors import Forbidden, NotFound
 from bandstand.models import Playlist
@@ -18,35 +18,47 @@ from bandstand.playlists import repository as repo
 from bandstand.playlists.schemas import PlaylistRef
 
 
-async def _visible_to(session: SessionDep, principal: PrincipalDep, ident: uuid.UUID) -> Playlist:
+async def visible_to(session: SessionDep, principal: PrincipalDep, ident: uuid.UUID) -> Playlist:
+    """The playlist if the caller may see it (public, or theirs); 404 if not."""
     playlist = await repo.visible(session, ident, principal.user_id)
     if playlist is None:
         raise NotFound("Playlist not found.")
     return playlist
 
 
-def _must_own(playlist: Playlist, principal: PrincipalDep) -> Playlist:
+def must_own(playlist: Playlist, principal: PrincipalDep) -> Playlist:
+    """The playlist, if it is the caller's; 403 if not (they may see it)."""
     if playlist.owner_id != principal.user_id:
         raise Forbidden("Only the playlist's owner can do this.")
     return playlist
 
 
+async def _seen(session: SessionDep, viewer: MaybePrincipalDep, playlistId: uuid.UUID) -> Playlist:
+    """The playlist if the caller, signed in or not, may see it; 404 if not."""
+    playlist = await repo.visible(session, playlistId, viewer.user_id if viewer else None)
+    if playlist is None:
+        raise NotFound("Playlist not found.")
+    return playlist
+
+
 async def _visible(session: SessionDep, principal: PrincipalDep, playlistId: uuid.UUID) -> Playlist:
-    return await _visible_to(session, principal, playlistId)
+    return await visible_to(session, principal, playlistId)
 
 
 async def _owned(
     playlist: Annotated[Playlist, Depends(_visible)], principal: PrincipalDep
 ) -> Playlist:
-    return _must_own(playlist, principal)
+    return must_own(playlist, principal)
 
 
 async def _owned_by_body(
     session: SessionDep, principal: PrincipalDep, body: PlaylistRef
 ) -> Playlist:
-    return _must_own(await _visible_to(session, principal, body.playlistId), principal)
+    return must_own(await visible_to(session, principal, body.playlistId), principal)
 
 
 VisiblePlaylist = Annotated[Playlist, Depends(_visible)]
+# For pages anyone may open (bandstand/web/).
+SeenPlaylist = Annotated[Playlist, Depends(_seen)]
 OwnedPlaylist = Annotated[Playlist, Depends(_owned)]
 OwnedPlaylistInBody = Annotated[Playlist, Depends(_owned_by_body)]

@@ -72,10 +72,10 @@ def _cards(viewer_id: uuid.UUID | None, *extra: ColumnElement[Any]) -> Select[tu
 
 
 async def visible(
-    session: AsyncSession, playlist_id: uuid.UUID, viewer_id: uuid.UUID
+    session: AsyncSession, playlist_id: uuid.UUID, viewer_id: uuid.UUID | None
 ) -> Playlist | None:
-    """The playlist if ``viewer_id`` may see it; None whether it is missing or not theirs
-    to see, so the two cannot be told apart."""
+    """The playlist if ``viewer_id`` (None: anyone) may see it; None whether it is
+    missing or not theirs to see, so the two cannot be told apart."""
     stmt = select(Playlist).where(Playlist.id == playlist_id, readable_by(viewer_id))
     return (await session.execute(stmt)).scalar_one_or_none()
 
