@@ -152,8 +152,13 @@ async def test_a_song_taken_down_or_banned_since_its_link_was_signed_is_not_sent
             link = _through(base, url)
             assert (await proxy.get(link)).status_code == 200
 
+            cover = _through(base, song["thumbnail"])
+            assert (await proxy.get(cover)).status_code == 200
             await acted(mod, f"/songs/{song['_id']}/takedown", {"reason": "Stolen"})
             await harness.settle()
+            # Its cover too, but to its owner.
+            assert (await proxy.get(cover)).status_code == 404
+            assert (await proxy.get(cover, headers=jane.auth)).status_code == 200
             gone = await proxy.get(link)
             assert gone.status_code == 404, gone.text
             assert gone.json()["message"] == "Media not found."
@@ -166,6 +171,7 @@ async def test_a_song_taken_down_or_banned_since_its_link_was_signed_is_not_sent
             await acted(mod, f"/songs/{song['_id']}/restore", {"reason": "Cleared"})
             await harness.settle()
             assert (await proxy.get(link)).status_code == 200
+            assert (await proxy.get(cover)).status_code == 200
 
             await acted(mod, f"/users/{jane.id}/ban", {"reason": "Spam"})
             await harness.settle()

@@ -46,7 +46,7 @@ async def _signed_up(client: httpx.AsyncClient, outbox: Path) -> dict[str, str]:
         files={"avatar": ("me.png", png_bytes(), "image/png")},
     )
     assert started.status_code == 200, started.text
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 30
     while not (emails := await asyncio.to_thread(lambda: list(outbox.glob("*.eml")))):
         assert time.monotonic() < deadline, "no sign-up email"
         await asyncio.sleep(0.05)

@@ -67,8 +67,13 @@ server {{
         add_header X-Content-Type-Options nosniff;
     }}
 
-    # Avatars and covers are public and never change under one name.
-    location ~ "^/media/((avatars|covers)/[0-9a-f]{{32}}(/[0-9]{{1,4}})?\\.webp)$" {{
+    # Avatars and covers are public and never change under one name; the cover of a
+    # song withheld (above) is the API's to answer.
+    location ~ "{image_link}" {{
+        if (-f {media_root}/withheld/cover-$bandstand_image) {{
+            return 418;
+        }}
+        error_page 418 = @bandstand_api;
         alias {media_root}/$1;
         types {{ image/webp webp; }}
         error_page 404 = @bandstand_not_found;
@@ -140,6 +145,7 @@ def nginx_config(settings: Settings, *, listen: str, upstream: str, server_name:
         max_body=f"{max_body_mb}m",
         media_key=media_key,
         song_link=_song_link(),
+        image_link=r"^/media/((avatars|covers)/(?<bandstand_image>[0-9a-f]{32})(/[0-9]{1,4})?\.webp)$",
         media_root=settings.media_dir.resolve(),
         types=types,
         accel_prefix=settings.accel_redirect_prefix,

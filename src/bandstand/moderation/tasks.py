@@ -49,4 +49,8 @@ async def withhold_media(
             owner_id=uuid.UUID(owner_id) if owner_id else None,
             song_id=uuid.UUID(song_id) if song_id else None,
         )
-    await withheld.apply(settings.media_dir, {withheld.folder_of(key): held for key, held in files})
+    marks = {}
+    for audio, cover, held in files:
+        marks[withheld.folder_of(audio)] = held
+        marks[withheld.cover_of(cover)] = held
+    await withheld.apply(settings.media_dir, marks)

@@ -255,16 +255,18 @@ async def files_seen(session: AsyncSession, folder: str, viewer_id: uuid.UUID | 
 
 async def withheld_files(
     session: AsyncSession, *, owner_id: uuid.UUID | None = None, song_id: uuid.UUID | None = None
-) -> list[tuple[str, bool]]:
-    """The original's key of the owner's songs (or of the one song), each with whether
-    only its owner may see it (``media/withheld.py``)."""
-    stmt = select(Song.audio_key, not_(_seen(None))).join(OWNER, OWNER.id == Song.owner_id)
+) -> list[tuple[str, str, bool]]:
+    """The original's and the cover's keys of the owner's songs (or of the one song), each
+    with whether only its owner may see it (``media/withheld.py``)."""
+    stmt = select(Song.audio_key, Song.thumbnail_key, not_(_seen(None))).join(
+        OWNER, OWNER.id == Song.owner_id
+    )
     if owner_id is not None:
         stmt = stmt.where(Song.owner_id == owner_id)
     if song_id is not None:
         stmt = stmt.where(Song.id == song_id)
     rows = (await session.execute(stmt)).all()
-    return [(key, bool(withheld)) for key, withheld in rows]
+    return [(audio, cover, bool(withheld)) for audio, cover, withheld in rows]
 
 
 async def cover_hidden(

@@ -6,10 +6,11 @@ ever shown or changed: no route here takes a user's id."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
@@ -25,11 +26,15 @@ from bandstand.accounts.schemas import (
     TwoFactorSetupIn,
     UpdateAccountIn,
 )
+from bandstand.accounts.throttle import Client
+from bandstand.accounts.tokens import TokenSigner
 from bandstand.accounts.views import private_user
 from bandstand.config import Settings
 from bandstand.db import SessionDep
 from bandstand.errors import AppError, BadRequest
+from bandstand.kit.ratelimit import RateLimiter
 from bandstand.media.links import Links
+from bandstand.models import User
 from bandstand.resources import (
     LimiterDep,
     LinksDep,
@@ -38,10 +43,12 @@ from bandstand.resources import (
     StorageDep,
     TokenSignerDep,
 )
+from bandstand.storage import Storage
 from bandstand.web.auth import UserRequired, ViewerRequired
 from bandstand.web.csrf import CSRF
 from bandstand.web.forms import field_errors, text, undo, validated
 from bandstand.web.templating import render
+from bandstand.worker.queue import Queue
 
 router = APIRouter()
 PAGE = "account/account.html"
@@ -57,11 +64,62 @@ SAVED = {
 MAX_URI = 512
 
 
+@dataclass(frozen=True)
+class Page:
+    """What the account page is rendered from."""
+
+    request: Request
+    settings: Settings
+    links: Links
+    viewer: Principal
+
+
+async def _page_dep(
+    request: Request, settings: SettingsDep, links: LinksDep, viewer: ViewerRequired
+) -> Page:
+    return Page(request, settings, links, viewer)
+
+
+PageDep = Annotated[Page, Depends(_page_dep)]
+
+
+@dataclass(frozen=True)
+class Kit:
+    """What the account's forms take, gathered once per request: the page to show again,
+    and what the services they call are given."""
+
+    page: Page
+    session: AsyncSession
+    limiter: RateLimiter
+    signer: TokenSigner
+    queue: Queue
+    storage: Storage
+    client: Client
+    user: User
+
+    @property
+    def settings(self) -> Settings:
+        return self.page.settings
+
+
+async def _kit(
+    page: PageDep,
+    session: SessionDep,
+    limiter: LimiterDep,
+    signer: TokenSignerDep,
+    queue: QueueDep,
+    storage: StorageDep,
+    client: ClientDep,
+    user: UserRequired,
+) -> Kit:
+    return Kit(page, session, limiter, signer, queue, storage, client, user)
+
+
+KitDep = Annotated[Kit, Depends(_kit)]
+
+
 def _page(
-    request: Request,
-    settings: Settings,
-    links: Links,
-    viewer: Principal,
+    page: Page,
     *,
     status: int = 200,
     form: str | None = None,
@@ -69,13 +127,13 @@ def _page(
     **context: Any,
 ) -> Response:
     """The account as it was when the request came (a refused change left it so)."""
-    me = private_user(links, viewer.account)
+    me = private_user(page.links, page.viewer.account)
     context.setdefault("two_factor", me.twoFactor)
-    page = render(
-        request,
-        settings,
+    shown = render(
+        page.request,
+        page.settings,
         PAGE,
-        viewer,
+        page.viewer,
         status=exc.status_code if exc else status,
         me=me,
         form=form,
@@ -84,22 +142,14 @@ def _page(
         **context,
     )
     if form is not None and form.startswith("2fa"):
-        page.headers["Cache-Control"] = "no-store"  # a secret, or the recovery codes
-    return page
+        shown.headers["Cache-Control"] = "no-store"  # a secret, or the recovery codes
+    return shown
 
 
-async def _refused(
-    request: Request,
-    session: AsyncSession,
-    settings: Settings,
-    links: Links,
-    viewer: Principal,
-    exc: AppError,
-    form: str,
-    **context: Any,
-) -> Response:
-    await undo(session, exc)
-    return _page(request, settings, links, viewer, form=form, exc=exc, **context)
+async def _refused(kit: Kit, exc: AppError, form: str, **context: Any) -> Response:
+    """Undo the refused change (``forms.undo``), then the page again with why, by ``form``."""
+    await undo(kit.session, exc)
+    return _page(kit.page, form=form, exc=exc, **context)
 
 
 def _saved(what: str) -> Response:
@@ -117,190 +167,123 @@ def _qr(uri: str) -> Markup | None:
 
 
 @router.get("/account")
-async def account(
-    request: Request,
-    settings: SettingsDep,
-    links: LinksDep,
-    viewer: ViewerRequired,
-    saved: str | None = None,
-) -> Response:
-    return _page(request, settings, links, viewer, notice=SAVED.get(saved or ""))
+async def account(page: PageDep, saved: str | None = None) -> Response:
+    return _page(page, notice=SAVED.get(saved or ""))
 
 
 @router.post("/account/profile", dependencies=[CSRF])
-async def update_profile(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    limiter: LimiterDep,
-    signer: TokenSignerDep,
-    queue: QueueDep,
-    links: LinksDep,
-    client: ClientDep,
-    viewer: ViewerRequired,
-    user: UserRequired,
-) -> Response:
-    form = await request.form()
+async def update_profile(kit: KitDep) -> Response:
+    form = await kit.page.request.form()
     # Only these two, as the JSON route's schema allows: the email has its own form.
     values = {"fullname": text(form, "fullname"), "username": text(form, "username")}
     try:
         data = validated(UpdateAccountIn, values)
-        await profiles.update_account(session, limiter, settings, signer, queue, user, data, client)
+        await _update_account(kit, data)
     except AppError as exc:
-        return await _refused(
-            request, session, settings, links, viewer, exc, "profile", values=values
-        )
+        return await _refused(kit, exc, "profile", values=values)
     return _saved("profile")
 
 
+async def _update_account(kit: Kit, data: UpdateAccountIn) -> str | None:
+    return await profiles.update_account(
+        kit.session, kit.limiter, kit.settings, kit.signer, kit.queue, kit.user, data, kit.client
+    )
+
+
 @router.post("/account/avatar", dependencies=[CSRF])
-async def update_avatar(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    storage: StorageDep,
-    links: LinksDep,
-    viewer: ViewerRequired,
-    user: UserRequired,
-) -> Response:
-    upload = (await request.form()).get("avatar")
+async def update_avatar(kit: KitDep) -> Response:
+    upload = (await kit.page.request.form()).get("avatar")
     try:
         if not isinstance(upload, UploadFile) or not upload.filename:
             error = {"field": "avatar", "message": "Choose a picture."}
             raise BadRequest("Choose a picture to upload.", errors=[error])
-        await profiles.update_avatar(session, storage, settings, user, await upload.read())
+        picture = await upload.read()
+        await profiles.update_avatar(kit.session, kit.storage, kit.settings, kit.user, picture)
     except AppError as exc:
-        return await _refused(request, session, settings, links, viewer, exc, "avatar")
+        return await _refused(kit, exc, "avatar")
     return _saved("avatar")
 
 
 @router.post("/account/password", dependencies=[CSRF])
-async def change_password(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    limiter: LimiterDep,
-    links: LinksDep,
-    client: ClientDep,
-    viewer: ViewerRequired,
-    user: UserRequired,
-) -> Response:
-    form = await request.form()
+async def change_password(kit: KitDep) -> Response:
+    form = await kit.page.request.form()
     fields = ("oldPassword", "newPassword", "confirmPassword")
     try:
         data = validated(ChangePasswordIn, {name: text(form, name) for name in fields})
         await profiles.change_password(
-            session, limiter, settings, user, viewer.session_id, data, client
+            kit.session,
+            kit.limiter,
+            kit.settings,
+            kit.user,
+            kit.page.viewer.session_id,
+            data,
+            kit.client,
         )
     except AppError as exc:
-        return await _refused(request, session, settings, links, viewer, exc, "password")
+        return await _refused(kit, exc, "password")
     return _saved("password")
 
 
 @router.post("/account/email", dependencies=[CSRF])
-async def change_email(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    limiter: LimiterDep,
-    signer: TokenSignerDep,
-    queue: QueueDep,
-    links: LinksDep,
-    client: ClientDep,
-    viewer: ViewerRequired,
-    user: UserRequired,
-) -> Response:
+async def change_email(kit: KitDep) -> Response:
     """Ask for a new address: it changes once the code sent there comes back."""
-    form = await request.form()
+    form = await kit.page.request.form()
     email = text(form, "email").strip()
     password = text(form, "currentPassword") or None
     try:
         data = validated(UpdateAccountIn, {"email": email, "currentPassword": password})
-        pending = await profiles.update_account(
-            session, limiter, settings, signer, queue, user, data, client
-        )
+        pending = await _update_account(kit, data)
     except AppError as exc:
-        return await _refused(
-            request, session, settings, links, viewer, exc, "email", values={"email": email}
-        )
+        return await _refused(kit, exc, "email", values={"email": email})
     if pending is None:
-        return _page(request, settings, links, viewer, notice="That is already your address.")
-    return _page(request, settings, links, viewer, form="email-code", pending_email=pending)
+        return _page(kit.page, notice="That is already your address.")
+    return _page(kit.page, form="email-code", pending_email=pending)
 
 
 @router.post("/account/email/confirm", dependencies=[CSRF])
-async def confirm_email(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    limiter: LimiterDep,
-    signer: TokenSignerDep,
-    links: LinksDep,
-    viewer: ViewerRequired,
-    user: UserRequired,
-) -> Response:
-    form = await request.form()
+async def confirm_email(kit: KitDep) -> Response:
+    form = await kit.page.request.form()
     try:
         code = validated(EmailConfirmIn, {"code": text(form, "code").strip()}).code
-        await email_changes.confirm(session, settings, limiter, signer, user, code)
+        await email_changes.confirm(
+            kit.session, kit.settings, kit.limiter, kit.signer, kit.user, code
+        )
     except AppError as exc:
         pending = text(form, "pending")[:254]
-        return await _refused(
-            request, session, settings, links, viewer, exc, "email-code", pending_email=pending
-        )
+        return await _refused(kit, exc, "email-code", pending_email=pending)
     return _saved("email")
 
 
 @router.post("/account/2fa/setup", dependencies=[CSRF])
-async def two_factor_setup(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    limiter: LimiterDep,
-    signer: TokenSignerDep,
-    links: LinksDep,
-    client: ClientDep,
-    viewer: ViewerRequired,
-    user: UserRequired,
-) -> Response:
-    form = await request.form()
+async def two_factor_setup(kit: KitDep) -> Response:
+    form = await kit.page.request.form()
     try:
         password = validated(TwoFactorSetupIn, {"password": text(form, "password")}).password
-        made = await twofactor.setup(signer, limiter, settings, user, password, client)
+        made = await twofactor.setup(
+            kit.signer, kit.limiter, kit.settings, kit.user, password, kit.client
+        )
     except AppError as exc:
-        return await _refused(request, session, settings, links, viewer, exc, "2fa-setup")
+        return await _refused(kit, exc, "2fa-setup")
     setup = {"secret": made.secret, "uri": made.uri, "qr": _qr(made.uri)}
-    return _page(request, settings, links, viewer, form="2fa-enable", setup=setup)
+    return _page(kit.page, form="2fa-enable", setup=setup)
 
 
 @router.post("/account/2fa/enable", dependencies=[CSRF])
-async def two_factor_enable(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    limiter: LimiterDep,
-    signer: TokenSignerDep,
-    links: LinksDep,
-    viewer: ViewerRequired,
-    user: UserRequired,
-) -> Response:
-    form = await request.form()
+async def two_factor_enable(kit: KitDep) -> Response:
+    form = await kit.page.request.form()
     try:
         code = validated(TwoFactorEnableIn, {"code": text(form, "code").strip()}).code
-        codes = await twofactor.enable(session, signer, limiter, settings, user, code)
+        codes = await twofactor.enable(
+            kit.session, kit.signer, kit.limiter, kit.settings, kit.user, code
+        )
     except AppError as exc:
         # The set-up step again, from what it showed (the secret is the caller's own).
         uri = text(form, "uri")
         uri = uri if uri.startswith("otpauth://") and len(uri) <= MAX_URI else ""
         setup = {"secret": text(form, "secret")[:64], "uri": uri, "qr": _qr(uri)}
-        return await _refused(
-            request, session, settings, links, viewer, exc, "2fa-enable", setup=setup
-        )
+        return await _refused(kit, exc, "2fa-enable", setup=setup)
     return _page(
-        request,
-        settings,
-        links,
-        viewer,
+        kit.page,
         form="2fa-codes",
         recovery_codes=codes,
         two_factor=True,
@@ -309,25 +292,21 @@ async def two_factor_enable(
 
 
 @router.post("/account/2fa/disable", dependencies=[CSRF])
-async def two_factor_disable(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    limiter: LimiterDep,
-    signer: TokenSignerDep,
-    links: LinksDep,
-    client: ClientDep,
-    viewer: ViewerRequired,
-    user: UserRequired,
-) -> Response:
-    form = await request.form()
+async def two_factor_disable(kit: KitDep) -> Response:
+    form = await kit.page.request.form()
+    password, code = text(form, "password"), text(form, "code")
     try:
-        data = validated(
-            TwoFactorDisableIn, {"password": text(form, "password"), "code": text(form, "code")}
-        )
+        data = validated(TwoFactorDisableIn, {"password": password, "code": code})
         await twofactor.disable(
-            session, signer, limiter, settings, user, data.password, data.code, client
+            kit.session,
+            kit.signer,
+            kit.limiter,
+            kit.settings,
+            kit.user,
+            data.password,
+            data.code,
+            kit.client,
         )
     except AppError as exc:
-        return await _refused(request, session, settings, links, viewer, exc, "2fa-disable")
+        return await _refused(kit, exc, "2fa-disable")
     return _saved("2fa-off")

@@ -5,10 +5,12 @@ sets the same cookies; a refused form comes back with the service's own words.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
@@ -27,15 +29,17 @@ from bandstand.accounts.cookies import (
 )
 from bandstand.accounts.deps import ClientDep, MaybePrincipalDep, Principal
 from bandstand.accounts.schemas import LoginIn, RegisterForm, VerifyOtpIn
+from bandstand.accounts.throttle import Client
 from bandstand.accounts.tokens import TokenSigner
 from bandstand.config import Settings
 from bandstand.db import SessionDep
 from bandstand.errors import AppError, Unauthorized
+from bandstand.kit.ratelimit import RateLimiter
 from bandstand.models import User
 from bandstand.resources import LimiterDep, QueueDep, SettingsDep, StorageDep, TokenSignerDep
 from bandstand.web.csrf import CSRF
 from bandstand.web.default_avatar import default_avatar
-from bandstand.web.forms import field_errors, text, undo, validated
+from bandstand.web.forms import field_errors, refusal, text, undo, validated
 from bandstand.web.templating import is_partial, render
 
 router = APIRouter()
@@ -98,6 +102,32 @@ SIGNUP, CODE, SIGNIN = "auth/signup.html", "auth/signup_code.html", "auth/signin
 NextPath = Annotated[str, Query(alias="next", max_length=2000)]
 
 
+@dataclass(frozen=True)
+class Kit:
+    """What the sign-up and sign-in forms take, gathered once per request."""
+
+    request: Request
+    session: AsyncSession
+    settings: Settings
+    limiter: RateLimiter
+    signer: TokenSigner
+    client: Client
+
+
+async def _kit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+    signer: TokenSignerDep,
+    client: ClientDep,
+) -> Kit:
+    return Kit(request, session, settings, limiter, signer, client)
+
+
+KitDep = Annotated[Kit, Depends(_kit)]
+
+
 def _signed_in(
     response: Response,
     settings: Settings,
@@ -135,36 +165,19 @@ async def _avatar(form_value: Any, data: RegisterForm) -> bytes:
 
 
 @router.post("/signup", dependencies=[CSRF])
-async def signup(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    limiter: LimiterDep,
-    signer: TokenSignerDep,
-    queue: QueueDep,
-    storage: StorageDep,
-    client: ClientDep,
-) -> Response:
-    form = await request.form()
+async def signup(kit: KitDep, queue: QueueDep, storage: StorageDep) -> Response:
+    settings, signer = kit.settings, kit.signer
+    form = await kit.request.form()
     values = {name: text(form, name) for name in ("email", "username", "fullname")}
     try:
         data = validated(RegisterForm, {**values, "password": text(form, "password")})
         avatar = await _avatar(form.get("avatar"), data)
         started = await signups.register(
-            session, settings, limiter, signer, queue, storage, data, avatar, client
+            kit.session, settings, kit.limiter, signer, queue, storage, data, avatar, kit.client
         )
     except AppError as exc:
-        await undo(session, exc)
-        return render(
-            request,
-            settings,
-            SIGNUP,
-            None,
-            status=exc.status_code,
-            error=exc.message,
-            fields=field_errors(exc),
-            values=values,
-        )
+        await undo(kit.session, exc)
+        return render(kit.request, settings, SIGNUP, None, values=values, **refusal(exc))
     # As the JSON register route does: the cookie says which sign-up the code is for.
     response = RedirectResponse("/signup/code", status_code=303)
     set_signup_cookie(response, settings, signer, started.id)
@@ -193,27 +206,25 @@ async def signup_code_page(request: Request, settings: SettingsDep, sent: bool =
     return _code_page(request, settings, notice="We sent you a new code." if sent else None)
 
 
+async def _code_refused(kit: Kit, exc: AppError) -> Response:
+    """Undo the refused step (``forms.undo``), then the code's page again with why."""
+    await undo(kit.session, exc)
+    return _code_page(kit.request, kit.settings, exc)
+
+
 @router.post("/signup/code", dependencies=[CSRF])
-async def signup_code(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    limiter: LimiterDep,
-    signer: TokenSignerDep,
-    storage: StorageDep,
-    client: ClientDep,
-) -> Response:
-    form = await request.form()
+async def signup_code(kit: KitDep, storage: StorageDep) -> Response:
+    session, settings, signer = kit.session, kit.settings, kit.signer
+    form = await kit.request.form()
     try:
         code = validated(VerifyOtpIn, {"otp": text(form, "otp").strip()}).otp
-        signup_id = signup_of(signer, request, None)
+        signup_id = signup_of(signer, kit.request, None)
         user = await signups.verify_code(
-            session, settings, limiter, signer, storage, signup_id, code, client
+            session, settings, kit.limiter, signer, storage, signup_id, code, kit.client
         )
-        tokens = await sessions.issue_tokens(session, signer, settings, user, None, client)
+        tokens = await sessions.issue_tokens(session, signer, settings, user, None, kit.client)
     except AppError as exc:
-        await undo(session, exc)
-        return _code_page(request, settings, exc)
+        return await _code_refused(kit, exc)
     # Signed up: signed in too, with the cookies a login sets.
     response = RedirectResponse("/", status_code=303)
     clear_cookie(response, settings, SIGNUP_COOKIE)
@@ -222,21 +233,14 @@ async def signup_code(
 
 
 @router.post("/signup/code/resend", dependencies=[CSRF])
-async def resend_code(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    limiter: LimiterDep,
-    signer: TokenSignerDep,
-    queue: QueueDep,
-    client: ClientDep,
-) -> Response:
+async def resend_code(kit: KitDep, queue: QueueDep) -> Response:
     try:
-        signup_id = signup_of(signer, request, None)
-        await signups.resend_code(session, settings, limiter, signer, queue, signup_id, client)
+        signup_id = signup_of(kit.signer, kit.request, None)
+        await signups.resend_code(
+            kit.session, kit.settings, kit.limiter, kit.signer, queue, signup_id, kit.client
+        )
     except AppError as exc:
-        await undo(session, exc)
-        return _code_page(request, settings, exc)
+        return await _code_refused(kit, exc)
     return RedirectResponse("/signup/code?sent=1", status_code=303)
 
 
@@ -251,14 +255,8 @@ async def signin_page(
 
 
 @router.post("/signin", dependencies=[CSRF])
-async def signin(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    limiter: LimiterDep,
-    signer: TokenSignerDep,
-    client: ClientDep,
-) -> Response:
+async def signin(kit: KitDep) -> Response:
+    request, session, settings, signer = kit.request, kit.session, kit.settings, kit.signer
     form = await request.form()
     target = safe_next(text(form, "next"))
     login, password, totp = text(form, "login").strip(), text(form, "password"), text(form, "totp")
@@ -266,7 +264,9 @@ async def signin(
     said = "email" if "@" in login else "username"
     try:
         data = validated(LoginIn, {said: login, "password": password, "totp": totp or None})
-        user, tokens = await sessions.login(session, signer, limiter, settings, data, client)
+        user, tokens = await sessions.login(
+            session, signer, kit.limiter, settings, data, kit.client
+        )
     except AppError as exc:
         await undo(session, exc)
         fields = field_errors(exc)

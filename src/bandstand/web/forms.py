@@ -47,6 +47,12 @@ def field_errors(exc: AppError) -> dict[str, str]:
     return {error["field"]: error["message"] for error in exc.errors}
 
 
+def refusal(exc: AppError) -> dict[str, Any]:
+    """What a refused form is shown again with: the refusal's status, its message, and
+    each field's message (``render(..., **refusal(exc))``)."""
+    return {"status": exc.status_code, "error": exc.message, "fields": field_errors(exc)}
+
+
 async def undo(session: AsyncSession, exc: AppError) -> None:
     """End the request's transaction as the JSON route's would end on ``exc``."""
     await (commit(session) if exc.keep_changes else rollback(session))

@@ -8,10 +8,11 @@ viewer may not see is 404 on every route, one they see but do not own is 403 to 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -34,7 +35,7 @@ from bandstand.songs.views import song_view
 from bandstand.web.auth import ViewerRequired
 from bandstand.web.catalogue import PER_PAGE, PageNumber
 from bandstand.web.csrf import CSRF
-from bandstand.web.forms import field_errors, undo, validated
+from bandstand.web.forms import refusal, undo, validated
 from bandstand.web.templating import render
 
 router = APIRouter()
@@ -49,6 +50,11 @@ def _back(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
+def _sent(**fields: str | None) -> dict[str, str]:
+    """The playlist form's fields that were sent: one left out is not changed."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
 async def _cover(settings: Settings, upload: UploadFile | None) -> bytes | None:
     # A file input left empty sends a nameless, empty part: no cover.
     if upload is None or not (upload.filename or upload.size):
@@ -56,27 +62,63 @@ async def _cover(settings: Settings, upload: UploadFile | None) -> bytes | None:
     return await upload.read(settings.image_max_bytes + 1)
 
 
-# The library.
+@dataclass(frozen=True)
+class Shelf:
+    """What the library's and playlists' pages are rendered from, gathered once per
+    request. Who the viewer is each route declares: ``ViewerRequired`` or, where anyone
+    may look, ``MaybePrincipalDep``."""
+
+    request: Request
+    settings: Settings
+    session: AsyncSession
+    counters: Counters
+    links: Links
 
 
-@router.get("/library", response_class=HTMLResponse)
-async def library(
+async def _reading(
     request: Request,
     settings: SettingsDep,
     session: ReadSessionDep,
     counters: CountersDep,
     links: LinksDep,
-    viewer: ViewerRequired,
-) -> HTMLResponse:
+) -> Shelf:
+    return Shelf(request, settings, session, counters, links)
+
+
+async def _writing(
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    counters: CountersDep,
+    links: LinksDep,
+) -> Shelf:
+    return Shelf(request, settings, session, counters, links)
+
+
+# Lists take ``Reading``; a playlist's pages take ``Writing``, whose session is the one
+# ``SeenPlaylist`` and ``OwnedPlaylist`` read the playlist with.
+Reading = Annotated[Shelf, Depends(_reading)]
+Writing = Annotated[Shelf, Depends(_writing)]
+
+
+def _render(shelf: Shelf, template: str, viewer: Principal | None, **context: Any) -> HTMLResponse:
+    return render(shelf.request, shelf.settings, template, viewer, **context)
+
+
+# The library.
+
+
+@router.get("/library", response_class=HTMLResponse)
+async def library(shelf: Reading, viewer: ViewerRequired) -> HTMLResponse:
+    session, counters, settings, links = shelf.session, shelf.counters, shelf.settings, shelf.links
     me = viewer.user_id
     liked = await engagement.liked_songs(session, counters, me, page=1, limit=SHELF, cursor=None)
     history = await engagement.history(
         session, counters, settings, me, page=1, limit=SHELF, cursor=None
     )
     mine = await playlists.newest_page(session, viewer_id=me, owner_id=me, page=1, limit=PER_PAGE)
-    return render(
-        request,
-        settings,
+    return _render(
+        shelf,
         "library/index.html",
         viewer,
         liked=liked_view(links, liked, 1, SHELF),
@@ -86,55 +128,35 @@ async def library(
 
 
 @router.get("/library/liked", response_class=HTMLResponse)
-async def liked(
-    request: Request,
-    settings: SettingsDep,
-    session: ReadSessionDep,
-    counters: CountersDep,
-    links: LinksDep,
-    viewer: ViewerRequired,
-    page: PageNumber = 1,
-) -> HTMLResponse:
+async def liked(shelf: Reading, viewer: ViewerRequired, page: PageNumber = 1) -> HTMLResponse:
     found = await engagement.liked_songs(
-        session, counters, viewer.user_id, page=page, limit=PER_PAGE, cursor=None
+        shelf.session, shelf.counters, viewer.user_id, page=page, limit=PER_PAGE, cursor=None
     )
-    shaped = liked_view(links, found, page, PER_PAGE)
-    return render(request, settings, "library/songs.html", viewer, kind="liked", songs=shaped)
+    shaped = liked_view(shelf.links, found, page, PER_PAGE)
+    return _render(shelf, "library/songs.html", viewer, kind="liked", songs=shaped)
 
 
 @router.get("/library/history", response_class=HTMLResponse)
-async def history(
-    request: Request,
-    settings: SettingsDep,
-    session: ReadSessionDep,
-    counters: CountersDep,
-    links: LinksDep,
-    viewer: ViewerRequired,
-    page: PageNumber = 1,
-) -> HTMLResponse:
+async def history(shelf: Reading, viewer: ViewerRequired, page: PageNumber = 1) -> HTMLResponse:
+    me = viewer.user_id
     found = await engagement.history(
-        session, counters, settings, viewer.user_id, page=page, limit=PER_PAGE, cursor=None
+        shelf.session, shelf.counters, shelf.settings, me, page=page, limit=PER_PAGE, cursor=None
     )
-    shaped = history_view(links, found, page, PER_PAGE)
+    shaped = history_view(shelf.links, found, page, PER_PAGE)
     songs = {**shaped, "docs": [entry["song"] for entry in shaped["docs"]]}
-    return render(request, settings, "library/songs.html", viewer, kind="history", songs=songs)
+    return _render(shelf, "library/songs.html", viewer, kind="history", songs=songs)
 
 
 @router.get("/library/playlists", response_class=HTMLResponse)
 async def my_playlists(
-    request: Request,
-    settings: SettingsDep,
-    session: ReadSessionDep,
-    links: LinksDep,
-    viewer: ViewerRequired,
-    page: PageNumber = 1,
+    shelf: Reading, viewer: ViewerRequired, page: PageNumber = 1
 ) -> HTMLResponse:
     me = viewer.user_id
     mine = await playlists.newest_page(
-        session, viewer_id=me, owner_id=me, page=page, limit=PER_PAGE
+        shelf.session, viewer_id=me, owner_id=me, page=page, limit=PER_PAGE
     )
-    shaped = page_view(links, mine, page, PER_PAGE).model_dump(mode="json", by_alias=True)
-    return render(request, settings, "library/playlists.html", viewer, playlists=shaped)
+    shaped = page_view(shelf.links, mine, page, PER_PAGE).model_dump(mode="json", by_alias=True)
+    return _render(shelf, "library/playlists.html", viewer, playlists=shaped)
 
 
 # Making a playlist.
@@ -149,41 +171,31 @@ async def new_playlist(
 
 @router.post("/playlists", response_class=HTMLResponse, dependencies=[CSRF])
 async def create_playlist(
-    request: Request,
-    settings: SettingsDep,
-    session: SessionDep,
+    shelf: Writing,
     storage: StorageDep,
-    counters: CountersDep,
     viewer: ViewerRequired,
     playlist_name: Text = None,
     description: Text = None,
     isPublic: Text = None,
     thumbnail: Cover = None,
 ) -> Response:
-    values = {
-        "playlist_name": playlist_name,
-        "description": description or "",
-        "isPublic": isPublic,
-    }
-    values = {name: value for name, value in values.items() if value is not None}
+    settings = shelf.settings
+    values = _sent(playlist_name=playlist_name, description=description or "", isPublic=isPublic)
     try:
         data = validated(PlaylistCreate, values)
         cover = await _cover(settings, thumbnail)
         made = await playlists.create(
-            session, storage, counters, viewer.user_id, data, cover, settings.image_max_bytes
+            shelf.session,
+            storage,
+            shelf.counters,
+            viewer.user_id,
+            data,
+            cover,
+            settings.image_max_bytes,
         )
     except AppError as exc:
-        await undo(session, exc)
-        return render(
-            request,
-            settings,
-            "library/new.html",
-            viewer,
-            status=exc.status_code,
-            values=values,
-            fields=field_errors(exc),
-            error=exc.message,
-        )
+        await undo(shelf.session, exc)
+        return _render(shelf, "library/new.html", viewer, values=values, **refusal(exc))
     return _back(f"/playlists/{made.card.id}")
 
 
@@ -191,31 +203,22 @@ async def create_playlist(
 
 
 async def _shown(
-    session: AsyncSession,
-    counters: Counters,
-    links: Links,
-    playlist_id: uuid.UUID,
-    viewer: Principal | None,
-    page: int = 1,
+    shelf: Shelf, playlist_id: uuid.UUID, viewer: Principal | None, page: int = 1
 ) -> dict[str, Any]:
     """The playlist and a page of the songs the viewer may see, as the API answers it."""
     detail = await playlists.detail(
-        session,
-        counters,
+        shelf.session,
+        shelf.counters,
         playlist_id,
         viewer_id=viewer.user_id if viewer else None,
         page=page,
         limit=playlists.SONGS_PER_PAGE,
     )
-    return playlist_view(links, detail).model_dump(mode="json", by_alias=True)
+    return playlist_view(shelf.links, detail).model_dump(mode="json", by_alias=True)
 
 
 async def _playlist_page(
-    request: Request,
-    settings: Settings,
-    session: AsyncSession,
-    counters: Counters,
-    links: Links,
+    shelf: Shelf,
     playlist_id: uuid.UUID,
     viewer: Principal | None,
     *,
@@ -226,18 +229,17 @@ async def _playlist_page(
 ) -> HTMLResponse:
     """The playlist's page; its owner's has the search for songs to add, and ``q``'s
     results."""
-    shown = await _shown(session, counters, links, playlist_id, viewer, page)
+    shown = await _shown(shelf, playlist_id, viewer, page)
     mine = viewer is not None and shown["owner"]["_id"] == str(viewer.user_id)
     found = None
     if mine and q.strip():
         try:
-            hits = await search_service.search(session, counters, q, 1, FOUND)
-            found = [song_view(links, card) for card in hits.songs.items]
+            hits = await search_service.search(shelf.session, shelf.counters, q, 1, FOUND)
+            found = [song_view(shelf.links, card) for card in hits.songs.items]
         except AppError as exc:
             error, status = exc.message, exc.status_code
-    return render(
-        request,
-        settings,
+    return _render(
+        shelf,
         "playlist.html",
         viewer,
         status=status,
@@ -251,28 +253,18 @@ async def _playlist_page(
 
 @router.get("/playlists/{playlistId}", response_class=HTMLResponse)
 async def playlist_page(
-    request: Request,
-    settings: SettingsDep,
-    session: SessionDep,
-    counters: CountersDep,
-    links: LinksDep,
+    shelf: Writing,
     viewer: MaybePrincipalDep,
     playlist: SeenPlaylist,
     page: PageNumber = 1,
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
-    return await _playlist_page(
-        request, settings, session, counters, links, playlist.id, viewer, page=page, q=q
-    )
+    return await _playlist_page(shelf, playlist.id, viewer, page=page, q=q)
 
 
 @router.post("/playlists/{playlistId}/songs", response_class=HTMLResponse, dependencies=[CSRF])
 async def add_song(
-    request: Request,
-    settings: SettingsDep,
-    session: SessionDep,
-    counters: CountersDep,
-    links: LinksDep,
+    shelf: Writing,
     viewer: ViewerRequired,
     playlist: OwnedPlaylist,
     songId: Text = None,
@@ -287,24 +279,13 @@ async def add_song(
         error, status = "Choose a song to add.", 400
     else:
         try:
-            await playlists.add_songs(session, counters, playlist, wanted.song_ids)
+            await playlists.add_songs(shelf.session, shelf.counters, playlist, wanted.song_ids)
             query = f"?{urlencode({'q': q})}" if q else ""
             return _back(f"/playlists/{playlist_id}{query}")
         except AppError as exc:
-            await undo(session, exc)
+            await undo(shelf.session, exc)
             error, status = exc.message, exc.status_code
-    return await _playlist_page(
-        request,
-        settings,
-        session,
-        counters,
-        links,
-        playlist_id,
-        viewer,
-        q=q or "",
-        error=error,
-        status=status,
-    )
+    return await _playlist_page(shelf, playlist_id, viewer, q=q or "", error=error, status=status)
 
 
 # Changing one: its owner's page for it.
@@ -321,35 +302,19 @@ def _values(shown: dict[str, Any]) -> dict[str, str]:
 
 @router.get("/playlists/{playlistId}/edit", response_class=HTMLResponse)
 async def edit_page(
-    request: Request,
-    settings: SettingsDep,
-    session: SessionDep,
-    counters: CountersDep,
-    links: LinksDep,
-    viewer: ViewerRequired,
-    playlist: OwnedPlaylist,
+    shelf: Writing, viewer: ViewerRequired, playlist: OwnedPlaylist
 ) -> HTMLResponse:
-    shown = await _shown(session, counters, links, playlist.id, viewer)
-    return render(
-        request,
-        settings,
-        "library/edit.html",
-        viewer,
-        playlist=shown,
-        values=_values(shown),
-        fields={},
+    shown = await _shown(shelf, playlist.id, viewer)
+    return _render(
+        shelf, "library/edit.html", viewer, playlist=shown, values=_values(shown), fields={}
     )
 
 
 @router.post("/playlists/{playlistId}/edit", response_class=HTMLResponse, dependencies=[CSRF])
 async def edit(
-    request: Request,
-    settings: SettingsDep,
-    session: SessionDep,
+    shelf: Writing,
     storage: StorageDep,
     queue: QueueDep,
-    counters: CountersDep,
-    links: LinksDep,
     viewer: ViewerRequired,
     playlist: OwnedPlaylist,
     playlist_name: Text = None,
@@ -359,28 +324,21 @@ async def edit(
 ) -> Response:
     """The whole form, or a field of it (the playlist page's "Make private" sends only
     ``isPublic``)."""
+    session, settings = shelf.session, shelf.settings
     playlist_id = playlist.id
-    values = {"playlist_name": playlist_name, "description": description, "isPublic": isPublic}
-    values = {name: value for name, value in values.items() if value is not None}
+    values = _sent(playlist_name=playlist_name, description=description, isPublic=isPublic)
     try:
         data = validated(PlaylistUpdate, values)
         cover = await _cover(settings, thumbnail)
         await playlists.update(
-            session, storage, queue, counters, playlist, data, cover, settings.image_max_bytes
+            session, storage, queue, shelf.counters, playlist, data, cover, settings.image_max_bytes
         )
     except AppError as exc:
         await undo(session, exc)
-        shown = await _shown(session, counters, links, playlist_id, viewer)
-        return render(
-            request,
-            settings,
-            "library/edit.html",
-            viewer,
-            status=exc.status_code,
-            playlist=shown,
-            values={**_values(shown), **values},
-            fields=field_errors(exc),
-            error=exc.message,
+        shown = await _shown(shelf, playlist_id, viewer)
+        values = {**_values(shown), **values}
+        return _render(
+            shelf, "library/edit.html", viewer, playlist=shown, values=values, **refusal(exc)
         )
     return _back(f"/playlists/{playlist_id}")
 

@@ -11,10 +11,12 @@ to its page, which says what was done.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -69,44 +71,85 @@ def _done(path: str, what: str, **query: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?{urlencode({**query, 'done': what})}", status_code=303)
 
 
-def _page(
+@dataclass(frozen=True)
+class Desk:
+    """What a moderation page is rendered from, gathered once per request."""
+
+    request: Request
+    settings: Settings
+    session: AsyncSession
+    links: Links
+    viewer: Principal
+
+
+async def _reading(
     request: Request,
-    settings: Settings,
-    template: str,
-    viewer: Principal,
-    error: AppError | None,
-    done: str | None,
-    **context: Any,
+    settings: SettingsDep,
+    session: ReadSessionDep,
+    links: LinksDep,
+    viewer: ViewerRequired,
+) -> Desk:
+    return Desk(request, settings, session, links, viewer)
+
+
+async def _writing(
+    request: Request,
+    settings: SettingsDep,
+    session: SessionDep,
+    links: LinksDep,
+    viewer: ViewerRequired,
+) -> Desk:
+    return Desk(request, settings, session, links, viewer)
+
+
+# A page's reading routes take ``Reading``; its forms, which change things, ``Writing``.
+Reading = Annotated[Desk, Depends(_reading)]
+Writing = Annotated[Desk, Depends(_writing)]
+
+
+# A page shown again after a refusal: ``_queue``, ``_user`` or ``_song``.
+Page = Callable[..., Awaitable[HTMLResponse]]
+
+
+def _page(
+    desk: Desk, template: str, error: AppError | None, done: str | None, **context: Any
 ) -> HTMLResponse:
     status = error.status_code if error else 200
     notice = DONE.get(done or "")
     return render(
-        request, settings, template, viewer, status=status, error=error, done=notice, **context
+        desk.request,
+        desk.settings,
+        template,
+        desk.viewer,
+        status=status,
+        error=error,
+        done=notice,
+        **context,
     )
+
+
+async def _refused(desk: Desk, error: AppError, page: Page, *args: Any) -> HTMLResponse:
+    """Undo the refused action (``forms.undo``), then show ``page`` again with why."""
+    await undo(desk.session, error)
+    return await page(desk, *args, error=error)
 
 
 # -- the queue
 
 
 async def _queue(
-    request: Request,
-    settings: Settings,
-    session: AsyncSession,
-    links: Links,
-    viewer: Principal,
+    desk: Desk,
     tab: QueueStatus,
     page: int = 1,
     *,
     done: str | None = None,
     error: AppError | None = None,
 ) -> HTMLResponse:
-    listing = await service.queue_page(session, tab, page=page, limit=PER_PAGE, cursor=None)
-    reports = views.queue_page(links, listing, page, PER_PAGE)
+    listing = await service.queue_page(desk.session, tab, page=page, limit=PER_PAGE, cursor=None)
+    reports = views.queue_page(desk.links, listing, page, PER_PAGE)
     return _page(
-        request,
-        settings,
+        desk,
         "moderation/queue.html",
-        viewer,
         error,
         done,
         tab=tab,
@@ -117,27 +160,19 @@ async def _queue(
 
 @router.get("", response_class=HTMLResponse)
 async def queue(
-    request: Request,
-    settings: SettingsDep,
-    session: ReadSessionDep,
-    links: LinksDep,
-    viewer: ViewerRequired,
+    desk: Reading,
     _: ModeratorDep,
     status: QueueStatus = "open",
     page: PageNumber = 1,
     done: str | None = None,
 ) -> Response:
-    return await _queue(request, settings, session, links, viewer, status, page, done=done)
+    return await _queue(desk, status, page, done=done)
 
 
 @router.post("/reports/{report_id}/resolve", dependencies=[CSRF])
 async def resolve(
-    request: Request,
-    settings: SettingsDep,
-    session: SessionDep,
-    links: LinksDep,
+    desk: Writing,
     effects: EffectsDep,
-    viewer: ViewerRequired,
     actor: ModeratorDep,
     report_id: uuid.UUID,
     action: Text = "",
@@ -145,21 +180,16 @@ async def resolve(
 ) -> Response:
     try:
         body = validated(Resolution, {"action": action, "note": note})
-        await service.resolve(session, effects, actor, report_id, body.action, body.note)
+        await service.resolve(desk.session, effects, actor, report_id, body.action, body.note)
     except AppError as error:
-        await undo(session, error)
-        return await _queue(request, settings, session, links, viewer, "open", error=error)
+        return await _refused(desk, error, _queue, "open")
     return _done("/moderation", "resolve")
 
 
 @router.post("/comments/{comment_id}/{verb}", dependencies=[CSRF])
 async def judge_comment(
-    request: Request,
-    settings: SettingsDep,
-    session: SessionDep,
-    links: LinksDep,
+    desk: Writing,
     effects: EffectsDep,
-    viewer: ViewerRequired,
     actor: ModeratorDep,
     comment_id: uuid.UUID,
     verb: Verb,
@@ -169,31 +199,27 @@ async def judge_comment(
     try:
         if verb == "unhide":
             why = validated(MaybeReason, {"reason": reason}).reason
-            await service.unhide_comment(session, effects, actor, comment_id, why)
+            await service.unhide_comment(desk.session, effects, actor, comment_id, why)
         else:
             why = validated(WithReason, {"reason": reason}).reason
             act = service.hide_comment if verb == "hide" else service.remove_comment
-            await act(session, effects, actor, comment_id, why)
+            await act(desk.session, effects, actor, comment_id, why)
     except AppError as error:
-        await undo(session, error)
-        return await _queue(request, settings, session, links, viewer, tab, error=error)
+        return await _refused(desk, error, _queue, tab)
     return _done("/moderation", f"comment-{verb}", status=tab)
 
 
 @router.post("/playlists/{playlist_id}/{verb}", dependencies=[CSRF])
 async def judge_playlist(
-    request: Request,
-    settings: SettingsDep,
-    session: SessionDep,
-    links: LinksDep,
+    desk: Writing,
     queue: QueueDep,
-    viewer: ViewerRequired,
     actor: ModeratorDep,
     playlist_id: uuid.UUID,
     verb: Verb,
     reason: Text = "",
     tab: Tab = "open",
 ) -> Response:
+    session = desk.session
     try:
         why = validated(MaybeReason, {"reason": reason}).reason
         if verb == "hide":
@@ -203,8 +229,7 @@ async def judge_playlist(
         else:
             await service.remove_playlist(session, queue, actor, playlist_id, why)
     except AppError as error:
-        await undo(session, error)
-        return await _queue(request, settings, session, links, viewer, tab, error=error)
+        return await _refused(desk, error, _queue, tab)
     return _done("/moderation", f"playlist-{verb}", status=tab)
 
 
@@ -212,41 +237,27 @@ async def judge_playlist(
 
 
 async def _user(
-    request: Request,
-    settings: Settings,
-    session: AsyncSession,
-    viewer: Principal,
+    desk: Desk,
     user_id: uuid.UUID,
     *,
     done: str | None = None,
     error: AppError | None = None,
 ) -> HTMLResponse:
-    standing = views.standing(await service.user_to_judge(session, user_id))
-    return _page(
-        request, settings, "moderation/user.html", viewer, error, done, user=standing, roles=Role
-    )
+    standing = views.standing(await service.user_to_judge(desk.session, user_id))
+    return _page(desk, "moderation/user.html", error, done, user=standing, roles=Role)
 
 
 @router.get("/users/{user_id}", response_class=HTMLResponse)
 async def user_page(
-    request: Request,
-    settings: SettingsDep,
-    session: ReadSessionDep,
-    viewer: ViewerRequired,
-    _: ModeratorDep,
-    user_id: uuid.UUID,
-    done: str | None = None,
+    desk: Reading, _: ModeratorDep, user_id: uuid.UUID, done: str | None = None
 ) -> Response:
-    return await _user(request, settings, session, viewer, user_id, done=done)
+    return await _user(desk, user_id, done=done)
 
 
 @router.post("/users/{user_id}/ban", dependencies=[CSRF])
 async def ban(
-    request: Request,
-    settings: SettingsDep,
-    session: SessionDep,
+    desk: Writing,
     effects: EffectsDep,
-    viewer: ViewerRequired,
     actor: ModeratorDep,
     user_id: uuid.UUID,
     reason: Text = "",
@@ -254,49 +265,31 @@ async def ban(
 ) -> Response:
     try:
         body = validated(BanCreate, {"reason": reason, "until": until or None})
-        await service.ban(session, effects, actor, user_id, body)
+        await service.ban(desk.session, effects, actor, user_id, body)
     except AppError as error:
-        await undo(session, error)
-        return await _user(request, settings, session, viewer, user_id, error=error)
+        return await _refused(desk, error, _user, user_id)
     return _done(f"/moderation/users/{user_id}", "ban")
 
 
 @router.post("/users/{user_id}/unban", dependencies=[CSRF])
 async def unban(
-    request: Request,
-    settings: SettingsDep,
-    session: SessionDep,
-    effects: EffectsDep,
-    viewer: ViewerRequired,
-    actor: ModeratorDep,
-    user_id: uuid.UUID,
-    reason: Text = "",
+    desk: Writing, effects: EffectsDep, actor: ModeratorDep, user_id: uuid.UUID, reason: Text = ""
 ) -> Response:
     try:
         why = validated(MaybeReason, {"reason": reason}).reason
-        await service.unban(session, effects, actor, user_id, why)
+        await service.unban(desk.session, effects, actor, user_id, why)
     except AppError as error:
-        await undo(session, error)
-        return await _user(request, settings, session, viewer, user_id, error=error)
+        return await _refused(desk, error, _user, user_id)
     return _done(f"/moderation/users/{user_id}", "unban")
 
 
 @router.post("/users/{user_id}/role", dependencies=[CSRF])
-async def set_role(
-    request: Request,
-    settings: SettingsDep,
-    session: SessionDep,
-    viewer: ViewerRequired,
-    actor: AdminDep,
-    user_id: uuid.UUID,
-    role: Text = "",
-) -> Response:
+async def set_role(desk: Writing, actor: AdminDep, user_id: uuid.UUID, role: Text = "") -> Response:
     try:
         body = validated(RoleChange, {"role": role})
-        await service.set_role(session, actor, user_id, body.role)
+        await service.set_role(desk.session, actor, user_id, body.role)
     except AppError as error:
-        await undo(session, error)
-        return await _user(request, settings, session, viewer, user_id, error=error)
+        return await _refused(desk, error, _user, user_id)
     return _done(f"/moderation/users/{user_id}", "role")
 
 
@@ -304,22 +297,17 @@ async def set_role(
 
 
 async def _song(
-    request: Request,
-    settings: Settings,
-    session: AsyncSession,
-    viewer: Principal,
+    desk: Desk,
     song_id: uuid.UUID,
     *,
     done: str | None = None,
     error: AppError | None = None,
 ) -> HTMLResponse:
-    song = await service.song_to_judge(session, song_id)
-    owner = await service.user_to_judge(session, song.owner_id)
+    song = await service.song_to_judge(desk.session, song_id)
+    owner = await service.user_to_judge(desk.session, song.owner_id)
     return _page(
-        request,
-        settings,
+        desk,
         "moderation/song.html",
-        viewer,
         error,
         done,
         song=views.song_standing(song),
@@ -330,54 +318,32 @@ async def _song(
 
 @router.get("/songs/{song_id}", response_class=HTMLResponse)
 async def song_page(
-    request: Request,
-    settings: SettingsDep,
-    session: ReadSessionDep,
-    viewer: ViewerRequired,
-    _: ModeratorDep,
-    song_id: uuid.UUID,
-    done: str | None = None,
+    desk: Reading, _: ModeratorDep, song_id: uuid.UUID, done: str | None = None
 ) -> Response:
-    return await _song(request, settings, session, viewer, song_id, done=done)
+    return await _song(desk, song_id, done=done)
 
 
 @router.post("/songs/{song_id}/takedown", dependencies=[CSRF])
 async def take_down(
-    request: Request,
-    settings: SettingsDep,
-    session: SessionDep,
-    effects: EffectsDep,
-    viewer: ViewerRequired,
-    actor: ModeratorDep,
-    song_id: uuid.UUID,
-    reason: Text = "",
+    desk: Writing, effects: EffectsDep, actor: ModeratorDep, song_id: uuid.UUID, reason: Text = ""
 ) -> Response:
     try:
         why = validated(WithReason, {"reason": reason}).reason
-        await service.take_down(session, effects, actor, song_id, why)
+        await service.take_down(desk.session, effects, actor, song_id, why)
     except AppError as error:
-        await undo(session, error)
-        return await _song(request, settings, session, viewer, song_id, error=error)
+        return await _refused(desk, error, _song, song_id)
     return _done(f"/moderation/songs/{song_id}", "takedown")
 
 
 @router.post("/songs/{song_id}/restore", dependencies=[CSRF])
 async def restore(
-    request: Request,
-    settings: SettingsDep,
-    session: SessionDep,
-    effects: EffectsDep,
-    viewer: ViewerRequired,
-    actor: ModeratorDep,
-    song_id: uuid.UUID,
-    reason: Text = "",
+    desk: Writing, effects: EffectsDep, actor: ModeratorDep, song_id: uuid.UUID, reason: Text = ""
 ) -> Response:
     try:
         why = validated(MaybeReason, {"reason": reason}).reason
-        await service.restore(session, effects, actor, song_id, why)
+        await service.restore(desk.session, effects, actor, song_id, why)
     except AppError as error:
-        await undo(session, error)
-        return await _song(request, settings, session, viewer, song_id, error=error)
+        return await _refused(desk, error, _song, song_id)
     return _done(f"/moderation/songs/{song_id}", "restore")
 
 
@@ -386,10 +352,7 @@ async def restore(
 
 @router.get("/audit", response_class=HTMLResponse)
 async def audit(
-    request: Request,
-    settings: SettingsDep,
-    session: ReadSessionDep,
-    viewer: ViewerRequired,
+    desk: Reading,
     _: AdminDep,
     page: PageNumber = 1,
     targetType: TargetType | None = None,
@@ -398,7 +361,7 @@ async def audit(
     """All of it, or (``targetType`` and ``targetId``) what was done to one target."""
     one = targetType is not None and targetId is not None
     listing = await service.audit_page(
-        session,
+        desk.session,
         actor_id=None,
         target_type=targetType if one else None,
         target_id=targetId if one else None,
@@ -407,11 +370,11 @@ async def audit(
         cursor=None,
     )
     query = urlencode({"targetType": targetType, "targetId": targetId}) + "&" if one else ""
-    return render(
-        request,
-        settings,
+    return _page(
+        desk,
         "moderation/audit.html",
-        viewer,
+        None,
+        None,
         entries=views.audit_page(listing, page, PER_PAGE),
         base=f"/moderation/audit?{query}",
         narrowed=one,

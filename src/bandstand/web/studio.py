@@ -92,7 +92,8 @@ MySong = Annotated[Song, Depends(_mine)]
 
 @dataclass(frozen=True)
 class Desk:
-    """What a song's dashboard reads, for the routes that show it (again, after a refusal)."""
+    """What a song's dashboard reads, for the routes that show it (again, after a refusal),
+    and whose studio it is."""
 
     request: Request
     settings: Settings
@@ -102,6 +103,7 @@ class Desk:
     links: Links
     liked_comments: LikedLookup
     recent: Recent
+    viewer: Principal
 
 
 async def _desk(
@@ -113,8 +115,11 @@ async def _desk(
     links: LinksDep,
     liked_comments: LikedCommentsDep,
     recent: CommentAnswersDep,
+    viewer: ViewerRequired,
 ) -> Desk:
-    return Desk(request, settings, session, sessions, counters, links, liked_comments, recent)
+    return Desk(
+        request, settings, session, sessions, counters, links, liked_comments, recent, viewer
+    )
 
 
 DeskDep = Annotated[Desk, Depends(_desk)]
@@ -154,14 +159,13 @@ def _flat(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def _dashboard(
     desk: Desk,
-    viewer: Principal,
     song: Song,
     *,
     status: int = 200,
     problem: tuple[str, AppError] | None = None,
     done: str | None = None,
 ) -> HTMLResponse:
-    session, counters, links = desk.session, desk.counters, desk.links
+    session, counters, links, viewer = desk.session, desk.counters, desk.links, desk.viewer
     found = await analytics.song_analytics(session, counters, song, DAYS)
     page = await listing.page(
         desk.sessions,
@@ -199,16 +203,14 @@ async def _dashboard(
     )
 
 
-async def _refused(
-    desk: Desk, viewer: Principal, song: Song, where: str, exc: AppError
-) -> Response:
+async def _refused(desk: Desk, song: Song, where: str, exc: AppError) -> Response:
     """Undo what the refused change wrote (a stored cover too), then show the dashboard
     again with the reason by the form it came from."""
     await rollback(desk.session)
     # The rollback expired the song as read: read again, its owner too.
     await desk.session.refresh(song)
     await desk.session.refresh(song, ["owner"])
-    return await _dashboard(desk, viewer, song, status=exc.status_code, problem=(where, exc))
+    return await _dashboard(desk, song, status=exc.status_code, problem=(where, exc))
 
 
 def _update(title: str | None, description: str | None, genre: str | None) -> SongUpdate:
@@ -265,29 +267,24 @@ async def studio(
 
 @router.get("/studio/songs/{songId}", response_class=HTMLResponse)
 async def dashboard(
-    desk: DeskDep,
-    viewer: ViewerRequired,
-    song: MySong,
-    done: Annotated[str, Query(max_length=20)] = "",
+    desk: DeskDep, song: MySong, done: Annotated[str, Query(max_length=20)] = ""
 ) -> Response:
-    return await _dashboard(desk, viewer, song, done=done)
+    return await _dashboard(desk, song, done=done)
 
 
 @router.get("/studio/songs/{songId}/status", response_class=HTMLResponse)
-async def status(
-    request: Request,
-    settings: SettingsDep,
-    counters: CountersDep,
-    links: LinksDep,
-    viewer: ViewerRequired,
-    song: MySong,
-) -> Response:
+async def status(desk: DeskDep, song: MySong) -> Response:
     """The song's processing status, polled by its page until it is final: then 286,
     which tells htmx to stop."""
-    shown = song_view(links, await read_card(counters, song))
+    shown = song_view(desk.links, await read_card(desk.counters, song))
     final = shown["status"] != "processing"
     return render(
-        request, settings, "studio/_status.html", viewer, song=shown, status=286 if final else 200
+        desk.request,
+        desk.settings,
+        "studio/_status.html",
+        desk.viewer,
+        song=shown,
+        status=286 if final else 200,
     )
 
 
@@ -295,7 +292,6 @@ async def status(
 async def edit(
     desk: DeskDep,
     catalogue: CatalogueDep,
-    viewer: ViewerRequired,
     song: MySong,
     title: Text = None,
     description: Text = None,
@@ -304,7 +300,7 @@ async def edit(
     try:
         await songs.update(desk.session, catalogue, song, _update(title, description, genre))
     except AppError as exc:
-        return await _refused(desk, viewer, song, "edit", exc)
+        return await _refused(desk, song, "edit", exc)
     return _back(song, "saved")
 
 
@@ -314,7 +310,6 @@ async def replace_cover(
     storage: StorageDep,
     queue: QueueDep,
     catalogue: CatalogueDep,
-    viewer: ViewerRequired,
     song: MySong,
     thumbnail: Annotated[UploadFile, File()],
 ) -> Response:
@@ -323,7 +318,7 @@ async def replace_cover(
         cover = await thumbnail.read(max_bytes + 1)
         await songs.replace_cover(desk.session, storage, queue, catalogue, song, cover, max_bytes)
     except AppError as exc:
-        return await _refused(desk, viewer, song, "cover", exc)
+        return await _refused(desk, song, "cover", exc)
     return _back(song, "cover")
 
 
@@ -341,33 +336,30 @@ async def delete(
 
 
 @router.post("/studio/songs/{songId}/comments/{commentId}/approve", dependencies=[CSRF])
-async def approve(
-    desk: DeskDep, viewer: ViewerRequired, song: MySong, comment: CommentOnMySong
-) -> Response:
+async def approve(desk: DeskDep, song: MySong, comment: CommentOnMySong) -> Response:
     if comment.song_id != song.id:
         raise NotFound("Comment not found.")
     try:
         await comments.approve(desk.session, desk.counters, desk.recent, comment)
     except AppError as exc:
-        return await _refused(desk, viewer, song, "comments", exc)
+        return await _refused(desk, song, "comments", exc)
     return _back(song, "approved")
 
 
-@router.post("/studio/songs/{songId}/mutes/{userId}", dependencies=[CSRF])
-async def mute(desk: DeskDep, viewer: ViewerRequired, song: MySong, userId: uuid.UUID) -> Response:
+async def _muting(desk: Desk, song: Song, user_id: uuid.UUID, muted: bool) -> Response:
+    change = comments.mute if muted else comments.unmute
     try:
-        await comments.mute(desk.session, viewer.user_id, userId)
+        await change(desk.session, desk.viewer.user_id, user_id)
     except AppError as exc:
-        return await _refused(desk, viewer, song, "mutes", exc)
-    return _back(song, "muted")
+        return await _refused(desk, song, "mutes", exc)
+    return _back(song, "muted" if muted else "unmuted")
+
+
+@router.post("/studio/songs/{songId}/mutes/{userId}", dependencies=[CSRF])
+async def mute(desk: DeskDep, song: MySong, userId: uuid.UUID) -> Response:
+    return await _muting(desk, song, userId, True)
 
 
 @router.post("/studio/songs/{songId}/mutes/{userId}/unmute", dependencies=[CSRF])
-async def unmute(
-    desk: DeskDep, viewer: ViewerRequired, song: MySong, userId: uuid.UUID
-) -> Response:
-    try:
-        await comments.unmute(desk.session, viewer.user_id, userId)
-    except AppError as exc:
-        return await _refused(desk, viewer, song, "mutes", exc)
-    return _back(song, "unmuted")
+async def unmute(desk: DeskDep, song: MySong, userId: uuid.UUID) -> Response:
+    return await _muting(desk, song, userId, False)
