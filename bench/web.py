@@ -89,7 +89,7 @@ CLICK_TIMER = """
 
 async def browse(site: str) -> tuple[float, int, list[float]]:
     """First-load compressed JS and CSS bytes and file count; click-to-playing times."""
-    from playwright.async_api import async_playwright
+    from playwright.async_api import Request, async_playwright
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
@@ -98,8 +98,12 @@ async def browse(site: str) -> tuple[float, int, list[float]]:
         )
         context = await browser.new_context(base_url=site)
         page = await context.new_page()
-        finished = []
-        page.on("requestfinished", finished.append)
+        finished: list[Request] = []
+
+        def keep(request: Request) -> None:
+            finished.append(request)
+
+        page.on("requestfinished", keep)
         await page.goto("/", wait_until="networkidle")
         total, files = 0, 0
         for request in finished:
