@@ -45,6 +45,8 @@ TABLE = [
     ("POST", "/users/refresh-token", "accounts.router"),
     ("POST", "/users/logout", "accounts.router"),
     ("GET", "/users/current-user", "accounts.router"),
+    ("GET", "/users/sessions", "accounts.router"),
+    ("DELETE", "/users/sessions/{sessionId}", "accounts.router"),
     ("POST", "/users/change-password", "accounts.router"),
     ("PATCH", "/users/update-account", "accounts.router"),
     ("POST", "/users/email/confirm", "accounts.router"),

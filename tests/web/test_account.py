@@ -14,7 +14,8 @@ from tests.conftest import PASSWORD, Harness, bearer
 from tests.images import png_bytes
 from tests.songs.support import artist
 from tests.web.conftest import sign_in
-from tests.web.support import csrf, totp
+from tests.web.support import browser as browser_client
+from tests.web.support import csrf, post, totp
 
 ME = "/api/v1/users/current-user"
 
@@ -238,3 +239,28 @@ async def test_a_refused_change_is_shown_beside_its_form(harness: Harness, phone
     await expect(section.get_by_role("alert")).to_have_text("The old password is not correct.")
     width = await phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
+
+
+async def test_a_login_elsewhere_is_listed_and_signed_out(harness: Harness, page: Page) -> None:
+    jane = await artist(harness)
+    elsewhere = bearer((await harness.tokens(jane.user))["accessToken"])
+    await sign_in(harness, page, jane)
+    await page.goto("/account")
+    logins = page.get_by_role("list", name="Your logins")
+    await expect(logins.get_by_role("listitem")).to_have_count(3)  # the artist's own, two more
+    await expect(logins.get_by_text("(this one)")).to_have_count(1)
+    current = "/api/v1/users/current-user"
+    assert (await jane.client.get(current, headers=elsewhere)).status_code == 200
+    ends = logins.get_by_role("button", name=re.compile("Sign out the login of"))
+    for _ in range(2):
+        await ends.first.click()
+        await expect(page.get_by_text("That login has ended.")).to_be_visible()
+    await expect(logins.get_by_role("listitem")).to_have_count(1)
+    assert (await jane.client.get(current, headers=elsewhere)).status_code == 401
+    # Someone else's login is not theirs to end.
+    bob = await artist(harness, "bob")
+    [bobs] = (await bob.client.get("/api/v1/users/sessions", headers=bob.auth)).json()["data"]
+    client = await browser_client(harness, jane)
+    refused = await post(client, f"/account/logins/{bobs['_id']}/end")
+    assert refused.status_code == 404
+    assert (await bob.client.get(current, headers=bob.auth)).status_code == 200

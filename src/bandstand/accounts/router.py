@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, File, Form, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.accounts import email_changes, profiles, sessions, signups, twofactor
+from bandstand.accounts import email_changes, logins, profiles, sessions, signups, twofactor
 from bandstand.accounts.cookies import (
     ACCESS_COOKIE,
     DEVICE_COOKIE,
@@ -38,6 +38,7 @@ from bandstand.accounts.schemas import (
     EmailConfirmIn,
     LoginIn,
     LoginOut,
+    LoginRead,
     ProfileOut,
     RecoveryCodesOut,
     RefreshIn,
@@ -56,6 +57,7 @@ from bandstand.accounts.schemas import (
 from bandstand.accounts.views import (
     account_updated,
     current_user_view,
+    login_view,
     private_user,
     profile_view,
     signup_view,
@@ -260,6 +262,30 @@ async def current_user(
     account = principal.account
     usage = quota.of_row(settings, account.storage_used, account.uploads_day, account.uploads_today)
     return envelope(current_user_view(links, account, usage), "Current user fetched.")
+
+
+@router.get(
+    "/sessions",
+    response_model=Envelope[list[LoginRead]],
+    tags=USERS,
+    summary="My logins still alive (each device or browser), newest first",
+)
+async def my_logins(session: SessionDep, principal: PrincipalDep) -> Envelope[list[LoginRead]]:
+    found = await logins.live(session, principal.user_id, principal.session_id)
+    return answer([login_view(login) for login in found], "Logins fetched.")
+
+
+@router.delete(
+    "/sessions/{sessionId}",
+    response_model=Envelope[None],
+    tags=USERS,
+    summary="End one of my logins (sign that device out)",
+)
+async def end_login(
+    session: SessionDep, principal: PrincipalDep, sessionId: uuid.UUID
+) -> Envelope[None]:
+    await logins.end(session, principal.user_id, sessionId)
+    return answer(None, "Login ended.")
 
 
 @router.post(

@@ -235,3 +235,12 @@ class ProfileOut(UserPublic):
 class ContentOut(BaseModel):
     songs: list[dict[str, object]]
     playlists: list[dict[str, object]]
+
+
+class LoginRead(BaseModel):
+    """One of the caller's logins: a device or browser they signed in on."""
+
+    id: uuid.UUID = Field(serialization_alias="_id")
+    createdAt: datetime = Field(description="When they signed in there")
+    userAgent: str | None = Field(description="The browser or app, as it named itself")
+    current: bool = Field(description="The login this request was made with")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bandstand.accounts.logins import Login
 from bandstand.accounts.principals import Account
 from bandstand.accounts.schemas import (
     AccountUpdated,
     ContentOut,
     CurrentUserOut,
+    LoginRead,
     ProfileOut,
     SignupStarted,
     UserPrivate,
@@ -80,3 +82,9 @@ def public_view(links: Links, user: User) -> dict[str, Any]:
 
 def signup_view(signup: PendingSignup, expires_in: int) -> SignupStarted:
     return SignupStarted(registrationId=signup.id, email=signup.email, expiresIn=expires_in)
+
+
+def login_view(login: Login) -> LoginRead:
+    return LoginRead(
+        id=login.id, createdAt=login.created_at, userAgent=login.user_agent, current=login.current
+    )

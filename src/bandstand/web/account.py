@@ -6,6 +6,7 @@ ever shown or changed: no route here takes a user's id."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from bandstand.accounts import email_changes, profiles, twofactor
+from bandstand.accounts import email_changes, logins, profiles, twofactor
 from bandstand.accounts.deps import ClientDep, Principal
 from bandstand.accounts.schemas import (
     ChangePasswordIn,
@@ -30,7 +31,7 @@ from bandstand.accounts.throttle import Client
 from bandstand.accounts.tokens import TokenSigner
 from bandstand.accounts.views import private_user
 from bandstand.config import Settings
-from bandstand.db import SessionDep
+from bandstand.db import ReadSessionDep, SessionDep
 from bandstand.errors import AppError, BadRequest
 from bandstand.kit.ratelimit import RateLimiter
 from bandstand.media.links import Links
@@ -59,6 +60,7 @@ SAVED = {
     "password": "Your password is changed. Every other login has ended.",
     "email": "Your email address is changed.",
     "2fa-off": "Two-factor login is off.",
+    "login": "That login has ended.",
 }
 # An otpauth URI is short; anything longer sent back in the form is not one of ours.
 MAX_URI = 512
@@ -169,6 +171,20 @@ def _qr(uri: str) -> Markup | None:
 @router.get("/account")
 async def account(page: PageDep, saved: str | None = None) -> Response:
     return _page(page, notice=SAVED.get(saved or ""))
+
+
+@router.get("/account/logins")
+async def my_logins(page: PageDep, session: ReadSessionDep) -> Response:
+    """The account page's list of logins (fetched by the page once it is shown)."""
+    viewer = page.viewer
+    found = await logins.live(session, viewer.user_id, viewer.session_id)
+    return render(page.request, page.settings, "account/_logins.html", viewer, logins=found)
+
+
+@router.post("/account/logins/{login_id}/end", dependencies=[CSRF])
+async def end_login(kit: KitDep, login_id: uuid.UUID) -> Response:
+    await logins.end(kit.session, kit.user.id, login_id)
+    return _saved("login")
 
 
 @router.post("/account/profile", dependencies=[CSRF])
