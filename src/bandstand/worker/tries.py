@@ -317,11 +317,14 @@ async def _leased(runner: Runner, job_id: uuid.UUID, tries: int) -> AsyncIterato
     body = asyncio.current_task()
     assert body is not None
     lost = False
+    done = asyncio.Event()
 
     async def renew() -> None:
         nonlocal lost
         while True:
-            await asyncio.sleep(lease_s / 3)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), lease_s / 3)
+                return
             try:
                 async with transaction(runner.sessionmaker) as session:
                     held = await outbox.renew(session, job_id, tries, lease_s)
@@ -341,6 +344,7 @@ async def _leased(runner: Runner, job_id: uuid.UUID, tries: int) -> AsyncIterato
             raise LeaseLost() from None
         raise
     finally:
-        renewing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewing
+        # Told to stop, not cancelled: a renewal under way finishes its transaction
+        # (one cut off half-way could leave SQLite's write lock held by its connection).
+        done.set()
+        await renewing
