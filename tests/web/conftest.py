@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from bandstand.accounts.cookies import ACCESS_COOKIE, REFRESH_COOKIE, REFRESH_PATH
 from tests import live, services
@@ -21,6 +21,9 @@ from tests.conftest import Harness
 from tests.songs.support import Artist
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# CI runs two test processes on two cores, a browser and a server each: an assertion
+# waits up to this long for the page to come round (a pass takes far less).
+expect.set_options(timeout=15_000)
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 

@@ -115,7 +115,7 @@ async def test_the_journey(harness: Harness, browser: Browser, site: str, tabs: 
     await ann.get_by_role("link", name="Library").click()
     await expect(ann.get_by_role("heading", name="Your library")).to_be_visible()
     await still_playing(ann, song_id)
-    await ann.get_by_role("searchbox", name="Search songs, people and playlists").fill("harbor")
+    await ann.get_by_role("searchbox", name="Search songs, people and playlists").fill("harbour")
     await expect(
         ann.get_by_role("list", name="Songs found").get_by_role("link", name=TITLE)
     ).to_be_visible()
