@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any, Literal
 
 from alembic import context
@@ -22,22 +23,33 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     return False
 
 
+# Foreign keys SQLite was given inline, on a column added by ALTER TABLE (0010): SQLite
+# keeps and enforces them, but SQLAlchemy reads a foreign key's name and ON DELETE only
+# from table-level constraints, so they would compare as different when they are not.
+INLINE_SQLITE_FOREIGN_KEYS = {("songs", "release_id")}
+
+
 def _include_object(
-    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any, *, sqlite: bool
 ) -> bool:
     """Search indexes are per-dialect (pg_trgm GIN, SQLite FTS5 tables): the migrations
     own them and the models do not describe them."""
+    if sqlite and type_ == "foreign_key_constraint":
+        columns = tuple(column.name for column in obj.columns)
+        if len(columns) == 1 and (obj.table.name, columns[0]) in INLINE_SQLITE_FOREIGN_KEYS:
+            return False
     return not (name or "").startswith("search_")
 
 
 def _configure(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
         render_item=_render_item,
-        include_object=_include_object,
+        include_object=partial(_include_object, sqlite=sqlite),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,5 +1,6 @@
 """Every ORM model, one file per table. Importing this package registers them all."""
 
+from bandstand.models.app_password import AppPassword
 from bandstand.models.audit_entry import AuditEntry
 from bandstand.models.base import Base
 from bandstand.models.comment import Comment
@@ -10,11 +11,13 @@ from bandstand.models.email_change import EmailChange
 from bandstand.models.job import PendingJob
 from bandstand.models.login_session import LoginSession, RefreshToken
 from bandstand.models.mute import Mute
+from bandstand.models.now_playing import NowPlaying
 from bandstand.models.pending_signup import PendingSignup
 from bandstand.models.play import Play
 from bandstand.models.playlist import Playlist
 from bandstand.models.playlist_song import PlaylistSong
 from bandstand.models.recovery_code import RecoveryCode
+from bandstand.models.release import Release, ReleaseKind
 from bandstand.models.report import (
     Report,
     ReportAction,
@@ -25,12 +28,14 @@ from bandstand.models.report import (
 from bandstand.models.song import Song, SongStatus
 from bandstand.models.song_daily import SongDaily
 from bandstand.models.song_like import SongLike
+from bandstand.models.song_rating import SongRating
 from bandstand.models.song_stats import SongStats
 from bandstand.models.song_waveform import SongWaveform
 from bandstand.models.user import Role, User
 from bandstand.models.watch_entry import WatchEntry
 
 __all__ = [
+    "AppPassword",
     "AuditEntry",
     "Base",
     "Comment",
@@ -40,6 +45,7 @@ __all__ = [
     "EmailChange",
     "LoginSession",
     "Mute",
+    "NowPlaying",
     "PendingJob",
     "PendingSignup",
     "Play",
@@ -47,6 +53,8 @@ __all__ = [
     "PlaylistSong",
     "RecoveryCode",
     "RefreshToken",
+    "Release",
+    "ReleaseKind",
     "Report",
     "ReportAction",
     "ReportReason",
@@ -55,6 +63,7 @@ __all__ = [
     "Song",
     "SongDaily",
     "SongLike",
+    "SongRating",
     "SongStats",
     "SongStatus",
     "SongWaveform",

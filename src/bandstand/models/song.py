@@ -10,6 +10,7 @@ from sqlalchemy import (
     ColumnElement,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     false,
@@ -41,6 +42,9 @@ class Song(IdMixin, TimestampMixin, Base):
         # The media routes find a song by its files' keys.
         Index(None, "audio_key"),
         Index(None, "thumbnail_key"),
+        Index(None, "release_id", "track"),
+        # An import finds what it already brought in by the file's content.
+        Index(None, "owner_id", "content_hash"),
     )
 
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -71,6 +75,13 @@ class Song(IdMixin, TimestampMixin, Base):
     takedown_reason: Mapped[str | None] = mapped_column(Text)
     # Its owner turned comments off: no new comment or reply is taken.
     comments_off: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # On at most one release, at its place in the track order; None is a single.
+    release_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("releases.id", ondelete="SET NULL")
+    )
+    track: Mapped[int | None] = mapped_column(Integer)
+    # SHA-256 of the uploaded file, hex: an import skips a file its owner already has.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
 
     owner: Mapped[User] = relationship(lazy="raise")
 
