@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bandstand.accounts import passwords
 from bandstand.accounts.sessions import issue_tokens
@@ -77,20 +77,23 @@ async def _admin_sql(base: Any, statement: str) -> None:
         await engine.dispose()
 
 
+# One engine per database for the emptying after each test (the run's event loop is one):
+# connecting anew each time cost a test more than the emptying itself.
+_EMPTYING: dict[str, AsyncEngine] = {}
+
+
 async def _empty_tables(url: str) -> None:
     """Back to the state the migrations leave: no rows, counters (which they seed) at zero."""
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name != "counters"]
-            if connection.dialect.name == "postgresql":
-                await connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-            else:
-                for table in tables:
-                    await connection.execute(text(f"DELETE FROM {table}"))
-            await connection.execute(text("UPDATE counters SET value = 0"))
-    finally:
-        await engine.dispose()
+    engine = _EMPTYING.get(url)
+    if engine is None:
+        engine = _EMPTYING[url] = create_async_engine(url, pool_size=1)
+    async with engine.begin() as connection:
+        # DELETE, not TRUNCATE, on PostgreSQL too: a test leaves a few rows, and
+        # TRUNCATE's new files for every table cost 50 ms a test where DELETE takes 6.
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name != "counters":
+                await connection.execute(text(f"DELETE FROM {table.name}"))
+        await connection.execute(text("UPDATE counters SET value = 0"))
 
 
 @pytest.fixture(scope="session")
