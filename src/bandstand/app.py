@@ -41,8 +41,10 @@ from bandstand.middleware import (
 from bandstand.migrations import upgrade
 from bandstand.moderation.router import admin_router, reports_router
 from bandstand.playlists.router import router as playlists_router
+from bandstand.releases.router import router as releases_router
 from bandstand.runtime import Runtime
 from bandstand.songs.router import router as songs_router
+from bandstand.subsonic.router import router as subsonic_router
 from bandstand.system import Pong, mount_static
 from bandstand.system import router as system_router
 from bandstand.web.errors import install as install_error_pages
@@ -68,8 +70,10 @@ def _limit_for(settings: Settings) -> Callable[[Scope], int]:
         "/account/avatar": settings.image_max_bytes,
     }
     cover = re.compile(
-        rf"^{API_PREFIX}/(songs/[^/]+/thumbnail|playlist/?|playlist/[^/]+/update)$"
-        r"|^/(studio/songs/[^/]+/cover|playlists|playlists/[^/]+/edit)$"
+        rf"^{API_PREFIX}/(songs/[^/]+/thumbnail|playlist/?|playlist/[^/]+/update"
+        r"|releases|releases/[^/]+/thumbnail)$"
+        r"|^/(studio/songs/[^/]+/cover|playlists|playlists/[^/]+/edit"
+        r"|studio/releases|studio/releases/[^/]+/cover)$"
     )
     overhead = 1024 * 1024  # multipart framing and the text fields beside the files
 
@@ -144,6 +148,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     api.include_router(users_router)
     api.include_router(comments_router)
     api.include_router(playlists_router)
+    api.include_router(releases_router)
     api.include_router(analytics_router)
     api.include_router(media_router)
     api.include_router(reports_router)
@@ -157,6 +162,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
 
     app.include_router(api)
     app.include_router(system_router)
+    app.include_router(subsonic_router)
     app.include_router(web_router)
     mount_static(app)
 
@@ -173,7 +179,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         UploadAuthMiddleware,
         paths=re.compile(
             rf"^{API_PREFIX}/(songs/upload|songs/[^/]+/thumbnail|users/update-avatar"
-            r"|playlist/?|playlist/[^/]+/update)$"
+            r"|playlist/?|playlist/[^/]+/update|releases|releases/[^/]+/thumbnail)$"
         ),
         authenticated=carries_access_token,
     )
@@ -189,7 +195,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
             CORSMiddleware,
             allow_origins=settings.allowed_origins,
             allow_credentials=True,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["authorization", "content-type"],
         )
     if settings.trusted_proxies:

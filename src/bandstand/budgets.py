@@ -71,13 +71,17 @@ _PAGE_FAMILIES: tuple[tuple[Family, re.Pattern[str]], ...] = (
     (Family.ACCOUNT, re.compile(r"^/account/")),
 )
 PAGE_SEARCH_PATH = "/search"
+# The OpenSubsonic API (bandstand/subsonic/) authenticates by its parameters, which this
+# middleware does not read: each of its methods spends its family's budgets itself, once
+# the caller is known (subsonic/router.py), under the same keys.
+REST_PREFIX = "/rest/"
 
 
 def page_family_of(method: str, path: str) -> Family | None:
     """The budget a request to the page route declared as ``method path`` spends."""
     if method == "GET" and path == PAGE_SEARCH_PATH:
         return Family.SEARCH
-    if method not in UNSAFE_METHODS or PAGE_EXEMPT.match(path):
+    if method not in UNSAFE_METHODS or PAGE_EXEMPT.match(path) or path.startswith(REST_PREFIX):
         return None
     for family, pattern in _PAGE_FAMILIES:
         if pattern.match(path):

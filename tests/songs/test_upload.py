@@ -34,6 +34,7 @@ from tests.songs.support import (
 
 SONG_FIELDS = {
     "_id",
+    "release",
     "title",
     "description",
     "genre",

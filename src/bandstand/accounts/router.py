@@ -10,7 +10,15 @@ from fastapi import APIRouter, Body, File, Form, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bandstand.accounts import email_changes, logins, profiles, sessions, signups, twofactor
+from bandstand.accounts import (
+    app_passwords,
+    email_changes,
+    logins,
+    profiles,
+    sessions,
+    signups,
+    twofactor,
+)
 from bandstand.accounts.cookies import (
     ACCESS_COOKIE,
     DEVICE_COOKIE,
@@ -32,6 +40,9 @@ from bandstand.accounts.deps import (
 )
 from bandstand.accounts.schemas import (
     AccountUpdated,
+    AppPasswordCreated,
+    AppPasswordIn,
+    AppPasswordRead,
     ChangePasswordIn,
     ContentOut,
     CurrentUserOut,
@@ -71,6 +82,7 @@ from bandstand.kit.envelope import Envelope, answer, envelope
 from bandstand.kit.http import JSON_BODY, MULTIPART_BODY
 from bandstand.kit.pagination import Paging, PagingDep
 from bandstand.media.links import Links
+from bandstand.models import AppPassword
 from bandstand.playlists import service as playlists_service
 from bandstand.playlists.views import cards_view as playlist_cards_view
 from bandstand.resources import (
@@ -286,6 +298,67 @@ async def end_login(
 ) -> Envelope[None]:
     await logins.end(session, principal.user_id, sessionId)
     return answer(None, "Login ended.")
+
+
+def _app_password_read(found: AppPassword) -> AppPasswordRead:
+    return AppPasswordRead(
+        id=found.id, name=found.name, createdAt=found.created_at, lastUsedAt=found.last_used_at
+    )
+
+
+@router.post(
+    "/app-passwords",
+    response_model=Envelope[AppPasswordCreated],
+    status_code=201,
+    dependencies=[JSON_BODY],
+    tags=USERS,
+    summary="Make a password for a music app (the /rest API); the secret is shown once",
+)
+async def create_app_password(
+    session: SessionDep,
+    settings: SettingsDep,
+    signer: TokenSignerDep,
+    principal: PrincipalDep,
+    body: AppPasswordIn,
+) -> Envelope[AppPasswordCreated]:
+    made = await app_passwords.create(session, signer, principal.user_id, body.name)
+    data = AppPasswordCreated(
+        **_app_password_read(made.app_password).model_dump(),
+        secret=made.secret,
+        username=principal.account.username,
+        server=settings.public_url.rstrip("/"),
+    )
+    return answer(
+        data,
+        "App password made. Type it into your music app now: it is not shown again.",
+        201,
+    )
+
+
+@router.get(
+    "/app-passwords",
+    response_model=Envelope[list[AppPasswordRead]],
+    tags=USERS,
+    summary="My app passwords, newest first, with when each was last used",
+)
+async def my_app_passwords(
+    session: ReadSessionDep, principal: PrincipalDep
+) -> Envelope[list[AppPasswordRead]]:
+    found = await app_passwords.listed(session, principal.user_id)
+    return answer([_app_password_read(one) for one in found], "App passwords fetched.")
+
+
+@router.delete(
+    "/app-passwords/{appPasswordId}",
+    response_model=Envelope[None],
+    tags=USERS,
+    summary="Revoke one of my app passwords (the app using it is refused from then on)",
+)
+async def revoke_app_password(
+    session: SessionDep, principal: PrincipalDep, appPasswordId: uuid.UUID
+) -> Envelope[None]:
+    await app_passwords.revoke(session, principal.user_id, appPasswordId)
+    return answer(None, "App password revoked.")
 
 
 @router.post(

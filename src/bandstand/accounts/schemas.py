@@ -244,3 +244,34 @@ class LoginRead(BaseModel):
     createdAt: datetime = Field(description="When they signed in there")
     userAgent: str | None = Field(description="The browser or app, as it named itself")
     current: bool = Field(description="The login this request was made with")
+
+
+AppPasswordName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(plain),
+]
+
+
+class AppPasswordIn(Input):
+    """An app password for a music app: ``name`` says which app or device it is for."""
+
+    name: AppPasswordName = Field(examples=["Symfonium on my phone"])
+
+
+class AppPasswordRead(BaseModel):
+    """One of the caller's app passwords: never its secret."""
+
+    id: uuid.UUID = Field(serialization_alias="_id")
+    name: str
+    createdAt: datetime
+    lastUsedAt: datetime | None = Field(description="When a music app last used it")
+
+
+class AppPasswordCreated(AppPasswordRead):
+    """A new app password, with what to type into the music app: the server's address,
+    the username, and the secret as the password. The secret is shown this once."""
+
+    secret: str
+    username: str
+    server: str

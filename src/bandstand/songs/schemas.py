@@ -82,6 +82,16 @@ class Rendition(BaseModel):
     contentType: str
 
 
+class SongRelease(BaseModel):
+    """The release a song is on, and its place there (``releases/``)."""
+
+    id: uuid.UUID = Field(serialization_alias="_id", validation_alias=AliasChoices("id", "_id"))
+    title: str
+    kind: str = Field(description="album, ep or single")
+    year: int | None
+    track: int = Field(description="Its place in the release's track order, from 1")
+
+
 class SongRead(BaseModel):
     # Read back from ``song_view``'s JSON too, where a playlist's answer holds songs.
     id: uuid.UUID = Field(serialization_alias="_id", validation_alias=AliasChoices("id", "_id"))
@@ -127,6 +137,9 @@ class SongRead(BaseModel):
     failureReason: str | None
     takedownReason: str | None = Field(
         description="Why a moderator took the song down (status taken_down); null otherwise"
+    )
+    release: SongRelease | None = Field(
+        description="The release (album, EP or single) the song is on; null for a song on none"
     )
     createdAt: datetime
     updatedAt: datetime

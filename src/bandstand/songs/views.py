@@ -10,7 +10,7 @@ from bandstand.kit.time import timestamp
 from bandstand.media.audio import FORMATS
 from bandstand.media.images import COVER_SIZES
 from bandstand.media.links import CONTENT_TYPES, Links
-from bandstand.songs.cards import Owner, SongCard
+from bandstand.songs.cards import OnRelease, Owner, SongCard
 from bandstand.songs.service import Page
 
 # The status a song taken down by a moderator shows: only its owner ever sees it
@@ -52,6 +52,7 @@ def song_view(links: Links, card: SongCard) -> dict[str, Any]:
         "status": TAKEN_DOWN if song.taken_down_at else song.status,
         "failureReason": song.failure_reason,
         "takedownReason": song.takedown_reason if song.taken_down_at else None,
+        "release": _release_view(card.release),
         "createdAt": timestamp(song.created_at),
         "updatedAt": timestamp(song.updated_at),
     }
@@ -94,6 +95,19 @@ def _owner_view(links: Links, owner: Owner) -> dict[str, Any]:
         "username": owner.username,
         "fullname": owner.fullname,
         "avatar": links.avatar(owner.avatar_key),
+    }
+
+
+def _release_view(release: OnRelease | None) -> dict[str, Any] | None:
+    """``SongRelease``: the release the song is on and its track there, or None."""
+    if release is None:
+        return None
+    return {
+        "_id": str(release.id),
+        "title": release.title,
+        "kind": release.kind,
+        "year": release.year,
+        "track": release.track,
     }
 
 

@@ -1,8 +1,9 @@
-"""The account page: profile, picture, password, email (confirmed by code) and two-factor
-login. Each form calls the service its JSON route calls (``accounts.profiles``,
-``email_changes``, ``twofactor``), checked by the same schema; a refused form comes back
-with the service's words beside the form that failed. Only the caller's own account is
-ever shown or changed: no route here takes a user's id."""
+"""The account page: profile, picture, password, email (confirmed by code), two-factor
+login and app passwords for music apps. Each form calls the service its JSON route calls
+(``accounts.profiles``, ``email_changes``, ``twofactor``, ``app_passwords``), checked by
+the same schema; a refused form comes back with the service's words beside the form that
+failed. Only the caller's own account is ever shown or changed: no route here takes a
+user's id."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from bandstand.accounts import email_changes, logins, profiles, twofactor
+from bandstand.accounts import app_passwords, email_changes, logins, profiles, twofactor
 from bandstand.accounts.deps import ClientDep, Principal
 from bandstand.accounts.schemas import (
+    AppPasswordIn,
     ChangePasswordIn,
     EmailConfirmIn,
     TwoFactorDisableIn,
@@ -61,6 +63,7 @@ SAVED = {
     "email": "Your email address is changed.",
     "2fa-off": "Two-factor login is off.",
     "login": "That login has ended.",
+    "app-password": "That app password is revoked: the app using it is signed out.",
 }
 # An otpauth URI is short; anything longer sent back in the form is not one of ours.
 MAX_URI = 512
@@ -143,8 +146,9 @@ def _page(
         fields=field_errors(exc) if exc else {},
         **context,
     )
-    if form is not None and form.startswith("2fa"):
-        shown.headers["Cache-Control"] = "no-store"  # a secret, or the recovery codes
+    if form is not None and form.startswith(("2fa", "app-password")):
+        # A secret, or the recovery codes.
+        shown.headers["Cache-Control"] = "no-store"
     return shown
 
 
@@ -326,3 +330,37 @@ async def two_factor_disable(kit: KitDep) -> Response:
     except AppError as exc:
         return await _refused(kit, exc, "2fa-disable")
     return _saved("2fa-off")
+
+
+@router.get("/account/app-passwords")
+async def my_app_passwords(page: PageDep, session: ReadSessionDep) -> Response:
+    """The account page's list of app passwords (fetched by the page once it is shown):
+    names and dates, never a secret."""
+    found = await app_passwords.listed(session, page.viewer.user_id)
+    return render(
+        page.request, page.settings, "account/_app_passwords.html", page.viewer, keys=found
+    )
+
+
+@router.post("/account/app-passwords", dependencies=[CSRF])
+async def create_app_password(kit: KitDep) -> Response:
+    """A new app password, shown this once with what to type into the app."""
+    name = text(await kit.page.request.form(), "name")
+    try:
+        data = validated(AppPasswordIn, {"name": name})
+        made = await app_passwords.create(kit.session, kit.signer, kit.user.id, data.name)
+    except AppError as exc:
+        return await _refused(kit, exc, "app-password", values={"name": name[:100]})
+    shown = {
+        "name": made.app_password.name,
+        "secret": made.secret,
+        "username": kit.user.username,
+        "server": kit.settings.public_url.rstrip("/"),
+    }
+    return _page(kit.page, form="app-password-made", made=shown)
+
+
+@router.post("/account/app-passwords/{app_password_id}/revoke", dependencies=[CSRF])
+async def revoke_app_password(kit: KitDep, app_password_id: uuid.UUID) -> Response:
+    await app_passwords.revoke(kit.session, kit.user.id, app_password_id)
+    return _saved("app-password")

@@ -11,10 +11,11 @@ from bandstand.web import (
     library,
     moderation,
     people,
+    releases,
     songs,
     studio,
 )
 
 web_router = APIRouter(include_in_schema=False)
-for area in (catalogue, songs, people, library, studio, auth, account, moderation):
+for area in (catalogue, songs, people, library, studio, releases, auth, account, moderation):
     web_router.include_router(area.router)

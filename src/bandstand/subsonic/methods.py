@@ -1,0 +1,5 @@
+"""Every module of ``/rest`` methods, imported for the methods it registers
+(``registry.method``). A new module of methods is one line here."""
+
+import bandstand.subsonic.browsing
+import bandstand.subsonic.system  # noqa: F401
