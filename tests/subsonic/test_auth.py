@@ -166,13 +166,13 @@ async def test_extensions_are_listed_without_credentials(harness: Harness, site:
     answer = await json(client, "getOpenSubsonicExtensions")
     assert answer["status"] == "ok" and answer["openSubsonic"] is True
     names = {e["name"]: e["versions"] for e in answer["openSubsonicExtensions"]}
-    assert names == {"apiKeyAuthentication": [1], "formPost": [1]}
+    assert names == {"apiKeyAuthentication": [1], "formPost": [1], "songLyrics": [1]}
     await xml(client, "getOpenSubsonicExtensions")
     # Wrong credentials do not matter to it.
     assert (await json(client, "getOpenSubsonicExtensions", u="x", p="y"))["status"] == "ok"
     async with connected(site, api_key="not-checked") as app:
         found = await app.get_open_subsonic_extensions()
-    assert {e.name for e in found} == {"apiKeyAuthentication", "formPost"}
+    assert {e.name for e in found} == {"apiKeyAuthentication", "formPost", "songLyrics"}
 
 
 async def test_last_use_is_recorded_at_most_once_a_minute(harness: Harness) -> None:

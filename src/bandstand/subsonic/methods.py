@@ -1,5 +1,8 @@
 """Every module of ``/rest`` methods, imported for the methods it registers
 (``registry.method``). A new module of methods is one line here."""
 
+import bandstand.subsonic.annotation
 import bandstand.subsonic.browsing
+import bandstand.subsonic.media
+import bandstand.subsonic.playlists
 import bandstand.subsonic.system  # noqa: F401
