@@ -3,6 +3,8 @@
 
 import bandstand.subsonic.annotation
 import bandstand.subsonic.browsing
+import bandstand.subsonic.lists
 import bandstand.subsonic.media
 import bandstand.subsonic.playlists
+import bandstand.subsonic.searching
 import bandstand.subsonic.system  # noqa: F401
