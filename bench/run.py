@@ -6,12 +6,14 @@
 - songs (``songs.py``): the catalogue at scale (1 000 000 songs), search, and Range
   requests against nginx serving the same file;
 - media (``media.py``): processing speed on one core, the job queue's cost per job;
+- imports (``imports.py``): ``bandstand import`` of 1 000 tagged files, until playable and
+  until fully processed;
 - engagement (``engagement.py``): likes under load, the counter flush, a song's comments;
 - web (``web.py``): the HTML home page beside the JSON feed, a first visit's download,
   a click on play.
 
 Run from the repository root with the project's venv:
-``.venv/bin/python bench/run.py [--only accounts|songs|media|engagement|web] [--quick]
+``.venv/bin/python bench/run.py [--only accounts|songs|media|imports|engagement|web] [--quick]
 [--duration 15]``. ``--only`` runs one section and keeps the others' results in the
 file; ``--quick`` writes ``bench/out/RESULTS-quick.md``. Logs, Lua scripts and nginx
 configurations go to ``bench/out/`` (``harness.py`` holds what the sections share).
@@ -30,14 +32,24 @@ from harness import OUT_DIR, RESULTS_FILE, BenchError, Report, ensure_wrk, merge
 
 import accounts
 import engagement
+import imports
 import media
 import songs
+import subsonic
 import web
 
 # In the order they run and appear in the results file.
 SECTIONS = {
     s.name: s
-    for s in (accounts.SECTION, songs.SECTION, media.SECTION, engagement.SECTION, web.SECTION)
+    for s in (
+        accounts.SECTION,
+        songs.SECTION,
+        media.SECTION,
+        imports.SECTION,
+        engagement.SECTION,
+        web.SECTION,
+        subsonic.SECTION,
+    )
 }
 
 
@@ -52,7 +64,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--backend",
         choices=[*accounts.BACKENDS, "all"],
         default="all",
-        help="accounts section: sqlite, postgresql or all (all)",
+        help="accounts and imports sections: sqlite, postgresql or all (all)",
     )
     parser.add_argument(
         "--users", type=int, help=f"songs section: users to seed ({songs.FULL_USERS:,})"

@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -16,6 +17,9 @@ from rich.console import Console
 
 from bandstand.config import Settings
 from bandstand.kit import datalock
+
+if TYPE_CHECKING:  # imported by the command that uses it: `--help` stays quick
+    from bandstand.imports.service import Summary
 
 
 class _Cli(typer.Typer):
@@ -368,3 +372,144 @@ def promote(
         raise typer.Exit(1)
     named = "an administrator" if role == StaffRole.ADMIN else "a moderator"
     console.print(f"[green]{login} is now {named}.[/green]")
+
+
+@app.command("import")
+def import_(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="The folder to bring in, with every folder inside it.",
+            exists=True,
+            file_okay=False,
+            dir_okay=True,
+            readable=True,
+            resolve_path=True,
+        ),
+    ],
+    owner: Annotated[str, typer.Option(help="Username (or email) of the songs' owner.")],
+    wait: Annotated[
+        bool,
+        typer.Option(
+            help="Process the songs here and wait until each is ready (HLS, loudness, "
+            "waveform). Without it, `bandstand serve` (embedded) or `bandstand worker` "
+            "(Redis) processes them."
+        ),
+    ] = False,
+) -> None:
+    """Bring a folder of audio files in as one user's songs, with releases made from
+    their album tags. Each file is checked as an upload is and counted in the owner's
+    quota (BANDSTAND_UPLOADS_PER_DAY, BANDSTAND_STORAGE_QUOTA_BYTES); a file the owner
+    already has is left alone, so running it again brings in only what is new (and an
+    interrupted import resumes). Songs are playable as uploaded at once."""
+    settings = _settings_reached()
+    with _writing(settings, "import"):
+        if settings.is_embedded_database:
+            from bandstand.migrations import upgrade
+
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            upgrade(settings.effective_database_url)
+
+        asyncio.run(_import(settings, folder, owner, wait))
+
+
+async def _import(settings: Settings, folder: Path, login: str, wait: bool) -> None:
+    """``bandstand import``: the files in, then (``wait``) their processing."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from bandstand.accounts import repository as accounts
+    from bandstand.imports.service import import_folder, processed
+    from bandstand.runtime import Runtime
+    from bandstand.worker.cores import shared
+
+    async with Runtime.opened(settings) as runtime:
+        async with runtime.sessionmaker() as session:
+            user = await accounts.user_by_login(session, login.strip().lower())
+        if user is None:
+            raise typer.BadParameter(f"there is no user {login!r}", param_hint="--owner")
+        queue = runtime.queue
+        if not queue.in_process:
+            # Redis: jobs are handed over as each batch commits (and, with --wait, this
+            # process takes its share of them as a worker does).
+            await queue.start(runtime.sessionmaker, state=runtime, consume=wait)
+        columns = (
+            TextColumn("{task.description:<11}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+
+        class Bars:
+            def __init__(self, progress: Progress) -> None:
+                self._progress = progress
+
+            def step(self, name: str, total: int) -> Callable[[int], None]:
+                task = self._progress.add_task(name, total=total)
+                return lambda count: self._progress.advance(task, count)
+
+        # The processes FFmpeg runs in: checking the files now, processing them (--wait) next.
+        cores = shared(2 * settings.processing_concurrency)
+        started = time.monotonic()
+        with Progress(*columns, console=console) as progress:
+            summary = await import_folder(
+                runtime.sessionmaker,
+                settings,
+                runtime.storage,
+                queue,
+                runtime.catalogue,
+                cores,
+                user.id,
+                folder,
+                Bars(progress),
+            )
+        playable_s = time.monotonic() - started
+        _print_summary(summary, playable_s)
+        if not summary.song_ids:
+            return
+        if not wait:
+            where = "`bandstand serve`" if queue.in_process else "`bandstand worker`"
+            console.print(f"{len(summary.song_ids):,} songs wait for processing by {where}.")
+            return
+        if queue.in_process:
+            # The jobs waited in the database while the files came in; this process runs
+            # them now, as `serve` would, with every core.
+            await queue.start(runtime.sessionmaker, state=runtime, consume=False)
+        total = len(summary.song_ids)
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("Processing", total=total)
+            while True:
+                now = await processed(runtime.sessionmaker, summary.song_ids)
+                progress.update(task, completed=total - now.waiting)
+                if now.waiting == 0:
+                    break
+                await asyncio.sleep(0.5)
+        done_s = time.monotonic() - started
+        console.print(
+            f"Processed: {now.ready:,} ready, {now.failed:,} failed; "
+            f"{done_s:.1f} s from the start ({now.ready / done_s:.1f} tracks/s)."
+        )
+
+
+def _print_summary(summary: Summary, playable_s: float) -> None:
+    from rich.table import Table
+
+    imported = len(summary.imported)
+    rate = imported / playable_s if playable_s else 0.0
+    table = Table(title="Import", show_header=False)
+    table.add_row("Imported", f"{imported:,}")
+    table.add_row("Already there", f"{len(summary.already_there):,}")
+    table.add_row("Skipped", f"{len(summary.skipped):,}")
+    table.add_row("Releases made", f"{summary.releases_created:,}")
+    table.add_row("Releases added to", f"{summary.releases_added_to:,}")
+    table.add_row("Playable after", f"{playable_s:.1f} s ({rate:.1f} tracks/s)")
+    console.print(table)
+    repeats = [(path, note) for path, note in summary.already_there if note]
+    if summary.skipped or repeats:
+        reasons = Table(title="Left out, and why")
+        reasons.add_column("File", overflow="fold")
+        reasons.add_column("Why", overflow="fold")
+        for path, why in [*summary.skipped, *repeats]:
+            reasons.add_row(str(path), why)
+        console.print(reasons)

@@ -41,6 +41,15 @@ def _asyncpg_query(url: URL) -> URL:
     return url.set(query=query)
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, which ``taskset`` and container
+    CPU sets narrow), else the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BANDSTAND_", env_file=".env", extra="ignore", frozen=True
@@ -106,7 +115,9 @@ class Settings(BaseSettings):
     job_shutdown_grace_s: float = 10.0
     # With Redis, jobs run in `bandstand worker`; this makes `serve` run them too.
     run_jobs_in_api: bool = False
-    processing_concurrency: int = 1  # FFmpeg jobs at once in one process
+    # FFmpeg jobs at once in one process, each in a process of its own (PyAV holds the GIL
+    # while FFmpeg works, so threads would share one core): by default one per core.
+    processing_concurrency: int = Field(default_factory=lambda: usable_cores(), ge=1)
     # A song still processing this long after its upload is queued again, at each clean-up.
     processing_stall_s: float = 1800.0
     cleanup_every_s: float = 3600.0

@@ -59,9 +59,10 @@ async def test_the_in_process_queue_runs_job_concurrency_jobs_at_once(make_harne
     assert [RUNS[f"turn-{i}"] for i in range(4)] == [1, 1, 1, 1]
 
 
-async def test_uploads_waiting_for_ffmpeg_are_not_started(harness: Harness) -> None:
+async def test_uploads_waiting_for_ffmpeg_are_not_started(make_harness: Any) -> None:
     """While FFmpeg's one slot is busy, the uploads behind it are not claimed: a worker
     killed meanwhile (or a poison upload beside them) costs them no try."""
+    harness: Harness = await make_harness(processing_concurrency=1)
     rt = harness.app.state.runtime
     who = await artist(harness)
     async with rt.processing_slots:  # another song is being processed

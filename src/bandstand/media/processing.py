@@ -44,7 +44,10 @@ from bandstand.media.waveform import PeakMeter
 
 BITRATES = (64_000, 160_000)
 # How often a long run calls its ``pause`` (at most): the longest another user's song
-# waits for a turn (the worker runs it meanwhile, worker/tries.py).
+# waits for a turn (the worker runs it meanwhile, worker/tries.py). Not before
+# ``FIRST_PAUSE_S``: a short song is done before a turn would help anyone, and each pause
+# costs the worker a look at the queue.
+FIRST_PAUSE_S = 2.0
 PAUSE_EVERY_S = 0.5
 PROGRESSIVE = f"{hls.variant_name(max(BITRATES))}.m4a"
 PROGRESSIVE_CONTENT_TYPE = "audio/mp4"
@@ -101,14 +104,20 @@ def content_type(name: str) -> str:
 
 
 def process_audio(
-    source: Path, out_dir: Path, pause: Callable[[], None] | None = None
+    source: Path,
+    out_dir: Path,
+    pause: Callable[[], None] | None = None,
+    *,
+    length_s: float | None = None,
 ) -> ProcessedAudio:
     """Make every rendition of ``source`` in ``out_dir`` (created if missing), and measure
     its loudness and waveform. Raises ``ProcessingError`` for a file FFmpeg cannot process;
     the folder may then hold partial output, which the caller discards. ``out_dir`` is best
     a fresh temporary folder (its path may not contain ``%``). ``pause`` is called between
-    frames, every ``PAUSE_EVERY_S`` or so: whatever it does meanwhile (another song's turn)
-    delays this one, not the other way round."""
+    frames, from ``FIRST_PAUSE_S`` on every ``PAUSE_EVERY_S`` or so: whatever it does
+    meanwhile (another song's turn) delays this one, not the other way round. ``length_s``
+    is the length decoding found when the file was checked, if known: the waveform is
+    sliced by it rather than by the container's estimate."""
     try:
         kind = sniff_file(source)
     except UnsupportedAudio as exc:
@@ -127,7 +136,7 @@ def process_audio(
         with av.open(
             str(source.resolve()), format=FORMATS[kind].demuxer, metadata_errors="ignore"
         ) as container:
-            return _process(container, out_dir, pause)
+            return _process(container, out_dir, pause, length_s)
     except ProcessingError:
         raise
     except (*DECODE_ERRORS, OSError) as exc:
@@ -137,7 +146,10 @@ def process_audio(
 
 
 def _process(
-    container: InputContainer, out_dir: Path, pause: Callable[[], None] | None
+    container: InputContainer,
+    out_dir: Path,
+    pause: Callable[[], None] | None,
+    length_s: float | None,
 ) -> ProcessedAudio:
     if not container.streams.audio:
         raise ProcessingError("The file has no audio stream.")
@@ -149,7 +161,10 @@ def _process(
     layout = "mono" if context.channels == 1 else "stereo"
     converter = _Converter(rate, layout)
     loudness = LoudnessMeter(rate, layout)
-    peaks = PeakMeter(rate, layout, _expected_samples(container, stream, rate))
+    if length_s:
+        peaks = PeakMeter(rate, layout, round(length_s * rate), exact=True)
+    else:
+        peaks = PeakMeter(rate, layout, _expected_samples(container, stream, rate))
     with _Renditions(out_dir, rate, layout) as renditions:
 
         def feed(frames: list[AudioFrame]) -> None:
@@ -158,12 +173,12 @@ def _process(
                 loudness.add(frame)
                 peaks.add(frame)
 
-        next_pause = time.monotonic() + PAUSE_EVERY_S
+        next_pause = time.monotonic() + FIRST_PAUSE_S
         for decoded in _decode(container, stream):
             feed(converter.convert(decoded))
             if pause is not None and time.monotonic() >= next_pause:
                 pause()
-                next_pause = time.monotonic() + PAUSE_EVERY_S
+                next_pause = time.monotonic() + FIRST_PAUSE_S
         feed(converter.flush())
         if not converter.samples:
             raise ProcessingError("The file holds no decodable audio.")

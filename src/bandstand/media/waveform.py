@@ -29,10 +29,21 @@ class PeakMeter:
     """
 
     def __init__(
-        self, sample_rate: int, layout: str, expected_samples: int | None, points: int = POINTS
+        self,
+        sample_rate: int,
+        layout: str,
+        expected_samples: int | None,
+        points: int = POINTS,
+        *,
+        exact: bool = False,
     ) -> None:
+        """``exact``: ``expected_samples`` is the audio's length as decoded, not a
+        container's estimate: one slice a point is enough, for half the cost (a short
+        song's waveform costs little else)."""
         self._points = points
-        if expected_samples:
+        if expected_samples and exact:
+            per_slice = max(1, -(-expected_samples // points))  # rounded up: at most points
+        elif expected_samples:
             per_slice = max(1, expected_samples // (points * _OVERSAMPLE))
         else:
             per_slice = max(1, round(sample_rate * _FALLBACK_SLICE_S))

@@ -45,6 +45,9 @@ class Song(IdMixin, TimestampMixin, Base):
         Index(None, "release_id", "track"),
         # An import finds what it already brought in by the file's content.
         Index(None, "owner_id", "content_hash"),
+        # The catalogue in id order with what the visibility rule reads of each song: a page
+        # of a whole library's sync (``search3``, any offset) from the index alone.
+        Index(None, "id", "owner_id", "taken_down_at"),
     )
 
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

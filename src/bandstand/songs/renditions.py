@@ -29,11 +29,14 @@ from bandstand.models import Song, SongStatus
 from bandstand.songs import repository as repo
 from bandstand.storage import Storage
 from bandstand.worker import outbox
+from bandstand.worker.cores import Cores
 from bandstand.worker.queue import Queue
 from bandstand.worker.tries import turn_sharer
 
 log = structlog.get_logger(__name__)
 
+# Files stored at once (each a thread's copy and fsync, or an upload to the object store).
+_PUTS_AT_ONCE = 8
 _FAMILY = re.compile(r"(songs|covers)/[0-9a-f]{32}/")
 
 
@@ -47,30 +50,31 @@ async def process(
     storage: Storage,
     queue: Queue,
     catalogue: RecentAnswers,
+    cores: Cores,
     song_id: uuid.UUID,
 ) -> None:
     """Make the song's renditions and mark it ready, or failed if FFmpeg cannot. Safe to
     run twice: a song already ready, failed or gone is left as it is, and files are
-    written under fixed names."""
+    written under fixed names. FFmpeg runs in one of ``cores``' processes."""
     async with transaction(sessions) as session:
         song = await repo.song_to_process(session, song_id)
         if song is None or song.status != SongStatus.PROCESSING:
             return
-        audio_key = song.audio_key
+        audio_key, length_s = song.audio_key, song.duration
     folder = folder_of(audio_key)
     async with _scratch(queue) as tmp:
-        source = tmp / "source"
-        await storage.get_file(audio_key, source)
+        source = await _source(storage, audio_key, tmp)
         try:
             # In one of the FFmpeg slots: the queue takes it before the job starts. Now and
             # then it lends the slot to another uploader's song, which then waits for a
             # moment of this one, not for all of it.
-            result = await asyncio.to_thread(render, source, tmp / "out", turn_sharer())
+            result = await cores.run_pausing(
+                render, source, tmp / "out", pause=turn_sharer(), length_s=length_s
+            )
         except ProcessingError as exc:
             await fail(sessions, catalogue, song_id, exc.reason)
             return
-        for name in result.files:
-            await storage.put_file(folder + name, tmp / "out" / name, content_type(name))
+        await _store(storage, folder, tmp / "out", result)
     async with transaction(sessions) as session:
         done = await repo.mark_ready(
             session,
@@ -93,6 +97,35 @@ async def process(
         return
     await catalogue.clear()
     log.info("song_ready", song_id=str(song_id), duration=result.duration)
+
+
+async def _source(storage: Storage, audio_key: str, tmp: Path) -> Path:
+    """The original as a local file: where the store keeps it, if on this machine (read,
+    never written), else a copy in the job's folder."""
+    local = storage.local_path(audio_key)
+    if local is not None and await asyncio.to_thread(local.is_file):
+        return local
+    source = tmp / "source"
+    await storage.get_file(audio_key, source)
+    return source
+
+
+async def _store(storage: Storage, folder: str, out: Path, result: ProcessedAudio) -> None:
+    """Store what processing wrote, in steps that keep every playlist valid for whoever
+    reads it meanwhile: the files playlists name (together), then the variant playlists
+    and the progressive file (together), then the master playlist, which names them."""
+    playlists = {variant.playlist for variant in result.variants}
+    master = result.master_playlist
+    named = [name for name in result.files if name not in playlists and name != master]
+    steps = [named, [n for n in result.files if n in playlists], [master]]
+    room = asyncio.Semaphore(_PUTS_AT_ONCE)
+
+    async def put(name: str) -> None:
+        async with room:
+            await storage.put_file(folder + name, out / name, content_type(name))
+
+    for step in steps:
+        await asyncio.gather(*(put(name) for name in step))
 
 
 @contextlib.asynccontextmanager

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,8 +38,9 @@ from bandstand.media.audio import (
     AudioTags,
     InvalidAudio,
     UnsupportedAudio,
+    probe,
+    read_tags,
 )
-from bandstand.media.audio import examine as examine_audio
 from bandstand.media.images import COVER_SIZES, InvalidImage, square_webps
 from bandstand.models import Song, SongStatus, User
 from bandstand.songs import quota
@@ -53,6 +56,9 @@ from bandstand.worker.queue import Queue
 
 log = structlog.get_logger(__name__)
 MAX_TITLE, MAX_DESCRIPTION, MAX_GENRE, MAX_ARTIST = 200, 5000, 100, 200
+# Checking a file decodes all of it: uploads get threads of their own, so a burst of them
+# queues here instead of starving password checks and file I/O in the default pool.
+_CHECKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="audio-check")
 
 
 @dataclass(frozen=True)
@@ -82,48 +88,109 @@ def _field_error(field: str, message: str) -> dict[str, str]:
     return {"field": field, "message": message}
 
 
-def _spool(source: BinaryIO, target: Path, limit: int) -> int:
-    """Copy an upload to a file of our own, refusing it once it passes ``limit`` bytes."""
+def too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The audio file is larger than {limit // (1024 * 1024)} MB.",
+        errors=[_field_error("songFile", "File too large.")],
+    )
+
+
+def _empty() -> BadRequest:
+    return BadRequest("The audio file is empty.", errors=[_field_error("songFile", "Empty.")])
+
+
+def _spool(source: BinaryIO, target: Path, limit: int) -> tuple[int, str]:
+    """Copy an upload to a file of our own, refusing it once it passes ``limit`` bytes;
+    its size and SHA-256."""
     written = 0
+    digest = hashlib.sha256()
     with target.open("wb") as out:
         while chunk := source.read(1024 * 1024):
             written += len(chunk)
             if written > limit:
-                raise PayloadTooLarge(
-                    f"The audio file is larger than {limit // (1024 * 1024)} MB.",
-                    errors=[_field_error("songFile", "File too large.")],
-                )
+                raise too_large(limit)
+            digest.update(chunk)
             out.write(chunk)
-    return written
+    return written, digest.hexdigest()
 
 
 @asynccontextmanager
-async def _spooled(settings: Settings, source: BinaryIO) -> AsyncIterator[tuple[Path, int]]:
-    """The upload as a scratch file of our own, with its size; gone afterwards, whatever
-    happened."""
+async def spooled(settings: Settings, source: BinaryIO) -> AsyncIterator[tuple[Path, str]]:
+    """The upload as a scratch file of our own, with its SHA-256; gone afterwards,
+    whatever happened."""
     scratch = settings.scratch_dir
     await asyncio.to_thread(scratch.mkdir, parents=True, exist_ok=True)
     path = scratch / f"{new_hex()}.upload"
     try:
-        size = await asyncio.to_thread(_spool, source, path, settings.audio_max_bytes)
+        size, digest = await asyncio.to_thread(_spool, source, path, settings.audio_max_bytes)
         if size == 0:
-            raise BadRequest(
-                "The audio file is empty.", errors=[_field_error("songFile", "Empty.")]
-            )
-        yield path, size
+            raise _empty()
+        yield path, digest
     finally:
         await asyncio.to_thread(path.unlink, missing_ok=True)
 
 
-async def _examine(path: Path, limits: AudioLimits) -> tuple[AudioInfo, AudioTags]:
-    """What FFmpeg and the tags say of the file; 415 if it is not audio we take, 400 if
-    it does not decode whole."""
+@dataclass(frozen=True)
+class Checked:
+    """An audio file that passed the checks every song's file passes, uploaded or
+    imported: what FFmpeg and its tags say of it, its size and its SHA-256 (hex)."""
+
+    info: AudioInfo
+    tags: AudioTags
+    size: int
+    content_hash: str
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of the file, hex: how an import knows a file its owner already has."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_file(
+    path: Path,
+    limits: AudioLimits,
+    max_bytes: int,
+    content_hash: str | None = None,
+    *,
+    tags: bool = True,
+) -> Checked:
+    """Whether the file at ``path`` may be a song, as an upload is judged: 413 past
+    ``max_bytes``, 400 if empty, 415 if it is not audio we take, 400 if it does not decode
+    whole or asks more of FFmpeg than ``limits`` allow. Blocking (it decodes the whole
+    file): a thread, or a process of its own. ``content_hash`` if the caller has it;
+    without ``tags``, the tags are left unread (the caller reads them its own way)."""
     try:
-        return await examine_audio(path, limits)
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise too_large(max_bytes)
+        if size == 0:
+            raise _empty()
+        info = probe(path, limits)
+        content_hash = content_hash or file_hash(path)
     except UnsupportedAudio as exc:
         raise UnsupportedMediaType(str(exc), errors=[_field_error("songFile", str(exc))]) from exc
     except InvalidAudio as exc:
         raise BadRequest(str(exc), errors=[_field_error("songFile", str(exc))]) from exc
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        # The file's own fault (gone, not ours to read), not the machine's (a full disk).
+        raise BadRequest(
+            "The file could not be read.", errors=[_field_error("songFile", "Unreadable.")]
+        ) from exc
+    found = read_tags(path) if tags else AudioTags()
+    return Checked(info, found, size, content_hash)
+
+
+async def check(path: Path, settings: Settings, content_hash: str) -> Checked:
+    """``check_file`` on the checking threads, with the limits of ``settings``."""
+    loop = asyncio.get_running_loop()
+    limits = AudioLimits.of(settings)
+    return await loop.run_in_executor(
+        _CHECKERS, check_file, path, limits, settings.audio_max_bytes, content_hash
+    )
 
 
 def _clean(
@@ -143,7 +210,7 @@ def _clean(
     return value or None
 
 
-def _from_tag(value: str | None, limit: int) -> str | None:
+def from_tag(value: str | None, limit: int) -> str | None:
     # Nobody typed a tag, so an odd one is tidied rather than refused: control characters
     # (tags use NUL between values) become spaces, and an overlong one is cut.
     tidy = CONTROL.sub(" ", value or "").strip()[:limit].strip()
@@ -164,13 +231,99 @@ async def store_cover(session: AsyncSession, storage: Storage, data: bytes, max_
         encoded = await square_webps(data, COVER_SIZES)
     except InvalidImage as exc:
         raise UnsupportedMediaType(str(exc), errors=[_field_error("thumbnail", str(exc))]) from exc
+    return await store_cover_files(session, storage, encoded)
+
+
+async def store_cover_files(
+    session: AsyncSession, storage: Storage, encoded: Mapping[int, bytes]
+) -> str:
+    """Store a cover already re-encoded (``media.images.cover_sizes``: a WebP per size)
+    in a folder of its own; removed again if the transaction does not commit. The key
+    of its largest size, which a song or a release keeps."""
     # One folder per cover, a file per size; the song points at the largest.
-    key = new_key("covers", "webp", str(max(COVER_SIZES)))
+    key = new_key("covers", "webp", str(max(encoded)))
     folder = cover_folder(key)
     on_rollback(session, lambda: delete_stored(storage, [folder]))
-    for size, image in encoded.items():
-        await storage.put(f"{folder}{size}.webp", image, "image/webp")
+    await asyncio.gather(
+        *(
+            storage.put(f"{folder}{size}.webp", image, "image/webp")
+            for size, image in encoded.items()
+        )
+    )
     return key
+
+
+async def store_original(
+    session: AsyncSession, storage: Storage, path: Path, info: AudioInfo
+) -> str:
+    """Store a checked file as a new song's original, under a generated name; removed
+    again if the transaction does not commit."""
+    audio_key = new_key("songs", info.extension, "original")
+    on_rollback(session, lambda: storage.delete(audio_key))
+    await storage.put_file(audio_key, path, info.content_type)
+    return audio_key
+
+
+@dataclass(frozen=True)
+class NewSong:
+    """A checked file, stored with its cover, and what to call it: a song about to be
+    added (``add_songs``), whether it came by upload or import."""
+
+    checked: Checked
+    audio_key: str
+    thumbnail_key: str
+    title: str
+    description: str = ""
+    genre: str | None = None
+    artist: str | None = None  # None: the owner's name
+
+
+async def add_songs(
+    session: AsyncSession,
+    queue: Queue,
+    catalogue: RecentAnswers,
+    owner: User,
+    songs: Sequence[NewSong],
+) -> list[Song]:
+    """Add songs whose files are stored and whose quota is claimed (``admission``):
+    rows, processing, in the catalogue's count, each queued for processing once the
+    transaction commits."""
+    added = []
+    for new in songs:
+        info = new.checked.info
+        song = Song(
+            id=new_id(),
+            owner_id=owner.id,
+            title=new.title,
+            description=new.description,
+            genre=new.genre,
+            artist=new.artist or owner.fullname,
+            duration=info.duration,
+            codec=info.codec,
+            sample_rate=info.sample_rate,
+            channels=info.channels,
+            bitrate=info.bitrate,
+            audio_key=new.audio_key,
+            audio_format=info.format,
+            audio_size=new.checked.size,
+            content_hash=new.checked.content_hash,
+            thumbnail_key=new.thumbnail_key,
+            status=SongStatus.PROCESSING,
+            views=0,
+            like_count=0,
+            comment_count=0,
+        )
+        song.owner = owner
+        added.append(song)
+    if not added:
+        return added
+    session.add_all(added)
+    await repo.add_to_catalogue(session, len(added))
+    await session.flush()
+    after_commit(session, catalogue.clear)
+    for song in added:
+        queue.enqueue_after_commit(session, "songs.process", str(song.id))
+    return added
 
 
 async def upload(
@@ -194,48 +347,31 @@ async def upload(
     # The upload is already a file (spooled by the form parser): its size is one seek.
     await admit(session, settings, owner.id, audio.seek(0, os.SEEK_END))
     audio.seek(0)
-    async with _spooled(settings, audio) as (spooled, size):
-        info, tags = await _examine(spooled, AudioLimits.of(settings))
-        title = title or _from_tag(tags.title, MAX_TITLE)
+    async with spooled(settings, audio) as (path, digest):
+        checked = await check(path, settings, digest)
+        tags = checked.tags
+        title = title or from_tag(tags.title, MAX_TITLE)
         if not title:
             raise BadRequest(
                 "Invalid input.", errors=[_field_error("title", "This field is required.")]
             )
         cover_key = await store_cover(session, storage, cover, settings.image_max_bytes)
-        audio_key = new_key("songs", info.extension, "original")
-        await storage.put_file(audio_key, spooled, info.content_type)
-        on_rollback(session, lambda: storage.delete(audio_key))
+        audio_key = await store_original(session, storage, path, checked.info)
 
     # Decided now, with the owner's uploads one at a time (a refusal removes what was
     # stored above, with the transaction).
-    quota = await claim(session, settings, owner.id, size)
-    song = Song(
-        id=new_id(),
-        owner_id=owner.id,
+    quota = await claim(session, settings, owner.id, checked.size)
+    new = NewSong(
+        checked=checked,
+        audio_key=audio_key,
+        thumbnail_key=cover_key,
         title=title,
         description=description,
-        genre=genre or _from_tag(tags.genre, MAX_GENRE),
-        artist=_from_tag(tags.artist, MAX_ARTIST) or owner.fullname,
-        duration=info.duration,
-        codec=info.codec,
-        sample_rate=info.sample_rate,
-        channels=info.channels,
-        bitrate=info.bitrate,
-        audio_key=audio_key,
-        audio_format=info.format,
-        audio_size=size,
-        thumbnail_key=cover_key,
-        status=SongStatus.PROCESSING,
-        views=0,
-        like_count=0,
-        comment_count=0,
+        genre=genre or from_tag(tags.genre, MAX_GENRE),
+        artist=from_tag(tags.artist, MAX_ARTIST),
     )
-    song.owner = owner
-    session.add(song)
-    await repo.add_to_catalogue(session, 1)
-    await session.flush()
-    after_commit(session, catalogue.clear)
-    queue.enqueue_after_commit(session, "songs.process", str(song.id))
+    (song,) = await add_songs(session, queue, catalogue, owner, [new])
+    info = checked.info
     log.info("song_uploaded", song_id=str(song.id), format=info.format, duration=info.duration)
     return song, quota
 

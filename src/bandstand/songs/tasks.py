@@ -13,7 +13,12 @@ from bandstand.resources import (
     JobStorage,
 )
 from bandstand.songs import renditions
+from bandstand.worker.cores import preload
+from bandstand.worker.cores import shared as shared_cores
 from bandstand.worker.jobs import job
+
+# FFmpeg runs in worker processes (``worker/cores.py``).
+preload("bandstand.media.processing")
 
 
 async def _processing_failed(runtime: JobRuntime, tries: int, song_id: str) -> None:
@@ -43,8 +48,12 @@ async def process_song(
     storage: JobStorage,
     queue: JobQueue,
     catalogue: JobCatalogue,
+    settings: JobSettings,
 ) -> None:
-    await renditions.process(sessions, storage, queue, catalogue, uuid.UUID(song_id))
+    # A process per slot, and as many again: a song that lends its slot (``turn_sharer``)
+    # waits in its process while the song it lent to runs in another.
+    cores = shared_cores(2 * settings.processing_concurrency)
+    await renditions.process(sessions, storage, queue, catalogue, cores, uuid.UUID(song_id))
 
 
 @job("songs.delete_files")

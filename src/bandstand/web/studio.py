@@ -5,7 +5,9 @@ with the forms that edit, re-cover and delete it.
 Each route calls what the JSON route calls (``songs/router.py``: upload, userSongs,
 updateSong, thumbnail, delete; ``analytics/router.py``; ``comments/router.py``: approve,
 mutes). The upload itself goes to the JSON API from ``upload.js``, which alone can show
-its progress. A song's pages are its owner's only: to anyone else they are 404, as a song
+its progress; many files at once go one a request to the route here that brings a file
+in as ``bandstand import`` does (``imports/service.py``: tags, covers, releases). A
+song's pages are its owner's only: to anyone else they are 404, as a song
 absent from their studio. A refused change is rolled back, as the API's error path does,
 before the dashboard is shown again with the reason."""
 
@@ -34,6 +36,9 @@ from bandstand.config import Settings
 from bandstand.db import ReadSessionDep, SessionDep, rollback
 from bandstand.engagement.counters import Counters
 from bandstand.errors import AppError, BadRequest, NotFound
+from bandstand.imports import service as imports
+from bandstand.kit.envelope import envelope
+from bandstand.kit.http import MULTIPART_BODY
 from bandstand.media.links import Links
 from bandstand.models import Song
 from bandstand.resources import (
@@ -55,7 +60,7 @@ from bandstand.songs.deps import ExistingSong
 from bandstand.songs.quota_view import QuotaRead
 from bandstand.songs.schemas import SongUpdate
 from bandstand.songs.views import page_view, song_view
-from bandstand.web.auth import ViewerRequired
+from bandstand.web.auth import UserRequired, ViewerRequired
 from bandstand.web.catalogue import PageNumber
 from bandstand.web.csrf import CSRF
 from bandstand.web.templating import render
@@ -236,6 +241,47 @@ async def upload_page(request: Request, settings: SettingsDep, viewer: ViewerReq
         max_audio=_limit(settings.audio_max_bytes),
         max_image=_limit(settings.image_max_bytes),
     )
+
+
+@router.post("/studio/upload/files", dependencies=[CSRF, MULTIPART_BODY], status_code=201)
+async def upload_one_of_many(
+    settings: SettingsDep,
+    session: SessionDep,
+    storage: StorageDep,
+    queue: QueueDep,
+    catalogue: CatalogueDep,
+    owner: UserRequired,
+    songFile: Annotated[UploadFile, File()],
+    folderCover: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """One file of the upload page's many (``upload.js`` sends them one a request, with
+    the picture of their folder if there is one): brought in as ``bandstand import``
+    brings in a file (``imports.service.add_file``), answered in the API's envelope for
+    the page's list."""
+    cover = None
+    if folderCover is not None:
+        cover = await folderCover.read(settings.image_max_bytes + 1)
+    added = await imports.add_file(
+        session,
+        settings,
+        storage,
+        queue,
+        catalogue,
+        owner,
+        songFile.file,
+        songFile.filename or "",
+        cover,
+    )
+    song, release = added.song, added.release
+    data = {
+        "song": {"_id": str(song.id), "title": song.title, "status": song.status},
+        "page": f"/studio/songs/{song.id}",
+        "release": None
+        if release is None
+        else {"_id": str(release.id), "title": release.title, "kind": release.kind},
+        "releaseCreated": added.release_created,
+    }
+    return envelope(data, "Song uploaded successfully.", 201)
 
 
 @router.get("/studio", response_class=HTMLResponse)

@@ -283,7 +283,12 @@ class Queue:
 
     async def hand_over(self, job_id: uuid.UUID, name: str, args: Sequence[Any]) -> None:
         """After the commit: a queue that is down does not fail the change that was
-        committed; the job is due at once, for the relay to hand over later."""
+        committed; the job is due at once, for the relay to hand over later. An in-process
+        queue that was not started (a command that runs no jobs, like ``bandstand import``
+        without ``--wait``) hands over nothing: the job waits in the database for the next
+        process that runs jobs, which resumes every pending one as it starts."""
+        if self.in_process and self._sessionmaker is None:
+            return
         try:
             await self._kick(job_id, name, args)
         except Exception as exc:

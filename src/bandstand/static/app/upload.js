@@ -1,8 +1,9 @@
 // The studio's file forms: a cover's preview before it is sent, and the song upload, whose
 // drop zone is its file input, whose title and genre are read from the file's own tags,
 // and which goes to the JSON API by XMLHttpRequest (fetch cannot report an upload's
-// progress), then opens the song's studio page. Listeners are delegated on the document,
-// added once however often a page brings this script in again.
+// progress), then opens the song's studio page; and the upload of many files (or a
+// folder), each its own request with its own progress. Listeners are delegated on the
+// document, added once however often a page brings this script in again.
 (function () {
   "use strict";
   if (window.bandstandUpload) return;
@@ -266,6 +267,154 @@
     if (!form.matches("form[data-upload]")) return;
     event.preventDefault();
     send(form);
+  });
+
+  // ---- Many files: one request each, in the order of their paths, each with its folder's
+  // cover picture if it has one (cover.jpg, folder.png ...). The server reads their tags.
+
+  var COVER_NAMES = ["cover", "folder", "front", "album", "albumart", "albumartsmall"];
+  var MAX_WAIT_S = 600; // a longer wait (the day's uploads are spent) is said, not waited
+  var IMAGE = /\.(jpe?g|png|webp|gif)$/i;
+
+  function pathOf(file) { return file.webkitRelativePath || file.name; }
+
+  function folderOf(file) {
+    var path = pathOf(file);
+    return path.indexOf("/") >= 0 ? path.slice(0, path.lastIndexOf("/")) : "";
+  }
+
+  // "2 Song" before "10 Song", as a file manager sorts them.
+  var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
+  // The cover picture of each folder, by the names players look for, best first.
+  function folderCovers(files) {
+    var best = {};
+    files.forEach(function (file) {
+      if (!IMAGE.test(file.name)) return;
+      var rank = COVER_NAMES.indexOf(file.name.replace(/\.[^.]+$/, "").toLowerCase());
+      var folder = folderOf(file);
+      if (rank >= 0 && (!best[folder] || rank < best[folder].rank)) {
+        best[folder] = { rank: rank, file: file };
+      }
+    });
+    return best;
+  }
+
+  function chosenFiles(form) {
+    var files = [];
+    form.querySelectorAll("[data-many-input]").forEach(function (input) {
+      Array.prototype.forEach.call(input.files || [], function (file) { files.push(file); });
+    });
+    // Hidden files (".DS_Store", "._song.mp3") are the system's, not songs.
+    return files.filter(function (file) { return file.name.charAt(0) !== "."; });
+  }
+
+  function listItem(list, file) {
+    var item = document.createElement("li");
+    item.className = "progress";
+    var name = document.createElement("span");
+    name.textContent = pathOf(file);
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", "Upload of " + pathOf(file));
+    var status = document.createElement("span");
+    status.className = "hint";
+    status.textContent = "Waiting.";
+    item.appendChild(name);
+    item.appendChild(bar);
+    item.appendChild(status);
+    list.appendChild(item);
+    return { bar: bar, status: status };
+  }
+
+  function sendOne(form, file, cover, shown) {
+    return new Promise(function (resolve) {
+      var data = new FormData();
+      data.append("songFile", file, file.name);
+      if (cover) data.append("folderCover", cover, cover.name);
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.setRequestHeader("X-CSRF-Token", document.body.dataset.csrf || "");
+      xhr.upload.addEventListener("progress", function (event) {
+        if (event.lengthComputable) shown.bar.value = Math.floor((100 * event.loaded) / event.total);
+      });
+      xhr.addEventListener("load", function () {
+        var wait = Number(xhr.getResponseHeader("Retry-After"));
+        if (xhr.status === 429 && wait > 0 && wait <= MAX_WAIT_S) {
+          // Too many uploads at once for the server's budget: this one again, once it allows.
+          shown.bar.value = 0;
+          shown.status.textContent = "Waiting " + wait + " s: uploads are limited to so many at a time.";
+          setTimeout(function () {
+            sendOne(form, file, cover, shown).then(resolve);
+          }, wait * 1000);
+          return;
+        }
+        shown.bar.value = 100;
+        if (xhr.status === 201) {
+          var added = JSON.parse(xhr.responseText).data;
+          shown.status.textContent = "";
+          var link = document.createElement("a");
+          link.href = added.page;
+          link.textContent = added.song.title;
+          shown.status.appendChild(document.createTextNode("Uploaded: "));
+          shown.status.appendChild(link);
+          if (added.release) {
+            shown.status.appendChild(document.createTextNode(", on " + added.release.title));
+          }
+          resolve(true);
+        } else {
+          shown.status.textContent = "Not uploaded. " + refusal(form, xhr);
+          resolve(false);
+        }
+      });
+      xhr.addEventListener("error", function () {
+        shown.status.textContent = "Not uploaded: the connection was cut off.";
+        resolve(false);
+      });
+      shown.status.textContent = "Uploading…";
+      xhr.send(data);
+    });
+  }
+
+  function sendMany(form) {
+    var files = chosenFiles(form);
+    var covers = folderCovers(files);
+    var songs = files.filter(function (file) { return !IMAGE.test(file.name); });
+    songs.sort(function (a, b) { return collator.compare(pathOf(a), pathOf(b)); });
+    var outcome = form.querySelector("[data-many-outcome]");
+    var list = form.querySelector("[data-many-list]");
+    var button = form.querySelector("button[type=submit]");
+    if (!songs.length) {
+      outcome.textContent = "Choose the songs, or a folder of them, first.";
+      return;
+    }
+    list.textContent = "";
+    var shown = songs.map(function (file) { return listItem(list, file); });
+    var uploaded = 0;
+    button.disabled = true;
+    outcome.textContent = "Uploading " + songs.length + " files…";
+    // One at a time: a release is made by the first of its songs, and the rest join it.
+    songs.reduce(function (previous, file, index) {
+      return previous.then(function () {
+        var cover = covers[folderOf(file)];
+        return sendOne(form, file, cover && cover.file, shown[index]).then(function (ok) {
+          if (ok) uploaded += 1;
+        });
+      });
+    }, Promise.resolve()).then(function () {
+      button.disabled = false;
+      var refused = songs.length - uploaded;
+      outcome.textContent = uploaded + " uploaded" + (refused ? ", " + refused + " not (see why below)." : ".");
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-upload-many]")) return;
+    event.preventDefault();
+    sendMany(form);
   });
 
   // The drop zone hands what is dropped to its file input, as if chosen.
