@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
@@ -115,10 +116,17 @@ def tried(runner: Runner, name: str, func: Job) -> Job:
 Body = Callable[[tuple[Any, ...], Context], Awaitable[None]]
 
 
+@functools.cache
+def _graph(func: Job) -> DependencyGraph:
+    """What ``func`` declares, worked out once a process: building the graph reads every
+    signature and type hint (a few milliseconds a job, paid at each queue's start)."""
+    return DependencyGraph(func)
+
+
 def _with_dependencies(func: Job) -> Body:
     """``func`` called with what it declares (``JobStorage``, its ``Context`` ...),
     resolved as taskiq's receiver would have, from the message's context and state."""
-    graph = DependencyGraph(func)
+    graph = _graph(func)
 
     async def body(args: tuple[Any, ...], context: Context) -> None:
         async with graph.async_ctx({Context: context, TaskiqState: context.state}) as given:
