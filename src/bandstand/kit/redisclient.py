@@ -20,7 +20,10 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError
 
-CONNECT_TIMEOUT_S = 2.0
+# A connection to a Redis on the same network opens in a millisecond; 5 s leaves room for a
+# process whose event loop is busy (a CI machine under load timed out at 2 s), and a connect
+# that timed out is not retried (``TimeoutError`` is not among the retried errors).
+CONNECT_TIMEOUT_S = 5.0
 COMMAND_TIMEOUT_S = 10.0
 
 
