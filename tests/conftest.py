@@ -77,23 +77,34 @@ async def _admin_sql(base: Any, statement: str) -> None:
         await engine.dispose()
 
 
-# One engine per database for the emptying after each test (the run's event loop is one):
-# connecting anew each time cost a test more than the emptying itself.
-_EMPTYING: dict[str, AsyncEngine] = {}
+# One engine per database and event loop for the emptying after each test: connecting
+# anew each time cost a test more than the emptying itself. Per loop, because a connection
+# belongs to the loop that opened it: one used from another loop fails after sending
+# BEGIN and, kept, would hold its next emptying's deletes uncommitted, locking every later
+# test out.
+_EMPTYING: dict[tuple[str, asyncio.AbstractEventLoop], AsyncEngine] = {}
 
 
-async def _empty_tables(url: str) -> None:
-    """Back to the state the migrations leave: no rows, counters (which they seed) at zero."""
-    engine = _EMPTYING.get(url)
-    if engine is None:
-        engine = _EMPTYING[url] = create_async_engine(url, pool_size=1)
-    async with engine.begin() as connection:
-        # DELETE, not TRUNCATE, on PostgreSQL too: a test leaves a few rows, and
-        # TRUNCATE's new files for every table cost 50 ms a test where DELETE takes 6.
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name != "counters":
-                await connection.execute(text(f"DELETE FROM {table.name}"))
-        await connection.execute(text("UPDATE counters SET value = 0"))
+async def _empty_tables(url: str, *, keep: bool = True) -> None:
+    """Back to the state the migrations leave: no rows, counters (which they seed) at zero.
+    ``keep=False`` from a loop that is about to end (``asyncio.run``): its connection goes."""
+    key = (url, asyncio.get_running_loop())
+    engine = _EMPTYING.pop(key, None) or create_async_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            # DELETE, not TRUNCATE, on PostgreSQL too: a test leaves a few rows, and
+            # TRUNCATE's new files for every table cost 50 ms a test where DELETE takes 6.
+            for table in reversed(Base.metadata.sorted_tables):
+                if table.name != "counters":
+                    await connection.execute(text(f"DELETE FROM {table.name}"))
+            await connection.execute(text("UPDATE counters SET value = 0"))
+    except BaseException:
+        await engine.dispose()  # never reused: its connection's state is unknown
+        raise
+    if keep:
+        _EMPTYING[key] = engine
+    else:
+        await engine.dispose()
 
 
 @pytest.fixture(scope="session")

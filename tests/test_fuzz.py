@@ -50,7 +50,7 @@ def live_server(database_url: str, tmp_path: Path) -> Iterator[str]:
         server.terminate()
         server.wait(timeout=15)
         log.close()
-        asyncio.run(_empty_tables(database_url))
+        asyncio.run(_empty_tables(database_url, keep=False))
 
 
 def _emails(data_dir: Path, timeout_s: float = 30) -> list[str]:
