@@ -4,6 +4,7 @@ costs one call, and children never outlive their parent."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -31,6 +32,10 @@ def die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def linger() -> None:
+    time.sleep(60)
+
+
 async def test_calls_run_in_children_and_pauses_run_in_the_parent() -> None:
     cores = Cores(2)
     try:
@@ -52,6 +57,27 @@ async def test_a_child_that_dies_costs_its_call_only() -> None:
         with pytest.raises(WorkerDied):
             await cores.run(die)
         assert await cores.run(os.getpid) != os.getpid()  # a new pool
+    finally:
+        cores.shutdown()
+
+
+async def test_a_stopping_process_does_not_wait_for_its_children() -> None:
+    """What a process stopping does (``Queue.stop``): a call under way is ended, as if
+    cancelled (its job goes back to the queue, no try counted); idle children are kept."""
+    cores = Cores(1)
+    try:
+        await cores.run(os.getpid)
+        idle = cores._pool
+        cores.stop_running()
+        assert cores._pool is idle  # nothing was running
+        call = asyncio.ensure_future(cores.run(linger))
+        await asyncio.sleep(0.5)
+        started = time.monotonic()
+        cores.stop_running()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert time.monotonic() - started < 5
+        assert await cores.run(os.getpid) != os.getpid()
     finally:
         cores.shutdown()
 

@@ -44,10 +44,7 @@ from bandstand.media.waveform import PeakMeter
 
 BITRATES = (64_000, 160_000)
 # How often a long run calls its ``pause`` (at most): the longest another user's song
-# waits for a turn (the worker runs it meanwhile, worker/tries.py). Not before
-# ``FIRST_PAUSE_S``: a short song is done before a turn would help anyone, and each pause
-# costs the worker a look at the queue.
-FIRST_PAUSE_S = 2.0
+# waits for a turn (the worker runs it meanwhile, worker/tries.py).
 PAUSE_EVERY_S = 0.5
 PROGRESSIVE = f"{hls.variant_name(max(BITRATES))}.m4a"
 PROGRESSIVE_CONTENT_TYPE = "audio/mp4"
@@ -114,10 +111,10 @@ def process_audio(
     its loudness and waveform. Raises ``ProcessingError`` for a file FFmpeg cannot process;
     the folder may then hold partial output, which the caller discards. ``out_dir`` is best
     a fresh temporary folder (its path may not contain ``%``). ``pause`` is called between
-    frames, from ``FIRST_PAUSE_S`` on every ``PAUSE_EVERY_S`` or so: whatever it does
-    meanwhile (another song's turn) delays this one, not the other way round. ``length_s``
-    is the length decoding found when the file was checked, if known: the waveform is
-    sliced by it rather than by the container's estimate."""
+    frames, every ``PAUSE_EVERY_S`` or so: whatever it does meanwhile (another song's turn)
+    delays this one, not the other way round. ``length_s`` is the length decoding found
+    when the file was checked, if known: the waveform is sliced by it rather than by the
+    container's estimate."""
     try:
         kind = sniff_file(source)
     except UnsupportedAudio as exc:
@@ -173,12 +170,12 @@ def _process(
                 loudness.add(frame)
                 peaks.add(frame)
 
-        next_pause = time.monotonic() + FIRST_PAUSE_S
+        next_pause = time.monotonic() + PAUSE_EVERY_S
         for decoded in _decode(container, stream):
             feed(converter.convert(decoded))
             if pause is not None and time.monotonic() >= next_pause:
                 pause()
-                next_pause = time.monotonic() + FIRST_PAUSE_S
+                next_pause = time.monotonic() + PAUSE_EVERY_S
         feed(converter.flush())
         if not converter.samples:
             raise ProcessingError("The file holds no decodable audio.")

@@ -66,6 +66,8 @@ class Cores:
         # the pool lives: only this process holds it.
         self._lifeline: Connection | None = None
         self._lock = threading.Lock()
+        self._running = 0  # calls under way
+        self._stopped: set[ProcessPoolExecutor] = set()  # stopped on purpose (``stop_running``)
 
     async def start(self) -> None:
         """Start the children now, if not started (each call does it when it must): the
@@ -92,6 +94,15 @@ class Cores:
                 self._pool = pool
             return self._pool
 
+    def _broke(self, pool: ProcessPoolExecutor) -> BaseException:
+        """What a call met when its pool broke: the stop of a process that is stopping
+        (as if the call were cancelled: its job goes back, no try counted), else a child
+        that died."""
+        self._retire(pool)
+        if pool in self._stopped:
+            return asyncio.CancelledError()
+        return WorkerDied("a processing process died")
+
     def _retire(self, pool: ProcessPoolExecutor | None) -> None:
         """Forget ``pool`` (broken, or shut down): its children go."""
         with self._lock:
@@ -106,11 +117,13 @@ class Cores:
         """``func(*args, **kwargs)`` in a child; what it takes and answers is pickled."""
         await self.start()
         pool = self._executor()
+        self._running += 1
         try:
             return await asyncio.wrap_future(pool.submit(func, *args, **kwargs))
         except BrokenProcessPool as exc:
-            self._retire(pool)
-            raise WorkerDied("a processing process died") from exc
+            raise self._broke(pool) from exc
+        finally:
+            self._running -= 1
 
     async def run_pausing(
         self,
@@ -127,6 +140,7 @@ class Cores:
         await self.start()
         mine, theirs = _CONTEXT.Pipe()
         pool = self._executor()
+        self._running += 1
         try:
             # Pickled later, on the pool's own thread: ``theirs`` stays open till the end.
             future = pool.submit(func, *args, pause=_Pauser(theirs), **kwargs)
@@ -134,11 +148,25 @@ class Cores:
             result, _ = await asyncio.gather(asyncio.wrap_future(future), watching)
             return result
         except BrokenProcessPool as exc:
-            self._retire(pool)
-            raise WorkerDied("a processing process died") from exc
+            raise self._broke(pool) from exc
         finally:
+            self._running -= 1
             mine.close()
             theirs.close()
+
+    def stop_running(self) -> None:
+        """Kill the children if any call is under way (the process is stopping and will
+        not wait for it: a long song would keep it for minutes); idle ones stay. The
+        calls end as if cancelled, and the next call starts new children."""
+        with self._lock:
+            pool = self._pool if self._running else None
+        if pool is None:
+            return
+        self._stopped.add(pool)
+        for child in list(getattr(pool, "_processes", {}).values()):
+            with contextlib.suppress(OSError, ValueError):
+                child.kill()
+        self._retire(pool)
 
     def shutdown(self) -> None:
         """Stop the children once their calls are done."""
@@ -204,3 +232,11 @@ def shared(workers: int) -> Cores:
         if workers not in _SHARED:
             _SHARED[workers] = Cores(workers)
         return _SHARED[workers]
+
+
+def stop_running() -> None:
+    """``Cores.stop_running`` for every pool of this process (``shared``)."""
+    with _SHARED_LOCK:
+        pools = list(_SHARED.values())
+    for cores in pools:
+        cores.stop_running()

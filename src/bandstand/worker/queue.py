@@ -35,7 +35,7 @@ from bandstand.config import Settings
 from bandstand.db import after_commit, transaction
 from bandstand.kit.redisclient import client_options, connect
 from bandstand.kit.time import utcnow
-from bandstand.worker import fair, outbox
+from bandstand.worker import cores, fair, outbox
 from bandstand.worker.jobs import JOB_MODULES, JOBS
 from bandstand.worker.relay import Relay
 from bandstand.worker.scratch import Scratch, sweep
@@ -254,6 +254,10 @@ class Queue:
         if isinstance(self.broker, InMemoryBroker):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._running_done(), self.settings.job_shutdown_grace_s)
+        if self._relay is not None:
+            # This process ran jobs: FFmpeg still at work in its children is stopped, not
+            # waited for (the jobs go back to the queue, as a stopped worker's do).
+            cores.stop_running()
         await self.broker.shutdown()
         if self._redis is not None:
             await self._redis.aclose()

@@ -17,6 +17,7 @@ job's body, its ``slot`` and its ``give_up`` use, they find in taskiq's state
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import uuid
@@ -168,6 +169,8 @@ async def _take_turn(
         _LENDER.reset(token)
 
 
+# How often a thread waiting for a lent turn looks whether the loop still runs.
+_LOOP_CHECK_S = 1.0
 # The try running in this task, if it may lend its turn (``turn_sharer``).
 _LENDER: ContextVar[_Lender | None] = ContextVar("bandstand_job_lender", default=None)
 
@@ -225,7 +228,20 @@ def turn_sharer() -> Callable[[], None] | None:
     loop = asyncio.get_running_loop()
 
     def share() -> None:
-        asyncio.run_coroutine_threadsafe(lender.lend(), loop).result()
+        # Not once the loop has stopped (the process is stopping): a coroutine handed to
+        # it would never run, and this thread, waiting for it, would keep the process from
+        # exiting. The job itself goes on, and is handed back as the process stops.
+        if loop.is_closed() or not loop.is_running():
+            return
+        lent = asyncio.run_coroutine_threadsafe(lender.lend(), loop)
+        while True:
+            try:
+                lent.result(timeout=_LOOP_CHECK_S)
+                return
+            except concurrent.futures.TimeoutError:
+                if not loop.is_running():
+                    lent.cancel()
+                    return
 
     return share
 

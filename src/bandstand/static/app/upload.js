@@ -328,6 +328,15 @@
     return { bar: bar, status: status };
   }
 
+  // Why one of many was refused: the envelope's message (the field is always the file).
+  function reason(xhr) {
+    try {
+      var body = JSON.parse(xhr.responseText);
+      if (body && body.message) return body.message;
+    } catch (e) { /* not the API's answer */ }
+    return "The upload failed (HTTP " + xhr.status + ").";
+  }
+
   function sendOne(form, file, cover, shown) {
     return new Promise(function (resolve) {
       var data = new FormData();
@@ -365,7 +374,7 @@
           }
           resolve(true);
         } else {
-          shown.status.textContent = "Not uploaded. " + refusal(form, xhr);
+          shown.status.textContent = "Not uploaded. " + reason(xhr);
           resolve(false);
         }
       });
