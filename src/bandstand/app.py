@@ -160,9 +160,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     async def ping() -> JSONResponse:
         return envelope({"pong": True}, "pong")
 
+    # /rest first: apps call it many times a second, and every route before it is tried.
+    app.include_router(subsonic_router)
     app.include_router(api)
     app.include_router(system_router)
-    app.include_router(subsonic_router)
     app.include_router(web_router)
     mount_static(app)
 

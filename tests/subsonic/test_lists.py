@@ -305,6 +305,22 @@ async def test_random_songs(scene: Scene, site: str) -> None:
     assert not {s.id for s in every} & scene.hidden_songs
 
 
+async def test_newest_is_made_once_for_everyone_but_an_artist_with_a_song_taken_down(
+    scene: Scene,
+) -> None:
+    """The newest albums are one answer for every caller (kept a moment, as apps open on
+    them); an artist with a song taken down is given her own, where it still is."""
+    everyone = await _names(scene, "newest")
+    assert await _names(scene, "newest", who=scene.gus) == everyone
+    answer = await json(scene.harness.client(), "getAlbumList2", type="newest", **scene.ava.auth)
+    albums = {album["name"]: album for album in answer["albumList2"]["album"]}
+    assert {"Pulled", "Gone"} <= set(albums) and "Pulled" not in everyone
+    assert albums["Night Drive"]["songCount"] == 3
+    assert not {"Banned LP", "Banned tune", "Coming soon"} & set(albums)
+    # And the others are still not given hers.
+    assert await _names(scene, "newest", who=scene.cal) == everyone
+
+
 async def test_songs_by_genre(scene: Scene, site: str) -> None:
     fan = scene.fan
     async with connected(site, fan.username, fan.secret) as app:

@@ -27,13 +27,13 @@ from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandstand.accounts.tokens import TokenSigner
 from bandstand.errors import Conflict, NotFound
 from bandstand.kit.time import utcnow
-from bandstand.models import AppPassword, User
+from bandstand.models import AppPassword
 
 # Enough for every app and device a person uses, few enough to list on one screen.
 MAX_PER_USER = 20
@@ -129,45 +129,12 @@ async def revoke(session: AsyncSession, user_id: uuid.UUID, app_password_id: uui
         raise NotFound("App password not found.")
 
 
-# --- what the /rest API authenticates with --------------------------------------------
+# --- what the /rest API authenticates with (found by ``principals.app_keys``) ----------
 
 
-def _named(login: str) -> ColumnElement[bool]:
-    """``login`` as the login form takes it: an email, or a username in any case."""
-    login = login.strip().lower()
-    return User.email == login if "@" in login else User.username_key == login
-
-
-async def by_lookup(session: AsyncSession, lookup: str) -> tuple[AppPassword, User] | None:
-    """The app password whose secret hashes to ``lookup``, with its user."""
-    stmt = (
-        select(AppPassword, User)
-        .join(User, User.id == AppPassword.user_id)
-        .where(AppPassword.lookup == lookup)
-    )
-    row = (await session.execute(stmt)).one_or_none()
-    return None if row is None else (row[0], row[1])
-
-
-async def of_login(session: AsyncSession, login: str) -> tuple[User, Sequence[AppPassword]] | None:
-    """The user ``login`` names and all of their app passwords (the token scheme tries
-    each), or None when there is no such user."""
-    user = (await session.execute(select(User).where(_named(login)))).scalar_one_or_none()
-    if user is None:
-        return None
-    stmt = select(AppPassword).where(AppPassword.user_id == user.id)
-    return user, (await session.scalars(stmt)).all()
-
-
-def names(user: User, login: str) -> bool:
-    """Whether ``login`` (an email or a username, any case) is ``user``'s."""
-    login = login.strip().lower()
-    return login == (user.email if "@" in login else user.username_key)
-
-
-def due_for_touch(app_password: AppPassword, now: datetime) -> bool:
-    last = app_password.last_used_at
-    return last is None or now - last >= TOUCH_EVERY
+def due_for_touch(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether a use at ``now`` is to be recorded (``touch``)."""
+    return last_used_at is None or now - last_used_at >= TOUCH_EVERY
 
 
 async def touch(session: AsyncSession, app_password_id: uuid.UUID, now: datetime) -> None:

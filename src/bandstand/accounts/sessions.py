@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,7 +62,18 @@ def _known_device(signer: TokenSigner, client: Client, user: User | None) -> str
     return token_hash(client.device_token)[:32] if claims.sub == str(user.id) else None
 
 
-def banned(user: User) -> Forbidden:
+class BanNotice(Protocol):
+    """What a ban says: the moderators' reason, and until when (a ``User``, or the
+    account a music app signs in to)."""
+
+    @property
+    def ban_reason(self) -> str | None: ...
+
+    @property
+    def banned_until(self) -> datetime | None: ...
+
+
+def banned(user: BanNotice) -> Forbidden:
     """The 403 a banned user's login and refresh get: the moderators' reason, and until when."""
     message = "This account is banned"
     message += f": {user.ban_reason.strip()}" if user.ban_reason and user.ban_reason.strip() else ""

@@ -18,32 +18,44 @@ its client address (``login_per_client``, the same key, so alternating between t
 buys nothing), and once it is spent every attempt from that address is refused (error 40,
 ``Retry-After``) until it refills, right or wrong, so a guess cannot be confirmed inside a
 storm. The budget is per address, not per account: a secret of 144 random bits cannot be
-guessed, and a per-account lock would let anyone lock a user's apps out.
+guessed, and a per-account lock would let anyone lock a user's apps out. Apps call many
+times a second, so the budget is looked at only for an address this process saw fail
+within the budget's period (``_Suspects``): a storm's first guess here marks it, and every
+later one is checked; an app that never fails costs no look.
 
 A banned user's app passwords stop working at once (error 50, with the moderators'
 reason), as their logins do; the ban is only told to a caller whose secret was right.
-Each request reads the key and its user, so a revoked key or a ban takes effect on the
-next request. ``last_used_at`` moves at most once a minute per key.
+Each request reads the key and its user (one statement, ``principals.app_keys``), so a
+revoked key or a ban takes effect on the next request. ``last_used_at`` moves at most
+once a minute per key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bandstand.accounts import app_passwords
+from bandstand.accounts.principals import (
+    AppAccount,
+    AppKey,
+    AppKeys,
+    KeyBy,
+    Principals,
+    key_by_login,
+)
 from bandstand.accounts.sessions import banned
 from bandstand.accounts.tokens import TokenSigner
 from bandstand.config import Settings
 from bandstand.db import transaction
-from bandstand.kit.ratelimit import RateLimiter
+from bandstand.kit.ratelimit import Rate, RateLimiter
 from bandstand.kit.time import utcnow
-from bandstand.models import AppPassword, User
 from bandstand.subsonic.errors import (
     ConflictingMechanisms,
     InvalidApiKey,
@@ -64,6 +76,9 @@ MAX_SALT = 256
 MAX_API_KEY = 2048
 _HEX = set("0123456789abcdef")
 _BUDGET_NAMESPACE = "password"
+# Addresses remembered as having failed: past this many, the longest-remembered go (their
+# budget is still kept where the limiter keeps it, and spent by their next failure).
+MAX_SUSPECTS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,14 +131,14 @@ def token_of(secret: str, salt: str) -> str:
 
 
 def _by_token(
-    signer: TokenSigner, user: User, keys: Sequence[AppPassword], token: str, salt: str
-) -> AppPassword | None:
+    signer: TokenSigner, account: AppAccount, keys: list[AppKey], token: str, salt: str
+) -> AppKey | None:
     """The app password of ``keys`` whose token with ``salt`` is ``token``. Every key is
     tried, so how long it takes does not say which one matched."""
     found = None
     for key in keys:
         try:
-            secret = app_passwords.unseal(signer, user.id, key.sealed_secret)
+            secret = app_passwords.unseal(signer, account.id, key.sealed_secret)
         except ValueError:
             continue  # sealed under another server secret: it cannot be used here
         if hmac.compare_digest(token_of(secret, salt), token) and found is None:
@@ -131,16 +146,19 @@ def _by_token(
     return found
 
 
+def _one(found: AppKeys | None) -> tuple[AppKey, AppAccount] | None:
+    return None if found is None else (found[1][0], found[0])
+
+
 async def _verified(
-    session: AsyncSession, signer: TokenSigner, given: Credentials
-) -> tuple[AppPassword, User] | None:
-    """The app password and user the credentials prove, or None."""
+    principals: Principals, signer: TokenSigner, given: Credentials
+) -> tuple[AppKey, AppAccount] | None:
+    """The app password and account the credentials prove, or None."""
     if given.api_key is not None:
         if len(given.api_key) > MAX_API_KEY:
             return None
-        return await app_passwords.by_lookup(
-            session, app_passwords.lookup_of(signer, given.api_key)
-        )
+        lookup = app_passwords.lookup_of(signer, given.api_key)
+        return _one(await principals.app_keys(KeyBy.LOOKUP, lookup))
     login = given.login or ""
     if len(login) > MAX_LOGIN:
         return None
@@ -148,22 +166,52 @@ async def _verified(
         secret = decoded_password(given.password)
         if secret is None or not secret or len(secret) > MAX_SECRET:
             return None
-        found = await app_passwords.by_lookup(session, app_passwords.lookup_of(signer, secret))
-        if found is None or not app_passwords.names(found[1], login):
+        lookup = app_passwords.lookup_of(signer, secret)
+        found = _one(await principals.app_keys(KeyBy.LOOKUP, lookup))
+        if found is None or not found[1].named(login):
             return None
         return found
     token, salt = (given.token or "").lower(), given.salt or ""
     if len(token) != 32 or not set(token) <= _HEX or len(salt) > MAX_SALT:
         return None
-    owned = await app_passwords.of_login(session, login)
+    name = login.strip().lower()
+    owned = await principals.app_keys(key_by_login(name), name)
     if owned is None:
         return None
-    user, keys = owned
-    key = _by_token(signer, user, keys, token, salt)
-    return None if key is None else (key, user)
+    account, keys = owned
+    key = _by_token(signer, account, keys, token, salt)
+    return None if key is None else (key, account)
+
+
+class _Suspects:
+    """The client addresses that failed to authenticate in this process, each until the
+    failure budget's period has passed since its last failure."""
+
+    def __init__(self) -> None:
+        self._until: OrderedDict[str, float] = OrderedDict()
+
+    def failed(self, address: str, period_s: float) -> None:
+        self._until[address] = time.monotonic() + period_s
+        self._until.move_to_end(address)
+        while len(self._until) > MAX_SUSPECTS:
+            self._until.popitem(last=False)
+
+    def __contains__(self, address: str) -> bool:
+        until = self._until.get(address)
+        if until is None:
+            return False
+        if until <= time.monotonic():
+            del self._until[address]
+            return False
+        return True
+
+
+_SUSPECTS = _Suspects()
 
 
 async def _not_throttled(limiter: RateLimiter, settings: Settings, address: str) -> None:
+    if address not in _SUSPECTS:
+        return
     verdict = await limiter.check(settings.login_per_client, _BUDGET_NAMESPACE, f"client:{address}")
     if not verdict.allowed:
         raise WrongCredentials(
@@ -174,13 +222,14 @@ async def _not_throttled(limiter: RateLimiter, settings: Settings, address: str)
 
 
 async def _failed(limiter: RateLimiter, settings: Settings, address: str) -> None:
+    _SUSPECTS.failed(address, Rate.parse(settings.login_per_client).period_ms / 1000)
     await limiter.hit(settings.login_per_client, _BUDGET_NAMESPACE, f"client:{address}")
 
 
-async def _touch(sessionmaker: async_sessionmaker[AsyncSession], key: AppPassword) -> None:
+async def _touch(sessionmaker: async_sessionmaker[AsyncSession], key: AppKey) -> None:
     """Record the use, at most once a minute; never fail the request for it."""
     now = utcnow()
-    if not app_passwords.due_for_touch(key, now):
+    if not app_passwords.due_for_touch(key.last_used_at, now):
         return
     try:
         async with transaction(sessionmaker) as session:
@@ -191,7 +240,7 @@ async def _touch(sessionmaker: async_sessionmaker[AsyncSession], key: AppPasswor
 
 async def authenticate(
     *,
-    read_sessions: async_sessionmaker[AsyncSession],
+    principals: Principals,
     sessions: async_sessionmaker[AsyncSession],
     signer: TokenSigner,
     limiter: RateLimiter,
@@ -203,22 +252,22 @@ async def authenticate(
     them (10, 40, 43, 44, 50)."""
     given = credentials(params)
     await _not_throttled(limiter, settings, address)
-    async with read_sessions() as session:
-        found = await _verified(session, signer, given)
+    found = await _verified(principals, signer, given)
     if found is None:
         await _failed(limiter, settings, address)
         error: SubsonicError = InvalidApiKey() if given.api_key is not None else WrongCredentials()
         raise error
-    key, user = found
-    if user.banned_at is not None:
-        raise NotAuthorized(banned(user).message)
+    key, account = found
+    if account.banned:
+        raise NotAuthorized(banned(account).message)
     await _touch(sessions, key)
     return Caller(
-        user_id=user.id,
-        username=user.username,
-        fullname=user.fullname,
-        email=user.email,
-        role=user.role,
-        avatar_key=user.avatar_key,
+        user_id=account.id,
+        username=account.username,
+        fullname=account.fullname,
+        email=account.email,
+        role=account.role,
+        avatar_key=account.avatar_key,
         key_id=key.id,
+        hides_songs=account.hides_songs,
     )

@@ -131,7 +131,7 @@ class Statement:
 
 def albums_by_id(
     dialect: str,
-    viewer_id: uuid.UUID,
+    viewer_id: uuid.UUID | None,
     *,
     limit: int,
     offset: int = 0,

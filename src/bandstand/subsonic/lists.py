@@ -70,12 +70,16 @@ def _genre(call: Call, *, required: bool) -> str | None:
     return call.params.text("genre", max_length=MAX_GENRE, required=required)
 
 
-async def albums_in_order(call: Call, refs: Sequence[Ref]) -> list[mapping.Album]:
+async def albums_in_order(
+    call: Call, refs: Sequence[Ref], *, for_everyone: bool = False
+) -> list[mapping.Album]:
     """The albums ``refs`` name, in that order, each with the caller's songs of it in
-    track order: one read of all their songs."""
+    track order (or, ``for_everyone``, the songs anyone may hear, without the caller's
+    likes and ratings): one read of all their songs."""
     if not refs:
         return []
-    stmt = listing.songs_of_albums(repo.song_rows(call.me.user_id), refs)
+    viewer = None if for_everyone else call.me.user_id
+    stmt = listing.songs_of_albums(repo.song_rows(viewer), refs)
     found = {album.id: album for album in await reading.albums(call, repo.in_track_order(stmt))}
     wanted = (
         mapping.release_id(ref.id) if ref.kind is Kind.RELEASE else mapping.single_id(ref.id)
@@ -166,8 +170,9 @@ LIST_TYPES: dict[str, Callable[[Call, Page], Select[Any] | listing.Statement]] =
 _BY_LOWER_NAME = {name.lower(): build for name, build in LIST_TYPES.items()}
 
 
-async def album_list(call: Call) -> list[mapping.Album]:
-    """The page of albums ``type``, ``size`` and ``offset`` ask for."""
+async def album_list(call: Call, shape: Callable[[list[mapping.Album]], Payload]) -> Payload:
+    """The page of albums ``type``, ``size`` and ``offset`` ask for, as ``shape`` answers
+    it."""
     kind = call.params.required("type")
     build = _BY_LOWER_NAME.get(kind.strip().lower())
     if build is None:
@@ -175,21 +180,44 @@ async def album_list(call: Call) -> list[mapping.Album]:
     page = Page(_size(call, "size"), offset(call), call.session.get_bind().dialect.name)
     stmt = build(call, page)
     if page.size == 0 or not in_folder(call):
-        return []
-    return await albums_in_order(call, await listing.refs(call.session, stmt))
+        return shape([])
+    if build is _newest and not call.me.hides_songs:
+        # The list apps open on (their home screen), and the same for every caller with
+        # no song taken down (who alone would see it in theirs): answered once for them
+        # all and kept a moment, as the REST API's newest songs are (``catalogue_cache_s``).
+        async def for_everyone() -> Payload:
+            return shape(await _newest_for_everyone(call, page))
+
+        key = ("rest:newest", shape, page.size, page.start)
+        answer: Payload = await call.parts.catalogue.fetch(key, for_everyone)
+        return answer
+    return shape(await albums_in_order(call, await listing.refs(call.session, stmt)))
+
+
+async def _newest_for_everyone(call: Call, page: Page) -> list[mapping.Album]:
+    stmt = listing.albums_by_id(
+        page.dialect, None, limit=page.size, offset=page.start, newest_first=True
+    )
+    return await albums_in_order(call, await listing.refs(call.session, stmt), for_everyone=True)
+
+
+def _album_list(albums: list[mapping.Album]) -> Payload:
+    return {"albumList": {"album": [mapping.album_as_child(album) for album in albums]}}
+
+
+def _album_list2(albums: list[mapping.Album]) -> Payload:
+    return {"albumList2": {"album": [mapping.album(album) for album in albums]}}
 
 
 @method("getAlbumList")
 async def get_album_list(call: Call) -> Payload:
     """Albums as folders (the older, folder-based view)."""
-    albums = await album_list(call)
-    return {"albumList": {"album": [mapping.album_as_child(album) for album in albums]}}
+    return await album_list(call, _album_list)
 
 
 @method("getAlbumList2")
 async def get_album_list2(call: Call) -> Payload:
-    albums = await album_list(call)
-    return {"albumList2": {"album": [mapping.album(album) for album in albums]}}
+    return await album_list(call, _album_list2)
 
 
 # --- songs ----------------------------------------------------------------------------

@@ -101,11 +101,12 @@ def choose(song: Any, max_kbps: int, fmt: str | None) -> File:
 
 
 async def _song(call: Call) -> Any:
-    """The song the ``id`` names, if the caller may see it; else error 70."""
+    """The song the ``id`` names (its files, ``repository.song_file``), if the caller may
+    hear it; else error 70."""
     ref = mapping.parse_id(call.params.required("id"))
     if ref is None or ref.kind is not Kind.SONG:
         raise NotFound("Song not found.")
-    found = await repo.song(call.session, call.me.user_id, ref.id)
+    found = await repo.song_file(call.session, call.me.user_id, ref.id)
     if found is None:
         raise NotFound("Song not found.")
     return found

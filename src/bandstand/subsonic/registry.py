@@ -32,6 +32,7 @@ from bandstand.budgets import Family
 from bandstand.config import Settings
 from bandstand.engagement.counters import Counters
 from bandstand.engagement.likes import Likes
+from bandstand.kit.cache import RecentAnswers
 from bandstand.kit.ratelimit import RateLimiter
 from bandstand.media.links import Links
 from bandstand.models import Role
@@ -53,6 +54,9 @@ class Caller:
     avatar_key: str | None
     # The app password it authenticated with.
     key_id: uuid.UUID
+    # Whether a moderator took one of its songs down: what it may see then differs from
+    # what everyone else may, so answers made for everyone are not its.
+    hides_songs: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -71,6 +75,8 @@ class Parts:
     queue: Queue
     limiter: RateLimiter
     sessionmaker: async_sessionmaker[AsyncSession]
+    # Answers the same for everyone, kept a moment (as the REST API's newest songs are).
+    catalogue: RecentAnswers
 
 
 @dataclass(slots=True)

@@ -71,6 +71,15 @@ def _scalar(value: Any) -> Any:
 
 
 def _jsonable(value: Any) -> Any:
+    # By exact type first: this walks every value of every answer, and the answers are
+    # plain dicts, lists and scalars (an ABC's isinstance costs more than the rest).
+    kind = type(value)
+    if kind is dict:
+        return {k: _jsonable(v) for k, v in value.items() if v is not None}
+    if kind is list or kind is tuple:
+        return [_jsonable(v) for v in value if v is not None]
+    if kind is str or kind is int or kind is bool or kind is float:
+        return value
     if isinstance(value, Mapping):
         return {k: _jsonable(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):

@@ -49,7 +49,7 @@ RELEASE_COLUMNS = tuple(
 )
 
 
-def song_rows(viewer_id: uuid.UUID) -> Select[Any]:
+def song_rows(viewer_id: uuid.UUID | None) -> Select[Any]:
     """Songs ``viewer_id`` may see, as rows ``read_cards`` reads and ``mapping.child``
     shows: the card columns, the release's (``release_title`` ...), and ``starred_at``
     and ``user_rating`` (the viewer's like and rating). Add the ``where``, ``order_by``
@@ -95,6 +95,28 @@ def one_song(viewer_id: uuid.UUID, song_id: uuid.UUID) -> Select[Any]:
 
 async def song(session: AsyncSession, viewer_id: uuid.UUID, song_id: uuid.UUID) -> Any | None:
     return (await session.execute(one_song(viewer_id, song_id))).first()
+
+
+async def song_file(session: AsyncSession, viewer_id: uuid.UUID, song_id: uuid.UUID) -> Any | None:
+    """What ``stream`` and ``download`` need of a song the viewer may hear, and nothing
+    more: they run for every play and seek, and the card's counts and release are not
+    theirs to show. None if the song is missing or hidden."""
+    stmt = (
+        select(
+            Song.title,
+            Song.audio_key,
+            Song.audio_format,
+            Song.codec,
+            Song.bitrate,
+            Song.progressive_key,
+            OWNER.username.label("owner_username"),
+            OWNER.fullname.label("owner_fullname"),
+        )
+        .select_from(Song)
+        .join(OWNER, OWNER.id == Song.owner_id)
+        .where(Song.id == song_id, listed(viewer_id))
+    )
+    return (await session.execute(stmt)).first()
 
 
 def album_songs(viewer_id: uuid.UUID, album: Ref) -> Select[Any]:

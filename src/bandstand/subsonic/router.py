@@ -16,31 +16,20 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated
 from urllib.parse import parse_qsl
 
 import structlog
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.responses import Response
 
+from bandstand.accounts.principals import Principals
 from bandstand.accounts.tokens import TokenSigner
 from bandstand.budgets import Family, client_key
 from bandstand.db import transaction
 from bandstand.errors import RETRY_AFTER_S, AppError, unreachable
 from bandstand.kit.ratelimit import Rate
-from bandstand.resources import (
-    CountersDep,
-    LikesDep,
-    LimiterDep,
-    LinksDep,
-    QueueDep,
-    ReadSessionsDep,
-    SessionsDep,
-    SettingsDep,
-    StorageDep,
-    TokenSignerDep,
-)
+from bandstand.runtime import Runtime
 from bandstand.subsonic import auth, registry
 from bandstand.subsonic import methods as _methods  # noqa: F401  (registers every method)
 from bandstand.subsonic.errors import (
@@ -68,22 +57,6 @@ class Format(Enum):
 
 def _format(value: str | None) -> Format:
     return Format.JSON if (value or "").strip().lower() == "json" else Format.XML
-
-
-async def _parts(
-    settings: SettingsDep,
-    links: LinksDep,
-    counters: CountersDep,
-    likes: LikesDep,
-    storage: StorageDep,
-    queue: QueueDep,
-    limiter: LimiterDep,
-    sessions: SessionsDep,
-) -> Parts:
-    return Parts(settings, links, counters, likes, storage, queue, limiter, sessions)
-
-
-PartsDep = Annotated[Parts, Depends(_parts)]
 
 
 async def _params(request: Request) -> Params:
@@ -150,12 +123,33 @@ class _Edge:
     request: Request
     parts: Parts
     signer: TokenSigner
+    principals: Principals
     read_sessions: async_sessionmaker[AsyncSession]
 
     @property
     def address(self) -> str:
         client = self.request.client
         return client.host if client else "unknown"
+
+
+def _edge(request: Request) -> _Edge:
+    """The runtime's parts, read off it at once: ``/rest`` answers every method through
+    this one route, at the rate apps call, where solving a dependency for each part cost
+    more than most methods take (the REST API's routes ask for parts one by one,
+    ``resources.py``)."""
+    runtime: Runtime = request.app.state.runtime
+    parts = Parts(
+        runtime.settings,
+        runtime.links,
+        runtime.counters,
+        runtime.likes,
+        runtime.storage,
+        runtime.queue,
+        runtime.limiter,
+        runtime.sessionmaker,
+        runtime.catalogue,
+    )
+    return _Edge(request, parts, runtime.signer, runtime.principals, runtime.read_sessionmaker)
 
 
 async def _call(edge: _Edge, name: str, params: Params) -> Payload | Response:
@@ -166,7 +160,7 @@ async def _call(edge: _Edge, name: str, params: Params) -> Payload | Response:
     caller = None
     if found.auth:
         caller = await auth.authenticate(
-            read_sessions=edge.read_sessions,
+            principals=edge.principals,
             sessions=edge.parts.sessionmaker,
             signer=edge.signer,
             limiter=edge.parts.limiter,
@@ -216,19 +210,13 @@ def _fault(exc: Exception) -> SubsonicError:
 
 
 @router.api_route("/{name:path}", methods=["GET", "POST"])
-async def rest(
-    request: Request,
-    name: str,
-    parts: PartsDep,
-    signer: TokenSignerDep,
-    read_sessions: ReadSessionsDep,
-) -> Response:
+async def rest(request: Request, name: str) -> Response:
     """Any method, by name."""
     fmt = _format(request.query_params.get("f"))
     try:
         params = await _params(request)
         fmt = _format(params.get("f"))
-        result = await _call(_Edge(request, parts, signer, read_sessions), name, params)
+        result = await _call(_edge(request), name, params)
     except SubsonicError as exc:
         return _failed(fmt, exc)
     except AppError as exc:
