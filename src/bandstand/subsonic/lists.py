@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, Subquery, and_, func
+from starlette.responses import Response
 
 from bandstand.models import Song, SongLike
 from bandstand.songs.cards import SongCard
@@ -37,7 +38,7 @@ from bandstand.subsonic import repository as repo
 from bandstand.subsonic.mapping import Kind, Ref
 from bandstand.subsonic.params import BadParameter
 from bandstand.subsonic.registry import Call, method
-from bandstand.subsonic.render import Payload
+from bandstand.subsonic.render import Payload, format_of, rendered
 
 MAX_SIZE = 500
 # Far past any real list; keeps an offset a number both databases take.
@@ -170,7 +171,9 @@ LIST_TYPES: dict[str, Callable[[Call, Page], Select[Any] | listing.Statement]] =
 _BY_LOWER_NAME = {name.lower(): build for name, build in LIST_TYPES.items()}
 
 
-async def album_list(call: Call, shape: Callable[[list[mapping.Album]], Payload]) -> Payload:
+async def album_list(
+    call: Call, shape: Callable[[list[mapping.Album]], Payload]
+) -> Payload | Response:
     """The page of albums ``type``, ``size`` and ``offset`` ask for, as ``shape`` answers
     it."""
     kind = call.params.required("type")
@@ -182,16 +185,25 @@ async def album_list(call: Call, shape: Callable[[list[mapping.Album]], Payload]
     if page.size == 0 or not in_folder(call):
         return shape([])
     if build is _newest and not call.me.hides_songs:
-        # The list apps open on (their home screen), and the same for every caller with
-        # no song taken down (who alone would see it in theirs): answered once for them
-        # all and kept a moment, as the REST API's newest songs are (``catalogue_cache_s``).
-        async def for_everyone() -> Payload:
-            return shape(await _newest_for_everyone(call, page))
-
-        key = ("rest:newest", shape, page.size, page.start)
-        answer: Payload = await call.parts.catalogue.fetch(key, for_everyone)
-        return answer
+        return await _newest_for_all(call, page, shape)
     return shape(await albums_in_order(call, await listing.refs(call.session, stmt)))
+
+
+async def _newest_for_all(
+    call: Call, page: Page, shape: Callable[[list[mapping.Album]], Payload]
+) -> Response:
+    """The newest albums, the list apps open on (their home screen): the same for every
+    caller with no song taken down (who alone would see it in theirs), so answered once
+    for them all, written out in the format asked, and kept a moment as the REST API's
+    newest songs are (``catalogue_cache_s``)."""
+    fmt = format_of(call.params.get("f"))
+
+    async def write() -> bytes:
+        return rendered(fmt, "ok", shape(await _newest_for_everyone(call, page)))
+
+    key = ("rest:newest", shape, fmt, page.size, page.start)
+    body: bytes = await call.parts.catalogue.fetch(key, write)
+    return Response(body, media_type=fmt.media_type)
 
 
 async def _newest_for_everyone(call: Call, page: Page) -> list[mapping.Album]:
@@ -210,13 +222,13 @@ def _album_list2(albums: list[mapping.Album]) -> Payload:
 
 
 @method("getAlbumList")
-async def get_album_list(call: Call) -> Payload:
+async def get_album_list(call: Call) -> Payload | Response:
     """Albums as folders (the older, folder-based view)."""
     return await album_list(call, _album_list)
 
 
 @method("getAlbumList2")
-async def get_album_list2(call: Call) -> Payload:
+async def get_album_list2(call: Call) -> Payload | Response:
     return await album_list(call, _album_list2)
 
 

@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from bandstand import __version__
@@ -34,6 +35,22 @@ JSON_TYPE = "application/json"
 XML_TYPE = "text/xml; charset=utf-8"
 
 Payload = dict[str, Any]
+
+
+class Format(Enum):
+    """What the caller asked the answer in (``f``): JSON, or XML (the default)."""
+
+    JSON = "json"
+    XML = "xml"
+
+    @property
+    def media_type(self) -> str:
+        return JSON_TYPE if self is Format.JSON else XML_TYPE
+
+
+def format_of(value: str | None) -> Format:
+    return Format.JSON if (value or "").strip().lower() == "json" else Format.XML
+
 
 # Characters XML 1.0 cannot carry at all, escaped or not.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -138,3 +155,9 @@ def to_xml(response: Payload) -> bytes:
     out = ['<?xml version="1.0" encoding="UTF-8"?>\n']
     _element(out, "subsonic-response", {"xmlns": NAMESPACE, **response})
     return "".join(out).encode()
+
+
+def rendered(fmt: Format, status: str, payload: Payload) -> bytes:
+    """The whole ``subsonic-response`` around ``payload``, in ``fmt``."""
+    response = envelope(status, payload)
+    return to_json(response) if fmt is Format.JSON else to_xml(response)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from enum import Enum
 from urllib.parse import parse_qsl
 
 import structlog
@@ -40,7 +39,7 @@ from bandstand.subsonic.errors import (
 )
 from bandstand.subsonic.params import MAX_FIELDS, BadParameter, Params
 from bandstand.subsonic.registry import Call, Caller, Parts
-from bandstand.subsonic.render import JSON_TYPE, XML_TYPE, Payload, envelope, to_json, to_xml
+from bandstand.subsonic.render import Format, Payload, format_of, rendered
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/rest", include_in_schema=False)
@@ -48,15 +47,6 @@ FORM = "application/x-www-form-urlencoded"
 # Web apps on other sites call /rest too; the credentials travel in the parameters, never
 # in cookies, so any site may read what it has the credentials for.
 OPEN_TO_ALL_SITES = {"access-control-allow-origin": "*"}
-
-
-class Format(Enum):
-    JSON = "json"
-    XML = "xml"
-
-
-def _format(value: str | None) -> Format:
-    return Format.JSON if (value or "").strip().lower() == "json" else Format.XML
 
 
 async def _params(request: Request) -> Params:
@@ -181,10 +171,7 @@ async def _call(edge: _Edge, name: str, params: Params) -> Payload | Response:
 
 
 def _answer(fmt: Format, status: str, payload: Payload, headers: dict[str, str]) -> Response:
-    response = envelope(status, payload)
-    if fmt is Format.JSON:
-        return Response(to_json(response), media_type=JSON_TYPE, headers=headers)
-    return Response(to_xml(response), media_type=XML_TYPE, headers=headers)
+    return Response(rendered(fmt, status, payload), media_type=fmt.media_type, headers=headers)
 
 
 def _failed(fmt: Format, exc: SubsonicError) -> Response:
@@ -212,10 +199,10 @@ def _fault(exc: Exception) -> SubsonicError:
 @router.api_route("/{name:path}", methods=["GET", "POST"])
 async def rest(request: Request, name: str) -> Response:
     """Any method, by name."""
-    fmt = _format(request.query_params.get("f"))
+    fmt = format_of(request.query_params.get("f"))
     try:
         params = await _params(request)
-        fmt = _format(params.get("f"))
+        fmt = format_of(params.get("f"))
         result = await _call(_edge(request), name, params)
     except SubsonicError as exc:
         return _failed(fmt, exc)
