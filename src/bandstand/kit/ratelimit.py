@@ -10,6 +10,7 @@ many requests share one.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -156,7 +157,16 @@ class RateLimiter:
         return Verdict(False, int(stats.reset_time - time.time()) + 1)
 
     async def clear(self, limit: str, *key: str) -> None:
+        self._stop_expiry()
         await self._limiter.clear(self._item(limit), *key)
+
+    def _stop_expiry(self) -> None:
+        """Stop the in-memory store's expiry task, if it runs: it reads keys that a
+        clear or a reset deletes meanwhile, and dies on them with a KeyError logged as
+        never retrieved. The store's next hit schedules it again."""
+        timer = getattr(self.storage, "timer", None)
+        if isinstance(timer, asyncio.Task) and not timer.done():
+            timer.cancel()
 
     async def spend(self, budgets: Sequence[tuple[Rate, str]]) -> Verdict:
         """Spend one hit of every budget (a rate and a key), or of none when one of them
@@ -182,6 +192,7 @@ class RateLimiter:
         return [float(wait) for wait in waits]
 
     async def reset(self) -> None:
+        self._stop_expiry()
         # The library's reset deletes every key under the prefix, the budgets' too.
         await self.storage.reset()
         self._memory.clear()
