@@ -17,6 +17,7 @@ from rich.console import Console
 
 from bandstand.config import Settings
 from bandstand.kit import datalock
+from bandstand.operations import Refused
 
 if TYPE_CHECKING:  # imported by the command that uses it: `--help` stays quick
     from bandstand.imports.service import Summary
@@ -46,7 +47,7 @@ def refusal(exc: BaseException) -> str | None:
 
     if isinstance(exc, ValidationError) and exc.title == Settings.__name__:
         return "; ".join(_setting_error(error) for error in exc.errors())
-    if isinstance(exc, datalock.LockRefused | Unreachable):
+    if isinstance(exc, datalock.LockRefused | Unreachable | Refused):
         return str(exc)
     refused = asyncpg.exceptions.InvalidAuthorizationSpecificationError
     missing = asyncpg.exceptions.InvalidCatalogNameError
@@ -230,15 +231,87 @@ def worker() -> None:
 
 
 @app.command()
-def migrate() -> None:
+def migrate(
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Change nothing: exit 0 if the database is at the latest migration, "
+            "1 (saying how many are pending) if not. For deploy scripts.",
+        ),
+    ] = False,
+) -> None:
     """Apply database migrations."""
     settings = _settings_reached()
+    if check:
+        _migrate_check(settings)
+        return
     with _writing(settings, "migrate"):
         from bandstand.migrations import upgrade
 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.effective_database_url)
     console.print("[green]Database is up to date.[/green]")
+
+
+def _migrate_check(settings: Settings) -> None:
+    from bandstand.operations.schema import schema_state
+
+    state = asyncio.run(schema_state(settings.effective_database_url))
+    if not state.at_head:
+        named = "migration is" if state.pending == 1 else "migrations are"
+        raise Refused(
+            f"{state.pending} {named} pending (database at {state.current or 'none'}, "
+            f"code at {state.head}): run `bandstand migrate`"
+        )
+    console.print(f"Database is at the latest migration ({state.head}).")
+
+
+@app.command()
+def backup(
+    dest: Annotated[Path, typer.Argument(help="A new (or empty) folder to write the backup to.")],
+) -> None:
+    """Copy the database and every media file, with a manifest of checksums, to DEST.
+    Safe while the server runs (counters are rebuilt from their truth at restore)."""
+    from bandstand.operations.backup import back_up
+    from bandstand.storage import build_storage
+
+    settings = _settings_reached()
+    manifest = asyncio.run(back_up(settings, build_storage(settings), dest))
+    size = sum(item.size for item in manifest.media)
+    counts = ", ".join(f"{n:,} {label}" for label, n in manifest.counts.items())
+    console.print(
+        f"[green]Backed up {counts} and {len(manifest.media):,} media files "
+        f"({size / 2**20:,.1f} MiB) to {dest}.[/green]"
+    )
+
+
+@app.command()
+def restore(
+    src: Annotated[
+        Path,
+        typer.Argument(
+            help="A folder written by `bandstand backup`.",
+            exists=True,
+            file_okay=False,
+            dir_okay=True,
+            resolve_path=True,
+        ),
+    ],
+) -> None:
+    """Load a backup into this installation, which must be empty (no user, no media
+    file): every checksum is checked first, older backups are migrated forward, and the
+    counters are rebuilt from the likes, comments and plays."""
+    from bandstand.operations.restore import restore as load
+
+    settings = _settings_reached()
+    with _writing(settings, "restore"):
+        manifest = asyncio.run(load(settings, src))
+    counts = ", ".join(f"{n:,} {label}" for label, n in manifest.counts.items())
+    console.print(
+        f"[green]Restored {counts} and {len(manifest.media):,} media files "
+        f"from the backup of {manifest.created_at:%Y-%m-%d %H:%M} UTC.[/green]"
+    )
 
 
 @app.command()
@@ -312,6 +385,39 @@ def storage_check() -> None:
         console.print(key)
     console.print(f"{len(found)} stored files belong to nothing.")
     if found:
+        raise typer.Exit(1)
+
+
+@app.command()
+def doctor(
+    nginx_config: Annotated[
+        Path | None,
+        typer.Option(
+            help="The nginx configuration in use, checked against what `bandstand "
+            "proxy-config` writes now (its media key and folder).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Check each dependency and print one line per check: configuration, database and
+    migrations, Redis, storage, mail, secret, nginx. Exit 1 if any fails."""
+    from bandstand.operations.doctor import Check, run_checks
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        if exc.title != Settings.__name__:
+            raise
+        checks = [Check("configuration", False, "; ".join(map(_setting_error, exc.errors())))]
+    else:
+        where = f"{settings.env}, data folder {settings.data_dir}"
+        checks = [Check("configuration", True, where)]
+        checks += asyncio.run(run_checks(settings, nginx_config))
+    for check in checks:
+        mark = "[green]✓[/green]" if check.ok else "[red]✗[/red]"
+        console.print(f"{mark} {check.name:<13} {check.detail}", highlight=False, soft_wrap=True)
+    if not all(check.ok for check in checks):
         raise typer.Exit(1)
 
 

@@ -41,6 +41,10 @@ from bandstand.models import (
 SongTotals = tuple[uuid.UUID, int, int, int]
 DailyTotals = tuple[uuid.UUID, date, int, int, int]
 
+# A count moving is not an edit: a comment's ``updated_at`` (set on every UPDATE by the
+# model) says when its author last changed it, and stays.
+_UNEDITED = {"updated_at": Comment.updated_at}
+
 
 def _is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
@@ -162,7 +166,7 @@ async def add_comment_likes(session: AsyncSession, rows: Sequence[tuple[uuid.UUI
     stmt = (
         update(Comment)
         .where(Comment.id == bindparam("b_id"))
-        .values(like_count=Comment.like_count + bindparam("b_likes"))
+        .values(like_count=Comment.like_count + bindparam("b_likes"), **_UNEDITED)
     )
     await (await session.connection()).execute(stmt, [{"b_id": i, "b_likes": n} for i, n in rows])
 
@@ -344,7 +348,7 @@ async def set_comment_likes(session: AsyncSession, rows: Sequence[tuple[uuid.UUI
     stmt = (
         update(Comment)
         .where(Comment.id == bindparam("b_id"))
-        .values(like_count=bindparam("b_likes"))
+        .values(like_count=bindparam("b_likes"), **_UNEDITED)
     )
     await (await session.connection()).execute(stmt, [{"b_id": i, "b_likes": n} for i, n in rows])
 
@@ -383,6 +387,7 @@ async def recount(session: AsyncSession) -> None:
     ).scalar_subquery()
     await session.execute(
         update(Comment)
-        .values(like_count=comment_likes)
+        .where(Comment.like_count != comment_likes)
+        .values(like_count=comment_likes, **_UNEDITED)
         .execution_options(synchronize_session=False)
     )
