@@ -1,5 +1,6 @@
 """Real processes a test starts and stops on purpose: a Redis of its own (to empty, kill
-and restart without touching the shared one) and ``bandstand`` commands (to SIGKILL).
+and restart without touching the shared one), ``bandstand`` commands (to SIGKILL) and
+nginx with the njs module (the production proxy).
 
 Everything listens on 127.0.0.1 at a free port, and is stopped when the test ends.
 """
@@ -156,3 +157,34 @@ class Bandstand:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-8000:]
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+NJS = Path("/usr/lib/nginx/modules/ngx_http_js_module.so")
+
+
+@contextlib.contextmanager
+def nginx(site: str, folder: Path, port: int) -> Iterator[str]:
+    """nginx with njs serving ``site`` (what ``bandstand proxy-config`` writes for the http
+    context, listening on ``port``), its files in ``folder``; its base URL until the end.
+    Where Debian's nginx and libnginx-mod-http-js are missing: skipped, or failed in CI."""
+    if not (Path(NGINX).exists() and NJS.exists()):
+        services.missing("nginx with the njs module", "apt-get install nginx libnginx-mod-http-js")
+    # The test's folders are private to this user; as root, nginx's workers stay root.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    (folder / "nginx.conf").write_text(
+        f"{user}load_module {NJS};\nworker_processes 1;\ndaemon off;\n"
+        f"pid {folder}/nginx.pid;\nerror_log {folder}/error.log warn;\n"
+        "events { worker_connections 64; }\n"
+        f"http {{\n access_log off;\n client_body_temp_path {folder}/body;\n"
+        f" proxy_temp_path {folder}/proxy;\n{site}}}\n"
+    )
+    log = folder / "nginx.log"
+    command = [NGINX, "-c", str(folder / "nginx.conf"), "-p", str(folder), "-e", "stderr"]
+    server = subprocess.Popen(command, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    try:
+        _wait_for_port(port, server, log, 10)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)

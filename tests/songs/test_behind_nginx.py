@@ -6,10 +6,6 @@ installed, and failed under CI=true."""
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,52 +15,20 @@ import httpx
 import pytest
 
 from bandstand.media.proxy import nginx_config
-from tests import services
+from tests import processes
 from tests.audio import tone
 from tests.conftest import Harness
 from tests.live import free_port, served
 from tests.moderation.support import acted, staff
 from tests.songs.support import Artist, artist, uploaded
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-NJS = Path("/usr/lib/nginx/modules/ngx_http_js_module.so")
-
-
-@pytest.fixture(autouse=True)
-def _nginx_installed() -> None:
-    if not (Path(NGINX).exists() and NJS.exists()):
-        services.missing("nginx with the njs module", "apt-get install nginx libnginx-mod-http-js")
-
 
 @contextlib.contextmanager
 def _nginx(harness: Harness, prefix: Path, upstream: str = "127.0.0.1:9") -> Iterator[str]:
     port = free_port()
     site = nginx_config(harness.settings, listen=f"127.0.0.1:{port}", upstream=upstream)
-    # The test's folders are private to this user; as root, nginx's workers stay root.
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    (prefix / "nginx.conf").write_text(
-        f"{user}load_module {NJS};\nworker_processes 1;\ndaemon off;\n"
-        f"pid {prefix}/nginx.pid;\nerror_log {prefix}/error.log warn;\n"
-        "events { worker_connections 64; }\n"
-        f"http {{\n access_log off;\n client_body_temp_path {prefix}/body;\n"
-        f" proxy_temp_path {prefix}/proxy;\n{site}}}\n"
-    )
-    command = [NGINX, "-c", str(prefix / "nginx.conf"), "-p", str(prefix), "-e", "stderr"]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            if server.poll() is not None:
-                output = server.stdout.read().decode() if server.stdout else ""
-                pytest.fail(f"nginx exited with {server.returncode}: {output}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
-            assert time.monotonic() < deadline, "nginx did not start listening"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(10)
+    with processes.nginx(site, prefix, port) as base:
+        yield base
 
 
 @pytest.fixture
