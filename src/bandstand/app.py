@@ -40,6 +40,8 @@ from bandstand.middleware import (
 )
 from bandstand.migrations import upgrade
 from bandstand.moderation.router import admin_router, reports_router
+from bandstand.observability import http as metrics_http
+from bandstand.observability import metrics
 from bandstand.playlists.router import router as playlists_router
 from bandstand.releases.router import router as releases_router
 from bandstand.runtime import Runtime
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     settings = settings or Settings()
     configure_logging(settings.log_json)
     should_migrate = settings.is_embedded_database if migrate is None else migrate
+    if settings.metrics_enabled:
+        metrics.enable(settings.metrics_folder)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -128,6 +132,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
                     yield
             finally:
                 await runtime.close()
+                metrics.mark_dead()
 
     app = FastAPI(
         title="Bandstand",
@@ -164,6 +169,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     app.include_router(subsonic_router)
     app.include_router(api)
     app.include_router(system_router)
+    if settings.metrics_enabled:
+        metrics_http.install(app, settings)
     app.include_router(web_router)
     mount_static(app)
 
@@ -204,6 +211,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         # the connection comes from one of them (uvicorn's own reading is off, cli.py).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.add_middleware(RequestIdMiddleware)
+    if settings.metrics_enabled:
+        # Outside the request id's: a fault it turns into a 500 is counted as one.
+        app.add_middleware(metrics_http.MetricsMiddleware, routes=app.routes)
     # Outermost, so the answers the layers above make themselves (a 413, a 500) carry them.
     app.add_middleware(
         SecurityHeadersMiddleware, no_store=NO_STORE, cookie_names=(*AUTH_COOKIES, DEVICE_COOKIE)

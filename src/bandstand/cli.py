@@ -193,6 +193,10 @@ def serve(
         "access_log": access_log,
         "log_level": "info",
     }
+    if settings.log_json:
+        # uvicorn's own lines go through the app's logging (logging.py), as JSON too,
+        # rather than through the plain handlers its default configuration installs.
+        options["log_config"] = None
     if settings.is_embedded_database:
         # Held until this process exits (the app's start-up takes it again, re-entrantly);
         # taken before anything is imported or written, so a refusal is immediate.

@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_json: bool = False
+    # /metrics (Prometheus): off unless asked, and then only for a scraper that sends
+    # ``Authorization: Bearer <metrics_token>``. Every process of one installation
+    # (``serve --workers N``, ``bandstand worker``) records into ``metrics_dir`` (default:
+    # the data dir's ``metrics``), a folder they must share; any of them answers for all.
+    metrics_enabled: bool = False
+    metrics_token: SecretStr | None = None
+    metrics_dir: Path | None = None
 
     # request bodies
     max_json_bytes: int = 64 * 1024
@@ -332,6 +339,16 @@ class Settings(BaseSettings):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _metrics_need_a_token(self) -> Settings:
+        token = self.metrics_token.get_secret_value() if self.metrics_token else ""
+        if self.metrics_enabled and len(token) < 16:
+            raise ValueError(
+                "BANDSTAND_METRICS_ENABLED needs BANDSTAND_METRICS_TOKEN, a random value of "
+                "at least 16 characters (the scraper sends it as a bearer token)"
+            )
+        return self
+
     def signing_secret(self) -> str:
         """The configured secret, or the data dir's own random one (made on first use)."""
         if self.secret_key is not None:
@@ -371,6 +388,10 @@ class Settings(BaseSettings):
         """Uploads being checked and jobs' working files; nothing here outlives a request
         or a job."""
         return self.data_dir / "tmp"
+
+    @property
+    def metrics_folder(self) -> Path:
+        return self.metrics_dir or self.data_dir / "metrics"
 
     @property
     def media_dir(self) -> Path:

@@ -28,11 +28,13 @@ from bandstand.accounts.throttle import (
 )
 from bandstand.accounts.tokens import InvalidToken, TokenSigner, token_hash
 from bandstand.config import Settings
+from bandstand.db import after_commit
 from bandstand.errors import Forbidden, Unauthorized
 from bandstand.kit.ids import new_id
 from bandstand.kit.ratelimit import RateLimiter
 from bandstand.kit.time import utcnow
 from bandstand.models import LoginSession, RefreshToken, User
+from bandstand.observability.metrics import on_commit
 
 log = structlog.get_logger(__name__)
 
@@ -98,6 +100,7 @@ async def issue_tokens(
             id=new_id(), user_id=user.id, created_at=now, user_agent=(client.user_agent or "")[:200]
         )
         session.add(login)
+        after_commit(session, on_commit("login"))
     refresh = signer.issue(
         "refresh", str(user.id), settings.refresh_token_ttl_s, session_id=login.id, now=now
     )

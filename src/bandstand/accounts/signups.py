@@ -23,12 +23,13 @@ from bandstand.accounts.schemas import RegisterForm
 from bandstand.accounts.throttle import Client
 from bandstand.accounts.tokens import TokenSigner
 from bandstand.config import Settings
-from bandstand.db import transaction
+from bandstand.db import after_commit, transaction
 from bandstand.errors import BadRequest, TooManyRequests
 from bandstand.kit.ids import new_id
 from bandstand.kit.ratelimit import RateLimiter
 from bandstand.kit.time import utcnow
 from bandstand.models import PendingSignup, User
+from bandstand.observability.metrics import on_commit
 from bandstand.storage import Storage
 from bandstand.worker.queue import Queue
 
@@ -195,6 +196,7 @@ async def verify_code(
     except IntegrityError as exc:
         raise taken_conflict({"email", "username"}) from exc
     log.info("user_registered", user_id=str(user.id))
+    after_commit(session, on_commit("signup"))
     return user
 
 

@@ -27,6 +27,7 @@ from bandstand.errors import NotFound
 from bandstand.kit.cursors import decode_moment, encode_moment
 from bandstand.kit.time import utcnow
 from bandstand.models import Song
+from bandstand.observability.metrics import EVENTS, on_commit
 from bandstand.songs.cards import SongCard, read_cards
 
 
@@ -76,6 +77,7 @@ async def play(
         # Committed: the delta recorded above is the play's; the mark can go.
         after_commit(session, lambda: counters.settle(SONG, [song.id]))
     await repo.record_play(session, listener_id, song.id, now, counted=counted)
+    after_commit(session, on_commit("play"))
     await repo.trim_history(session, listener_id, settings.history_max)
     return Played(counted=counted, own=own)
 
@@ -83,7 +85,9 @@ async def play(
 async def like(likes: Likes, user_id: uuid.UUID, song_id: uuid.UUID) -> LikeState:
     """Like a song; liking it again changes nothing. The like is committed before this
     returns (it is durable before the answer)."""
-    return _state(song_id, await likes.like(song_id, user_id), liked=True)
+    state = _state(song_id, await likes.like(song_id, user_id), liked=True)
+    EVENTS.labels("like").inc()
+    return state
 
 
 async def unlike(likes: Likes, user_id: uuid.UUID, song_id: uuid.UUID) -> LikeState:

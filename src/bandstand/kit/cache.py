@@ -8,6 +8,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
+from bandstand.observability.metrics import CACHE
+
 T = TypeVar("T")
 
 # What waiters are given when the computation they waited for failed.
@@ -48,9 +50,13 @@ class RecentAnswers:
             return await compute()
         entry = self._entries.get(key)
         if entry is not None and entry[0] > time.monotonic():
+            CACHE.labels("hit").inc()
             kept: T = entry[1]
             return kept
         waiting = self._pending.get(key)
+        # Waiting for another caller's answer, or given the expired one meanwhile, is a
+        # hit: only the caller that computes asks the database.
+        CACHE.labels("hit" if waiting is not None else "miss").inc()
         if waiting is not None:
             if entry is not None and self._stale_ok:
                 # Expired, with its successor on the way. clear() drops every entry, so

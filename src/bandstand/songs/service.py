@@ -43,6 +43,7 @@ from bandstand.media.audio import (
 )
 from bandstand.media.images import COVER_SIZES, InvalidImage, square_webps
 from bandstand.models import Song, SongStatus, User
+from bandstand.observability.metrics import on_commit
 from bandstand.songs import quota
 from bandstand.songs import repository as repo
 from bandstand.songs.admission import admit, claim
@@ -321,6 +322,7 @@ async def add_songs(
     await repo.add_to_catalogue(session, len(added))
     await session.flush()
     after_commit(session, catalogue.clear)
+    after_commit(session, on_commit("upload", len(added)))
     for song in added:
         queue.enqueue_after_commit(session, "songs.process", str(song.id))
     return added

@@ -35,11 +35,13 @@ from bandstand.config import Settings
 from bandstand.db import after_commit, transaction
 from bandstand.kit.redisclient import client_options, connect
 from bandstand.kit.time import utcnow
+from bandstand.logging import configure_logging
+from bandstand.observability import metrics
 from bandstand.worker import cores, fair, outbox
 from bandstand.worker.jobs import JOB_MODULES, JOBS
 from bandstand.worker.relay import Relay
 from bandstand.worker.scratch import Scratch, sweep
-from bandstand.worker.tries import ROW_LABEL, tried
+from bandstand.worker.tries import REQUEST_LABEL, ROW_LABEL, tried
 
 log = structlog.get_logger(__name__)
 
@@ -213,6 +215,11 @@ class Queue:
         runs_jobs = consume or self.in_process
         if consume and not self.in_process:
             self.broker.is_worker_process = True
+            # A process that runs jobs only (``bandstand worker``) has no app to set up its
+            # logs and metrics (``app.py``): it does so here, before its first job.
+            configure_logging(self.settings.log_json)
+            if self.settings.metrics_enabled:
+                metrics.enable(self.settings.metrics_folder)
         await self.broker.startup()
         if not runs_jobs:
             return
@@ -262,6 +269,8 @@ class Queue:
         if self._redis is not None:
             await self._redis.aclose()
         await asyncio.to_thread(self._scratch.close)
+        if self._relay is not None:
+            metrics.mark_dead()
 
     async def enqueue(self, name: str, *args: Any) -> None:
         """Keep the job in the database, then hand it to the queue."""
@@ -283,6 +292,12 @@ class Queue:
 
     async def _kick(self, job_id: uuid.UUID, name: str, args: Sequence[Any]) -> None:
         labels = {ROW_LABEL: str(job_id)}
+        # Handed over after the commit of a request (or of a job a request asked for), in
+        # its context: its id goes with the job, into every line the job logs. The relay's
+        # copies have none.
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        if request_id:
+            labels[REQUEST_LABEL] = str(request_id)
         await AsyncKicker(task_name=name, broker=self.broker, labels=labels).kiq(*args)
 
     async def hand_over(self, job_id: uuid.UUID, name: str, args: Sequence[Any]) -> None:

@@ -20,6 +20,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import functools
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
@@ -33,6 +34,7 @@ from taskiq_dependencies import DependencyGraph
 
 from bandstand.config import Settings
 from bandstand.db import transaction
+from bandstand.observability import metrics
 from bandstand.worker import fair, outbox
 from bandstand.worker.jobs import GIVE_UPS, OWNERS, SLOTS, Job, Owners
 from bandstand.worker.retry import backoff_s
@@ -41,6 +43,10 @@ log = structlog.get_logger(__name__)
 
 # The label that carries a message's ``pending_jobs`` row.
 ROW_LABEL = "pending_job"
+# The label that carries the id of the request that asked for the job (when a request
+# did, and the message is the one sent after its commit, not a relay's copy): bound to
+# every line the job logs, so one id follows an upload from its request to its end.
+REQUEST_LABEL = "request_id"
 
 
 class Runner(Protocol):
@@ -83,6 +89,14 @@ def tried(runner: Runner, name: str, func: Job) -> Job:
     body = _with_dependencies(func)
 
     async def run(*args: Any, context: Annotated[Context, TaskiqDepends()]) -> None:
+        request_id = context.message.labels.get(REQUEST_LABEL)
+        if request_id is None:
+            await _held_and_run(args, context)
+            return
+        with structlog.contextvars.bound_contextvars(request_id=str(request_id)):
+            await _held_and_run(args, context)
+
+    async def _held_and_run(args: tuple[Any, ...], context: Context) -> None:
         row = context.message.labels.get(ROW_LABEL)
         job_id = None if row is None else uuid.UUID(str(row))
         held = runner.held
@@ -265,6 +279,7 @@ async def _run(
         await _give_up(runner, context, name, job_id, args, tries, tries - 1, why)
         return
     log.info("job_started", job=name, job_id=str(job_id), attempt=tries)
+    started = time.perf_counter()
     try:
         async with _leased(runner, job_id, tries):
             await body(args, context)
@@ -279,11 +294,16 @@ async def _run(
                     await outbox.retry_later(session, job_id, tries, 0, None)
         raise
     except Exception as exc:
-        if tries >= settings.job_max_tries:
+        last = tries >= settings.job_max_tries
+        metrics.JOB_DURATION.labels(name, "failed" if last else "retry").observe(
+            time.perf_counter() - started
+        )
+        if last:
             log.exception("job_failed", job=name, job_id=str(job_id), attempt=tries)
             await _give_up(runner, context, name, job_id, args, tries, tries, repr(exc))
             return
         delay = backoff_s(settings, tries)
+        metrics.JOB_RETRIES.labels(name).inc()
         log.warning(
             "job_failed_will_retry",
             job=name,
@@ -299,6 +319,7 @@ async def _run(
             log.warning("job_lease_lost", job=name, job_id=str(job_id), attempt=tries)
         runner.relay_soon()
         return
+    metrics.JOB_DURATION.labels(name, "done").observe(time.perf_counter() - started)
     async with transaction(sessionmaker) as session:
         if not await outbox.finish(session, job_id, tries):
             # Done, but after another worker took it: its run decides what is recorded.
@@ -318,6 +339,7 @@ async def _give_up(
     """Tell the job's owner (a song ends ``failed``), then forget the job (if the try
     ``claimed`` still holds it)."""
     log.error("job_given_up", job=name, job_id=str(job_id), tries=tries, why=why)
+    metrics.JOB_FAILURES.labels(name).inc()
     give_up = GIVE_UPS.get(name)
     if give_up is not None:
         try:

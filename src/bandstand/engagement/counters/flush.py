@@ -45,6 +45,7 @@ from bandstand.engagement.counters import (
 )
 from bandstand.engagement.counters import repository as repo
 from bandstand.kit.time import utcnow
+from bandstand.observability import metrics
 
 log = structlog.get_logger(__name__)
 
@@ -110,6 +111,9 @@ async def flush_counters(rt: Flushing) -> FlushReport:
         counters = await _apply_all(rt, batches)
         recounted = await _recount_marked(rt)
     report = FlushReport(len(batches), counters, time.perf_counter() - started, recounted)
+    store = type(rt.counters).__name__
+    metrics.FLUSHED.labels(store).inc(counters + recounted)
+    metrics.LAST_FLUSH.labels(store).set_to_current_time()
     if batches or recounted:
         log.info(
             "counters_flushed",

@@ -1,0 +1,1 @@
+"""Metrics (Prometheus, ``/metrics``) and what ties a request's log lines to its jobs'."""
