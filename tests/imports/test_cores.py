@@ -82,6 +82,23 @@ async def test_a_stopping_process_does_not_wait_for_its_children() -> None:
         cores.shutdown()
 
 
+def nap() -> int:
+    time.sleep(0.5)
+    return os.getpid()
+
+
+async def test_children_started_late_still_watch_their_parent() -> None:
+    """The pool may start a child after the first ones (one that finished its first call
+    at once serves the next instead): it is given the parent's lifeline too."""
+    cores = Cores(3)
+    try:
+        for _ in range(2):
+            pids = await asyncio.gather(*(cores.run(nap) for _ in range(3)))
+            assert len(set(pids)) == 3
+    finally:
+        cores.shutdown()
+
+
 def test_children_leave_with_their_parent(tmp_path: Path) -> None:
     script = tmp_path / "parent.py"
     script.write_text(

@@ -18,11 +18,12 @@ from bandstand.media.processing import (
     BITRATES,
     ProcessedAudio,
     ProcessingError,
+    _Converter,
     content_type,
     process_audio,
 )
 from bandstand.storage import check_key
-from tests.media.signals import channels, encode, music, sine
+from tests.media.signals import LAYOUTS, channels, encode, music, sine
 from tests.media.support import decoded, process, top_level_boxes
 
 FORMATS = ("mp3", "wav", "flac", "ogg", "opus", "m4a", "aac")
@@ -107,6 +108,25 @@ def test_a_source_that_changes_rate_and_layout_midway(tmp_path: Path) -> None:
     for variant in result.variants:
         seconds, _, _ = decoded(out / variant.playlist, "hls")
         assert seconds == pytest.approx(result.duration, abs=AAC_SLACK_S)
+
+
+def test_frames_are_timed_once_across_a_change_of_rate() -> None:
+    # What the resamplers held at the change is handed on once, and timed once: each frame
+    # starts where the one before it ended.
+    converter = _Converter(44_100, "stereo")
+    out: list[av.AudioFrame] = []
+    for rate, count in ((48_000, 2), (44_100, 1)):
+        for _ in range(rate // 1152):
+            silent = np.zeros((count, 1152), dtype=np.float32)
+            frame = av.AudioFrame.from_ndarray(silent, format="fltp", layout=LAYOUTS[count])
+            frame.sample_rate = rate
+            out += converter.convert(frame)
+    out += converter.flush()
+
+    starts = [sum(frame.samples for frame in out[:index]) for index in range(len(out))]
+    assert [frame.pts for frame in out] == starts
+    assert converter.samples == sum(frame.samples for frame in out)
+    assert converter.samples == pytest.approx(41 * 1152 * 44_100 / 48_000 + 38 * 1152, abs=64)
 
 
 def test_a_fifth_of_a_second_still_makes_a_valid_playlist(tmp_path: Path) -> None:

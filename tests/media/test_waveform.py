@@ -31,6 +31,16 @@ def test_peaks_are_linear_and_relative_to_the_loudest(tmp_path: Path) -> None:
     assert result.peaks[-10] == pytest.approx(0.25, abs=0.01)
 
 
+@pytest.mark.parametrize("loud", [0, 1], ids=["left", "right"])
+def test_the_louder_channel_makes_the_peak(tmp_path: Path, loud: int) -> None:
+    audio = np.zeros((2, 6 * 48_000), dtype=np.float32)
+    audio[loud] = np.concatenate([sine(3.0, amplitude=0.8), sine(3.0, amplitude=0.2)])
+    result, _ = process(tmp_path, encode(audio, "wav"), "song.wav")
+
+    assert result.peaks[10] == pytest.approx(1.0, abs=0.01)
+    assert result.peaks[-10] == pytest.approx(0.25, abs=0.01)
+
+
 @pytest.mark.parametrize("seconds", [0.2, 1.0])
 def test_short_files_still_get_a_full_waveform(tmp_path: Path, seconds: float) -> None:
     result, _ = process(tmp_path, encode(channels(sine(seconds), 2), "wav"))

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
-import io
 from collections.abc import Iterable
 from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-from bandstand.media.images import COVER_SIZES, InvalidImage, cover_sizes
+from bandstand.media.images import COVER_SIZES, InvalidImage, cover_sizes, picture_sizes
 
 # Picture files a folder of music keeps its cover in, most telling first (as players
 # look for them: Foobar2000, MusicBee, Kodi, Windows Media Player's folder.jpg).
@@ -52,7 +51,7 @@ def encoded(data: bytes) -> dict[int, bytes] | None:
 def generated(title: str) -> dict[int, bytes]:
     """A cover made from ``title``: two colours and its initials. The same title always
     gives the same picture."""
-    return cover_sizes(generated_png(title), COVER_SIZES)
+    return picture_sizes(generated_image(title), COVER_SIZES)
 
 
 def initials(title: str) -> str:
@@ -62,7 +61,7 @@ def initials(title: str) -> str:
     return "".join(letters).upper() or "#"
 
 
-def generated_png(title: str) -> bytes:
+def generated_image(title: str) -> Image.Image:
     side = GENERATED_PX
     seed = hashlib.sha256(title.strip().casefold().encode()).digest()
     hue = seed[0] / 255
@@ -87,10 +86,7 @@ def generated_png(title: str) -> bytes:
     y = (side - (box[3] - box[1])) / 2 - box[1]
     draw.text((x + side * 0.01, y + side * 0.01), text, font=font, fill=(0, 0, 0))
     draw.text((x, y), text, font=font, fill=(255, 255, 255))
-    out = io.BytesIO()
-    # Barely compressed: it is decoded again at once (``cover_sizes``), never stored.
-    image.save(out, format="PNG", compress_level=1)
-    return out.getvalue()
+    return image
 
 
 def _colour(hue: float, saturation: float, lightness: float) -> tuple[int, int, int]:

@@ -40,8 +40,13 @@ def cover_sizes(data: bytes, sizes: Sequence[int] = COVER_SIZES) -> dict[int, by
     """
     if not sizes:
         return {}
-    image = _load(data, max(sizes))
-    # _load keeps at least twice the largest size, or the whole picture if it is smaller.
+    return picture_sizes(_load(data, max(sizes)), sizes)
+
+
+def picture_sizes(image: Image.Image, sizes: Sequence[int] = COVER_SIZES) -> dict[int, bytes]:
+    """``cover_sizes`` of a picture already in memory, upright, in RGB or RGBA: one read
+    from a file (``cover_sizes``) or drawn here (a generated cover, which need not go
+    through a file format to be read back)."""
     side = min(image.size)
     encoded: dict[int, bytes] = {}
     for pixels in sorted({min(size, side) for size in sizes}, reverse=True):

@@ -46,6 +46,10 @@ BITRATES = (64_000, 160_000)
 # How often a long run calls its ``pause`` (at most): the longest another user's song
 # waits for a turn (the worker runs it meanwhile, worker/tries.py).
 PAUSE_EVERY_S = 0.5
+# Samples per converted frame (about 0.7 s): each frame costs a call into FFmpeg per
+# encoder and meter, and a dictionary of the loudness meter's figures, whatever its length;
+# the encoders cut frames to AAC's 1024 samples themselves.
+FRAME_SAMPLES = 32_768
 PROGRESSIVE = f"{hls.variant_name(max(BITRATES))}.m4a"
 PROGRESSIVE_CONTENT_TYPE = "audio/mp4"
 # Errors of the machine, not of the file (a full disk, permissions): they propagate as they
@@ -232,12 +236,14 @@ def _decode(container: InputContainer, stream: AudioStream) -> Iterator[AudioFra
 
 class _Converter:
     """Decoded frames in, planar float at the output rate and layout out, timed from 0 in
-    samples. A source that changes rate or layout midway (MP3 may) gets new resamplers.
+    samples, in frames of ``FRAME_SAMPLES`` (the last shorter). A source that changes rate
+    or layout midway (MP3 may) gets new resamplers.
 
-    Two steps, each skipped where there is nothing to do: the mix-down to the output layout
-    (and planar float) at the source's rate, then the change of rate. In one step FFmpeg
-    resamples every source channel before mixing them down: for 8 channels at 384 kHz,
-    four times the work of resampling the two that are kept."""
+    Two steps: the mix-down to the output layout (and planar float) at the source's rate,
+    skipped where there is nothing to do, then the change of rate, which also gathers the
+    samples into long frames. In one step FFmpeg resamples every source channel before
+    mixing them down: for 8 channels at 384 kHz, four times the work of resampling the two
+    that are kept."""
 
     def __init__(self, rate: int, layout: str) -> None:
         self._rate = rate
@@ -249,12 +255,14 @@ class _Converter:
         self.samples = 0
 
     def convert(self, frame: AudioFrame) -> list[AudioFrame]:
-        converted: list[AudioFrame] = []
+        flushed: list[AudioFrame] = []
         shape = (frame.format.name, frame.layout.name, frame.sample_rate)
         if shape != self._shape:
-            converted = self.flush()
+            flushed = self.flush()
             mix = AudioResampler(format="fltp", layout=self._layout, rate=frame.sample_rate)
-            rate = AudioResampler(format="fltp", layout=self._layout, rate=self._rate)
+            rate = AudioResampler(
+                format="fltp", layout=self._layout, rate=self._rate, frame_size=FRAME_SAMPLES
+            )
             self._steps = (mix, rate)
             self._shape = shape
             self._fed = 0
@@ -263,9 +271,11 @@ class _Converter:
         frame.pts = self._fed
         frame.time_base = Fraction(1, frame.sample_rate)
         self._fed += frame.samples
+        converted: list[AudioFrame] = []
         for mixed in mix.resample(frame):
             converted += rate.resample(mixed)
-        return self._timed(converted)
+        # What the flush gave is timed already.
+        return flushed + self._timed(converted)
 
     def flush(self) -> list[AudioFrame]:
         if self._steps is None:

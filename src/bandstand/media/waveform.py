@@ -6,11 +6,12 @@ Blocking: FFmpeg does the work on the calling thread.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import av
 from av.audio.frame import AudioFrame
-
-from bandstand.media.graphs import frame_graph
+from av.audio.resampler import AudioResampler
+from av.filter import Graph
 
 POINTS = 1000
 # Slices are measured at twice the resolution asked for, then merged in pairs (or so):
@@ -25,7 +26,10 @@ class PeakMeter:
     """Feed it every frame of the audio, then ask for the peaks once.
 
     astats measures each slice in C; Python sees one number per slice, never a sample.
-    Its cost is mostly per slice (it clears its histograms), so slices are few and long.
+    Its cost is mostly per slice and channel (it clears each channel's histograms), so
+    slices are few and long, and a stereo source's channels are interleaved into one
+    (left, right, left ...) at twice the rate: a slice of twice the samples holds the same
+    samples, so its peak is the peak across both channels, at one channel's cost.
     """
 
     def __init__(
@@ -48,9 +52,20 @@ class PeakMeter:
         else:
             per_slice = max(1, round(sample_rate * _FALLBACK_SLICE_S))
         self._levels: list[float] = []
-        self._graph, source = frame_graph(sample_rate, layout)
+        self._channels = 1 if layout == "mono" else 2
+        self._rate = sample_rate * self._channels
+        self._time_base = Fraction(1, self._rate)
+        self._fed = 0
+        # Packed float: the channels' samples interleaved, as the single channel needs them.
+        self._packer = AudioResampler(format="flt", layout=layout, rate=sample_rate)
+        self._graph = Graph()
+        source = self._graph.add_abuffer(
+            sample_rate=self._rate, format="flt", layout="mono", time_base=self._time_base
+        )
         # pad=0: the last slice is as short as the audio left, not filled with silence.
-        slices = self._graph.add("asetnsamples", f"nb_out_samples={per_slice}:pad=0")
+        slices = self._graph.add(
+            "asetnsamples", f"nb_out_samples={per_slice * self._channels}:pad=0"
+        )
         stats = self._graph.add(
             "astats", "metadata=1:reset=1:measure_perchannel=none:measure_overall=Peak_level"
         )
@@ -61,12 +76,14 @@ class PeakMeter:
         self._graph.configure()
 
     def add(self, frame: AudioFrame) -> None:
-        self._graph.push(frame)
-        self._drain()
+        for packed in self._packer.resample(frame):
+            self._push(packed)
 
     def result(self) -> tuple[float, ...]:
         """About ``points`` values in 0..1 (exactly that many unless the audio has fewer
         slices); all zero for silence."""
+        for packed in self._packer.resample(None):
+            self._push(packed)
         self._graph.push(None)
         self._drain()
         merged = _merge(self._levels, self._points)
@@ -74,6 +91,20 @@ class PeakMeter:
         if loudest <= 0:
             return tuple(0.0 for _ in merged)
         return tuple(round(level / loudest, 4) for level in merged)
+
+    def _push(self, packed: AudioFrame) -> None:
+        """``packed`` as one channel: its interleaved samples, as they are in memory."""
+        samples = packed.samples * self._channels
+        single = AudioFrame(format="flt", layout="mono", samples=samples)
+        plane = single.planes[0]
+        # The packed plane may be padded past its samples: only theirs are copied.
+        plane.update(bytes(memoryview(packed.planes[0])[: plane.buffer_size]))
+        single.sample_rate = self._rate
+        single.pts = self._fed
+        single.time_base = self._time_base
+        self._fed += samples
+        self._graph.push(single)
+        self._drain()
 
     def _drain(self) -> None:
         while True:

@@ -65,6 +65,9 @@ class Cores:
         # The writing end of the children's lifeline (``_watch_parent``), for as long as
         # the pool lives: only this process holds it.
         self._lifeline: Connection | None = None
+        # Its reading end, which each child is given as it starts: kept open while the pool
+        # lives, since the pool may start a child again later (a child that has gone).
+        self._lifeline_end: Connection | None = None
         self._lock = threading.Lock()
         self._running = 0  # calls under way
         self._stopped: set[ProcessPoolExecutor] = set()  # stopped on purpose (``stop_running``)
@@ -80,6 +83,7 @@ class Cores:
         with self._lock:
             if self._pool is None:
                 theirs, self._lifeline = _CONTEXT.Pipe(duplex=False)
+                self._lifeline_end = theirs
                 pool = ProcessPoolExecutor(
                     self.workers,
                     mp_context=_CONTEXT,
@@ -90,7 +94,6 @@ class Cores:
                 # its caller (the event loop) until the children's server answers.
                 for started in [pool.submit(os.getpid) for _ in range(self.workers)]:
                     started.result()
-                theirs.close()  # each child has its own copy
                 self._pool = pool
             return self._pool
 
@@ -109,9 +112,11 @@ class Cores:
             if pool is None or self._pool is not pool:
                 return
             self._pool, lifeline, self._lifeline = None, self._lifeline, None
+            end, self._lifeline_end = self._lifeline_end, None
         pool.shutdown(wait=False, cancel_futures=True)
-        if lifeline is not None:
-            lifeline.close()
+        for connection in (lifeline, end):
+            if connection is not None:
+                connection.close()
 
     async def run(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``func(*args, **kwargs)`` in a child; what it takes and answers is pickled."""
