@@ -11,7 +11,7 @@ import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
 from bandstand.observability import metrics
-from bandstand.observability.collectors import JobsCollector, JobsNow
+from bandstand.observability.collectors import Backlog, BacklogCollector
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
 SUFFIXES = {"counter": ["_total"], "gauge": [""], "histogram": ["_bucket", "_sum", "_count"]}
@@ -22,7 +22,7 @@ def _exported() -> set[str]:
     for value in vars(metrics).values():
         if isinstance(value, MetricWrapperBase):
             names |= {value._name + suffix for suffix in SUFFIXES[value._type]}
-    names |= {family.name for family in JobsCollector(JobsNow({}, {})).collect()}
+    names |= {family.name for family in BacklogCollector(Backlog({}, {})).collect()}
     return names
 
 

@@ -165,6 +165,8 @@ def _unmoved(samples: Samples) -> list[str]:
             "bandstand_job_duration_seconds_count",
             {"job": "songs.process", "outcome": "done"},
         ),
+        "processing CPU": ("bandstand_processing_cpu_seconds_total", {}),
+        "audio processed": ("bandstand_processing_audio_seconds_total", {}),
         "flushed": ("bandstand_counter_flushed_total", {}),
         "flush time": ("bandstand_counter_last_flush_timestamp_seconds", {}),
     }

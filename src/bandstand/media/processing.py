@@ -16,6 +16,7 @@ the event loop.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import time
 from collections.abc import Callable, Iterator
@@ -97,6 +98,8 @@ class ProcessedAudio:
     # Every file written, in an order safe to upload one by one: each before the playlist
     # that names it, the master playlist last.
     files: tuple[str, ...]
+    # Seconds of CPU the process spent on it (the operator's cost per second of audio).
+    cpu_s: float = 0.0
 
 
 def content_type(name: str) -> str:
@@ -133,11 +136,13 @@ def process_audio(
         # FFmpeg's HLS muxer expands % in segment paths, and loses them even when escaped.
         raise ValueError(f"The output folder's path may not contain '%': {out_dir}")
     out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.process_time()
     try:
         with av.open(
             str(source.resolve()), format=FORMATS[kind].demuxer, metadata_errors="ignore"
         ) as container:
-            return _process(container, out_dir, pause, length_s)
+            made = _process(container, out_dir, pause, length_s)
+            return dataclasses.replace(made, cpu_s=time.process_time() - started)
     except ProcessingError:
         raise
     except (*DECODE_ERRORS, OSError) as exc:

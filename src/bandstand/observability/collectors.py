@@ -18,14 +18,18 @@ from bandstand.worker.outbox import QUEUED, RUNNING, WAITING
 
 
 @dataclass(frozen=True)
-class JobsNow:
+class Backlog:
+    """What waits, as read at a scrape: the jobs in the outbox, the counters unflushed."""
+
     # (job kind, state) -> jobs
     depth: dict[tuple[str, str], int]
     # job kind -> seconds the oldest job not yet running has waited
     oldest_s: dict[str, float]
+    # counters waiting for the flush (``Counters.pending_count``), as read now
+    pending_counters: int = 0
 
 
-async def read_jobs(sessionmaker: async_sessionmaker[AsyncSession]) -> JobsNow:
+async def read_jobs(sessionmaker: async_sessionmaker[AsyncSession]) -> Backlog:
     """The outbox now, in one short read."""
     async with sessionmaker() as session:
         rows = (
@@ -46,14 +50,14 @@ async def read_jobs(sessionmaker: async_sessionmaker[AsyncSession]) -> JobsNow:
         if state != RUNNING and oldest is not None:
             age = max(0.0, (now - oldest).total_seconds())
             oldest_s[name] = max(age, oldest_s.get(name, 0.0))
-    return JobsNow(depth, oldest_s)
+    return Backlog(depth, oldest_s)
 
 
-class JobsCollector(Collector):
-    """``JobsNow`` as gauges (every state of every kind seen, zeros included, so a
+class BacklogCollector(Collector):
+    """``Backlog`` as gauges (every state of every kind seen, zeros included, so a
     drained queue reads 0 rather than vanishing)."""
 
-    def __init__(self, jobs: JobsNow) -> None:
+    def __init__(self, jobs: Backlog) -> None:
         self.jobs = jobs
 
     def collect(self) -> Iterator[Metric]:
@@ -73,5 +77,10 @@ class JobsCollector(Collector):
         )
         for name in kinds:
             oldest.add_metric([name], self.jobs.oldest_s.get(name, 0.0))
+        yield GaugeMetricFamily(
+            "bandstand_counters_pending",
+            "Counters (a song's views, likes, comments, and each day's) waiting for the flush.",
+            value=self.jobs.pending_counters,
+        )
         yield depth
         yield oldest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import time
 
@@ -16,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bandstand.config import Settings
 from bandstand.observability import metrics
-from bandstand.observability.collectors import JobsCollector, read_jobs
+from bandstand.observability.collectors import BacklogCollector, read_jobs
 
 
 class MetricsMiddleware:
@@ -76,12 +77,14 @@ def install(app: FastAPI, settings: Settings) -> None:
         given = request.headers.get("authorization", "").encode()
         if not token or not secrets.compare_digest(given, expected):
             return Response(status_code=404)
-        jobs = await read_jobs(request.app.state.runtime.read_sessionmaker)
-        body = await asyncio.to_thread(_render, JobsCollector(jobs))
+        runtime = request.app.state.runtime
+        jobs = await read_jobs(runtime.read_sessionmaker)
+        jobs = dataclasses.replace(jobs, pending_counters=await runtime.counters.pending_count())
+        body = await asyncio.to_thread(_render, BacklogCollector(jobs))
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
-def _render(jobs: JobsCollector) -> bytes:
+def _render(jobs: BacklogCollector) -> bytes:
     """Every process's series (the shared folder) and the outbox as read now."""
     registry = CollectorRegistry()
     folder = metrics.enabled()

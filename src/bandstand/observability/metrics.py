@@ -64,6 +64,17 @@ CACHE = Counter(
     "Answers asked of the in-process caches, by result (hit or miss).",
     ["result"],
 )
+PROCESSING_CPU = Counter(
+    "bandstand_processing_cpu_seconds_total",
+    "Seconds of CPU spent processing songs (renditions, loudness, waveform), by job kind.",
+    ["job"],
+)
+PROCESSING_AUDIO = Counter(
+    "bandstand_processing_audio_seconds_total",
+    "Seconds of audio processed, by job kind: CPU seconds per audio second is the rate "
+    "of bandstand_processing_cpu_seconds_total over this one's.",
+    ["job"],
+)
 EVENTS = Counter(
     "bandstand_events_total",
     "Things users did: login, signup, upload, play, like.",

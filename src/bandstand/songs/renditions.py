@@ -26,6 +26,7 @@ from bandstand.kit.cache import RecentAnswers
 from bandstand.media.processing import ProcessedAudio, ProcessingError, content_type
 from bandstand.media.processing import process_audio as render
 from bandstand.models import Song, SongStatus
+from bandstand.observability.metrics import PROCESSING_AUDIO, PROCESSING_CPU
 from bandstand.songs import repository as repo
 from bandstand.storage import Storage
 from bandstand.worker import outbox
@@ -96,7 +97,9 @@ async def process(
         # holds the original and the files it made under these same names; keep them.
         return
     await catalogue.clear()
-    log.info("song_ready", song_id=str(song_id), duration=result.duration)
+    PROCESSING_CPU.labels("songs.process").inc(result.cpu_s)
+    PROCESSING_AUDIO.labels("songs.process").inc(result.duration)
+    log.info("song_ready", song_id=str(song_id), duration=result.duration, cpu_s=result.cpu_s)
 
 
 async def _source(storage: Storage, audio_key: str, tmp: Path) -> Path:

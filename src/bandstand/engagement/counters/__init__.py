@@ -219,6 +219,11 @@ class Counters(ABC):
         """Every counter pending outside a batch (for a rebuild, which holds the lock)."""
 
     @abstractmethod
+    async def pending_count(self) -> int:
+        """How many counters wait for the flush, outside a batch (a song's views, its
+        likes ..., of one day each): what an operator watches grow when the flush stalls."""
+
+    @abstractmethod
     async def first_play(self, song_id: uuid.UUID, user_id: uuid.UUID, window_s: int) -> bool:
         """True for the first play in ``window_s`` seconds by this listener of this song
         (atomic: of simultaneous plays, one is first)."""

@@ -80,6 +80,9 @@ class MemoryCounters(Counters):
                 collect.add(counter, field, amount, collect.day(token))
         return collect.batch().totals
 
+    async def pending_count(self) -> int:
+        return sum(len(totals) for totals in self._live.values())
+
     async def first_play(self, song_id: uuid.UUID, user_id: uuid.UUID, window_s: int) -> bool:
         now = time.monotonic()
         if len(self._plays) > 100_000:

@@ -455,6 +455,16 @@ class RedisCounters(Counters):
                     collect.add(counter, field, int(value), collect.day(day))
         return collect.batch().totals
 
+    async def pending_count(self) -> int:
+        days = await self._members(self._days)
+        if not days:
+            return 0
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for day in days:
+                for shard in range(SHARDS):
+                    pipe.hlen(f"{self._live}{day}:{shard}")
+            return sum(int(n) for n in await pipe.execute())
+
     async def first_play(self, song_id: uuid.UUID, user_id: uuid.UUID, window_s: int) -> bool:
         key = f"{self._plays}{song_id.hex}:{user_id.hex}"
         return bool(await self._redis.set(key, 1, nx=True, ex=window_s))
