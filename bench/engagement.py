@@ -74,6 +74,8 @@ FLUSH_COUNTERS, QUICK_FLUSH_COUNTERS = 100_000, 10_000
 COMMENTS, QUICK_COMMENTS = 100_000, 10_000
 REPLY_SHARE = 20  # one comment in this many is a reply in one of the newest threads
 LIKERS, LIKED_SONGS = 64, 50
+# Each listener plays each of these once: 128,000 plays, more than a run makes.
+PLAYED_SONGS = 2_000
 LIKE_RATIO = 0.4
 COMMENTS_P99_MS = 50
 FLUSH_LIMIT_S = 5.0
@@ -109,6 +111,9 @@ class EngagementResult:
     rebuild_s: float
     ping: Load
     likes: Load
+    plays: Load
+    # Plays counted, after a flush: (views added to the played songs, plays answered 200).
+    counted: tuple[int, int]
     comments_first: Load
     comments_deep: Load
     # After the like storm and a flush: (songs checked, songs whose likeCount ≠ the truth).
@@ -116,7 +121,7 @@ class EngagementResult:
 
     @property
     def loads(self) -> list[Load]:
-        return [self.ping, self.likes, self.comments_first, self.comments_deep]
+        return [self.ping, self.likes, self.plays, self.comments_first, self.comments_deep]
 
     @property
     def like_ratio(self) -> float:
@@ -267,6 +272,34 @@ def likes_lua(tokens: list[str], songs: list[str]) -> str:
     )
 
 
+def plays_lua(tokens: list[str], songs: list[str]) -> str:
+    """Each listener plays each song once (listener after listener, song after song):
+    every request is a play the window counts, never a repeat it ignores."""
+    quoted_tokens = ", ".join(f'"{t}"' for t in tokens)
+    quoted_songs = ", ".join(f'"{s}"' for s in songs)
+    return (
+        f"local tokens = {{{quoted_tokens}}}\n"
+        f"local songs = {{{quoted_songs}}}\n"
+        "local i = -1\n"
+        "request = function()\n"
+        "  i = i + 1\n"
+        "  local user = i % #tokens + 1\n"
+        "  local song = math.floor(i / #tokens) % #songs + 1\n"
+        '  local path = "/api/v1/songs/" .. songs[song]\n'
+        '  return wrk.format("POST", path, {["Authorization"] = "Bearer " .. tokens[user]})\n'
+        "end\n"
+    )
+
+
+def views_of(songs: list[str]) -> int:
+    """The played songs' views, as the database holds them after a flush."""
+    listed = ", ".join(f"'{song}'" for song in songs)
+    total = bench_psql(
+        f"SELECT coalesce(sum(views), 0) FROM song_stats WHERE song_id IN ({listed})"
+    )
+    return int(total or 0)
+
+
 def like_drift(songs: list[str]) -> tuple[int, int]:
     """How many of ``songs`` have a stored likeCount other than their rows of likes."""
     ids = ", ".join(f"'{song}'" for song in songs)
@@ -327,6 +360,10 @@ def bench_engagement(args: argparse.Namespace) -> EngagementResult:
             song = bench_psql("SELECT id FROM songs ORDER BY id DESC LIMIT 1")
             asyncio.run(seed_comments(PG_URL, song, comments, replies))
             liked = bench_psql(f"SELECT id FROM songs ORDER BY id LIMIT {LIKED_SONGS}").split()
+            played = bench_psql(
+                f"SELECT id FROM songs ORDER BY id DESC OFFSET 1 LIMIT {PLAYED_SONGS}"
+            ).split()
+            views_before = views_of(played)
             first = f"/api/v1/comments/{song}/comments?limit={PAGE_LIMIT}"
             deep = f"{first}&cursor={comments_cursor(song, deep_page)}"
             # Logging the listeners in is set-up, not what is measured.
@@ -356,6 +393,13 @@ def bench_engagement(args: argparse.Namespace) -> EngagementResult:
                     args,
                     [],
                 )
+                plays = measure_lua(
+                    "POST /api/v1/songs/:id (a counted play)",
+                    base_url,
+                    lua_script("plays", plays_lua(tokens, played)),
+                    args,
+                    [],
+                )
                 comments_first = measure_lua(
                     "GET /api/v1/comments/:songId/comments, page 1",
                     f"{base_url}{first}",
@@ -372,6 +416,7 @@ def bench_engagement(args: argparse.Namespace) -> EngagementResult:
                 )
             run_checked([str(BANDSTAND), "counters", "flush"], env=env, cwd=data_dir)
             drift = like_drift(liked)
+            counted = (views_of(played) - views_before, plays.requests - plays.non_2xx)
     return EngagementResult(
         users=users,
         songs=counters,
@@ -382,6 +427,8 @@ def bench_engagement(args: argparse.Namespace) -> EngagementResult:
         rebuild_s=rebuild_s,
         ping=ping,
         likes=likes,
+        plays=plays,
+        counted=counted,
         comments_first=comments_first,
         comments_deep=comments_deep,
         drift=drift,
@@ -395,6 +442,9 @@ def markdown(r: EngagementResult, args: argparse.Namespace, machine_load: float)
         "threads) copied in by `bench/engagement.py`",
         f"- Likes: {LIKERS} listeners, each with a token of their own, like and unlike "
         f"{LIKED_SONGS} songs in turn (every request changes a like, and records a delta)",
+        f"- Plays: the same listeners each play {PLAYED_SONGS:,} other songs once, one after "
+        "another (every request is a play the 30-minute window counts: a row in `plays` "
+        "and a view)",
     ]
     command = reproduce(ENGAGEMENT, *(["--quick"] if args.quick else []), *wrk_options(args))
     checked, wrong = r.drift
@@ -408,6 +458,10 @@ def markdown(r: EngagementResult, args: argparse.Namespace, machine_load: float)
         "",
         f"After the storm and `bandstand counters flush`, {checked - wrong} of the {checked} "
         "liked songs have a `likeCount` equal to their rows in `song_likes`.",
+        "",
+        f"Plays: {r.counted[1]:,} answered 200 in the measured run; after the flush the "
+        f"played songs' views had risen by {r.counted[0]:,} (the warm-up's plays "
+        "included): each play answered was counted once.",
         "",
         f"The flush: {flush.counters:,} songs each with a pending view and like "
         f"({flush.deltas:,} deltas, each also on today's daily row), written by one "

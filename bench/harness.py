@@ -209,7 +209,7 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 # every request (and costs what it costs), it just never says no.
 UNLIMITED = {
     f"BANDSTAND_LIMIT_{family}_PER_{who}": "100000000/minute"
-    for family in ("LIKES", "SEARCH", "UPLOADS", "WRITES")
+    for family in ("LIKES", "PLAYS", "PLAYLISTS", "SEARCH", "UPLOADS", "WRITES")
     for who in ("USER", "CLIENT")
 }
 
