@@ -104,7 +104,7 @@ def test_compose_runs_the_production_layout(compose: dict[str, Any]) -> None:
     services_ = compose["services"]
     assert set(services_) == {
         *("postgres", "redis", "migrate", "api", "worker", "proxy-config", "nginx"),
-        *("prometheus", "grafana"),
+        *("prometheus", "grafana", "node-exporter"),
     }
     assert services_["api"]["deploy"]["replicas"] == 2
     assert services_["postgres"]["image"].startswith("postgres:16")
@@ -120,7 +120,8 @@ def test_compose_runs_the_production_layout(compose: dict[str, Any]) -> None:
             "condition": "service_completed_successfully"
         }
     assert {p for s in services_.values() for p in s.get("profiles", [])} == {"monitoring"}
-    assert services_["prometheus"]["profiles"] == services_["grafana"]["profiles"]
+    for name in ("grafana", "node-exporter"):
+        assert services_[name]["profiles"] == services_["prometheus"]["profiles"]
     assert set(compose["volumes"]) >= {"data", "media", "postgres", "redis", "nginx-site"}
 
 
@@ -157,6 +158,9 @@ def test_monitoring_is_provisioned_from_deploy(compose: dict[str, Any]) -> None:
     token_file = bandstand["authorization"]["credentials_file"]
     assert token_file in services_["prometheus"]["command"][0]
     assert scrape["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    # The disk alert's series come from node-exporter, which the same profile runs.
+    (node,) = [job for job in scrape["scrape_configs"] if job["job_name"] == "node"]
+    assert node["static_configs"] == [{"targets": ["node-exporter:9100"]}]
     assert _mounts(services_["prometheus"])["/etc/prometheus"].endswith("/deploy/prometheus")
     provisioning = DEPLOY / "grafana" / "provisioning"
     (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
