@@ -165,9 +165,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     async def ping() -> JSONResponse:
         return envelope({"pong": True}, "pong")
 
-    # /rest first: apps call it many times a second, and every route before it is tried.
-    app.include_router(subsonic_router)
     app.include_router(api)
+    # Next: apps call /rest many times a second, and every route before it is tried.
+    app.include_router(subsonic_router)
     app.include_router(system_router)
     if settings.metrics_enabled:
         metrics_http.install(app, settings)

@@ -31,8 +31,9 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from bandstand.config import Settings
-from bandstand.db import create_engine
-from bandstand.engagement.counters.flush import rebuild_counters
+from bandstand.db import create_engine, create_sessionmaker
+from bandstand.engagement.counters import build_counters
+from bandstand.engagement.counters.flush import FlushParts, rebuild_counters
 from bandstand.media.links import CONTENT_TYPES
 from bandstand.migrations import upgrade
 from bandstand.models import Base
@@ -41,7 +42,6 @@ from bandstand.operations import Refused, postgres
 from bandstand.operations import manifest as files
 from bandstand.operations.backup import media_keys
 from bandstand.operations.schema import known
-from bandstand.runtime import Runtime
 from bandstand.storage import Storage, build_storage
 
 
@@ -182,6 +182,12 @@ def _drop_tables(connection: Connection) -> None:
 
 async def _settle(settings: Settings) -> None:
     """Counters from the truth tables, and the marks nginx reads for withheld songs."""
-    async with Runtime.opened(settings) as runtime:
-        await rebuild_counters(runtime)
-        await withhold_media(None, None, runtime.sessionmaker, settings)
+    engine = create_engine(settings.effective_database_url)
+    counters = build_counters(settings)
+    try:
+        sessions = create_sessionmaker(engine)
+        await rebuild_counters(FlushParts(counters, sessions, settings))
+        await withhold_media(None, None, sessions, settings)
+    finally:
+        await counters.close()
+        await engine.dispose()

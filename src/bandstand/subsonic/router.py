@@ -28,7 +28,6 @@ from bandstand.budgets import Family, client_key
 from bandstand.db import transaction
 from bandstand.errors import RETRY_AFTER_S, AppError, unreachable
 from bandstand.kit.ratelimit import Rate
-from bandstand.runtime import Runtime
 from bandstand.subsonic import auth, registry
 from bandstand.subsonic import methods as _methods  # noqa: F401  (registers every method)
 from bandstand.subsonic.errors import (
@@ -123,11 +122,11 @@ class _Edge:
 
 
 def _edge(request: Request) -> _Edge:
-    """The runtime's parts, read off it at once: ``/rest`` answers every method through
-    this one route, at the rate apps call, where solving a dependency for each part cost
-    more than most methods take (the REST API's routes ask for parts one by one,
-    ``resources.py``)."""
-    runtime: Runtime = request.app.state.runtime
+    """The parts methods use, read off the runtime at once: ``/rest`` answers every method
+    through this one route, at the rate apps call, where solving a dependency for each
+    part cost more than most methods take (the REST API's routes ask for parts one by
+    one, ``resources.py``)."""
+    runtime = request.app.state.runtime
     parts = Parts(
         runtime.settings,
         runtime.links,
