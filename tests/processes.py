@@ -1,6 +1,7 @@
 """Real processes a test starts and stops on purpose: a Redis of its own (to empty, kill
 and restart without touching the shared one), ``bandstand`` commands (to SIGKILL) and
-nginx with the njs module (the production proxy).
+nginx with the njs module (the production proxy); and a PostgreSQL database of the test's
+own, for processes that share it.
 
 Everything listens on 127.0.0.1 at a free port, and is stopped when the test ends.
 """
@@ -15,12 +16,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests import services
 
@@ -188,3 +192,25 @@ def nginx(site: str, folder: Path, port: int) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(10)
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A database of the test's own, for the processes it starts (dropped after it).
+    Skipped outside the PostgreSQL run."""
+    if services.DATABASE_URL is None:
+        pytest.skip("the PostgreSQL run's deployment")
+    base = make_url(services.DATABASE_URL)
+    name = f"bandstand_own_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OSError as exc:
+        services.missing("PostgreSQL", str(exc))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()

@@ -31,9 +31,13 @@ from tests import services
 from tests.audio import tone
 from tests.conftest import PASSWORD, bearer, code_in
 from tests.deploy.support import ROOT, instructions
-from tests.engagement.test_faults import postgres_url  # noqa: F401  (fixture)
 from tests.images import png_bytes
-from tests.processes import Bandstand, free_port, nginx
+from tests.processes import (
+    Bandstand,
+    free_port,
+    nginx,
+    postgres_url,  # noqa: F401  (a fixture)
+)
 from tests.songs.support import Artist, uploaded
 
 pytestmark = pytest.mark.skipif(

@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from bandstand.accounts import passwords
@@ -335,27 +334,6 @@ async def test_sigkill_of_the_embedded_server_mid_load_loses_nothing(tmp_path: P
             await _converged(base_url, world, ledger)
         finally:
             server.stop()
-
-
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    """A database of the test's own (dropped after it)."""
-    if services.DATABASE_URL is None:
-        pytest.skip("the PostgreSQL run's deployment")
-    base = make_url(services.DATABASE_URL)
-    name = f"bandstand_faults_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OSError as exc:
-        services.missing("PostgreSQL", str(exc))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 def _production(tmp_path: Path, port: int, database_url: str, redis: RedisServer) -> Bandstand:

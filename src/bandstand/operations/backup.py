@@ -23,7 +23,6 @@ import datetime as dt
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import text
@@ -102,27 +101,18 @@ def _sqlite_copy(source: Path, target: Path) -> tuple[str | None, dict[str, int]
     """Copy ``source`` as of one moment (writers wait for the copy, not the reverse of a
     file copy's torn pages), then read the revision and counts from the copy."""
     with (
-        _closing(sqlite3.connect(source, timeout=30)) as reader,
-        _closing(sqlite3.connect(target)) as writer,
+        contextlib.closing(sqlite3.connect(source, timeout=30)) as reader,
+        contextlib.closing(sqlite3.connect(target)) as writer,
     ):
         reader.backup(writer)
     os.chmod(target, 0o600)
-    with _closing(sqlite3.connect(target)) as copy:
+    with contextlib.closing(sqlite3.connect(target)) as copy:
         row = copy.execute("SELECT version_num FROM alembic_version").fetchone()
         counts = {
             label: int(copy.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
             for label, table in files.COUNTED.items()
         }
     return (row[0] if row else None), counts
-
-
-@contextlib.contextmanager
-def _closing(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    # sqlite3's own context manager commits; it does not close.
-    try:
-        yield connection
-    finally:
-        connection.close()
 
 
 async def _pg_dump(database_url: str, target: Path) -> tuple[str | None, dict[str, int]]:

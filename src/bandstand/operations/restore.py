@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import sqlite3
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import inspect, text
@@ -138,16 +137,11 @@ def _sqlite_load(source: Path, target: Path) -> None:
     """The backup's pages over the target's, through the backup API: the target's own
     write-ahead log is part of what is replaced, not left to replay over it."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _closing(sqlite3.connect(source)) as reader, _closing(sqlite3.connect(target)) as writer:
+    with (
+        contextlib.closing(sqlite3.connect(source)) as reader,
+        contextlib.closing(sqlite3.connect(target)) as writer,
+    ):
         reader.backup(writer)
-
-
-@contextlib.contextmanager
-def _closing(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    try:
-        yield connection
-    finally:
-        connection.close()
 
 
 async def _pg_load(database_url: str, dump: Path) -> None:
