@@ -42,3 +42,26 @@ def test_backup_then_restore_from_the_command_line(
     loaded = bandstand(environment(empty_installation), "restore", str(folder))
     assert loaded.exit_code == 0, loaded.output
     assert "Restored 0 users" in loaded.output
+
+
+def test_a_data_folder_never_served_is_backed_up_with_its_key(tmp_path: Path) -> None:
+    """A newcomer's first try: migrate, back up, restore into a fresh folder. The key is
+    made before the backup copies it, so the restore opens with the same one."""
+    env = os.environ | {"BANDSTAND_DATA_DIR": str(tmp_path / "first")}
+    env = {k: v for k, v in env.items() if not k.startswith("BANDSTAND_") or k.endswith("DATA_DIR")}
+
+    def run(*args: str, folder: str = "first") -> subprocess.CompletedProcess[str]:
+        here = env | {"BANDSTAND_DATA_DIR": str(tmp_path / folder)}
+        return subprocess.run(
+            [BANDSTAND, *args], env=here, capture_output=True, text=True, timeout=120
+        )
+
+    assert run("migrate").returncode == 0
+    made = run("backup", str(tmp_path / "backup"))
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "backup" / "secret_key").is_file()
+    loaded = run("restore", str(tmp_path / "backup"), folder="second")
+    assert loaded.returncode == 0, loaded.stderr
+    assert (tmp_path / "second" / "secret_key").read_text() == (
+        tmp_path / "first" / "secret_key"
+    ).read_text()

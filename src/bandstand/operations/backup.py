@@ -75,6 +75,8 @@ async def _write(settings: Settings, storage: Storage, dest: Path) -> files.Mani
     if revision is None:
         raise Refused("the database has no migrations applied: run `bandstand migrate` first")
     database = await asyncio.to_thread(files.entry, dest, name)
+    # Read (made, in a data folder that has none yet) before the key file is copied.
+    secret = settings.signing_secret()
     if settings.secret_key is None:
         # The data folder's own key: without it, a restore could not open two-factor
         # secrets and app passwords.
@@ -90,7 +92,7 @@ async def _write(settings: Settings, storage: Storage, dest: Path) -> files.Mani
         created_at=dt.datetime.now(dt.UTC),
         counts=counts,
         database=database,
-        secret_fingerprint=files.secret_fingerprint(settings.signing_secret()),
+        secret_fingerprint=files.secret_fingerprint(secret),
         media=media,
     )
     await asyncio.to_thread(files.write, dest, manifest)
