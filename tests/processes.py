@@ -8,7 +8,9 @@ Everything listens on 127.0.0.1 at a free port, and is stopped when the test end
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import email
 import os
 import shutil
 import signal
@@ -27,6 +29,8 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests import services
+from tests.conftest import PASSWORD, code_in
+from tests.images import png_bytes
 
 
 def free_port() -> int:
@@ -214,3 +218,36 @@ async def postgres_url() -> AsyncIterator[str]:
         async with admin.connect() as connection:
             await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+async def signed_up(client: httpx.AsyncClient, outbox: Path) -> dict[str, str]:
+    """Sign up as Jane through a server started as a process (register, the code its
+    worker wrote to ``outbox``, verify), then log in: the login's bearer header."""
+    started = await client.post(
+        "/api/v1/users/register",
+        data={
+            "fullname": "Jane Doe",
+            "email": "jane@example.com",
+            "username": "janedoe",
+            "password": PASSWORD,
+        },
+        files={"avatar": ("me.png", png_bytes(), "image/png")},
+    )
+    assert started.status_code == 200, started.text
+    deadline = time.monotonic() + 30
+    while not (emails := await asyncio.to_thread(lambda: list(outbox.glob("*.eml")))):
+        assert time.monotonic() < deadline, "no sign-up email"
+        await asyncio.sleep(0.05)
+    [message] = [email.message_from_bytes(await asyncio.to_thread(p.read_bytes)) for p in emails]
+    verified = await client.post(
+        "/api/v1/users/verify-otp",
+        json={"otp": code_in(message), "registrationId": started.json()["data"]["registrationId"]},
+    )
+    assert verified.status_code == 201, verified.text
+    client.cookies.clear()
+    logged_in = await client.post(
+        "/api/v1/users/login", json={"email": "jane@example.com", "password": PASSWORD}
+    )
+    assert logged_in.status_code == 200, logged_in.text
+    client.cookies.clear()
+    return {"Authorization": f"Bearer {logged_in.json()['data']['accessToken']}"}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email
 import json
 import os
 import subprocess
@@ -29,14 +28,13 @@ from redis.asyncio import Redis
 from bandstand.media.hls import parse_media_playlist
 from tests import services
 from tests.audio import tone
-from tests.conftest import PASSWORD, bearer, code_in
 from tests.deploy.support import ROOT, instructions
-from tests.images import png_bytes
 from tests.processes import (
     Bandstand,
     free_port,
     nginx,
     postgres_url,  # noqa: F401  (a fixture)
+    signed_up,
 )
 from tests.songs.support import Artist, uploaded
 
@@ -116,44 +114,6 @@ def _health_check_passes(env: dict[str, str], port: int) -> None:
     assert answer.returncode == 0, answer.stderr
 
 
-def _emailed_code(outbox: Path, within_s: float = 20) -> str:
-    """The sign-up code the worker wrote to the outbox (no SMTP configured)."""
-    deadline = time.monotonic() + within_s
-    while not (messages := sorted(outbox.glob("*.eml"))):
-        assert time.monotonic() < deadline, "no email was written by the worker"
-        time.sleep(0.1)
-    (message,) = messages
-    return code_in(email.message_from_bytes(message.read_bytes()))
-
-
-async def _signed_up(client: httpx.AsyncClient, outbox: Path) -> dict[str, str]:
-    """Register, verify the emailed code, log in: the login's bearer header."""
-    registered = await client.post(
-        f"{USERS}/register",
-        data={
-            "fullname": "Jane Doe",
-            "email": "jane@example.com",
-            "username": "janedoe",
-            "password": PASSWORD,
-        },
-        files={"avatar": ("me.png", png_bytes(), "image/png")},
-    )
-    assert registered.status_code == 200, registered.text
-    verified = await client.post(
-        f"{USERS}/verify-otp",
-        json={
-            "otp": await asyncio.to_thread(_emailed_code, outbox),
-            "registrationId": registered.json()["data"]["registrationId"],
-        },
-    )
-    assert verified.status_code == 201, verified.text
-    login = await client.post(
-        f"{USERS}/login", json={"email": "jane@example.com", "password": PASSWORD}
-    )
-    assert login.status_code == 200, login.text
-    return bearer(login.json()["data"]["accessToken"])
-
-
 async def _ready(jane: Artist, song_id: str, within_s: float = 40) -> dict[str, Any]:
     deadline = time.monotonic() + within_s
     while True:
@@ -219,7 +179,7 @@ async def test_sign_up_upload_processing_and_playback_through_nginx(
             await asyncio.to_thread(_health_check_passes, env, port)
         async with httpx.AsyncClient(base_url=base, timeout=20) as client:
             assert (await client.get("/healthz")).status_code == 200
-            auth = await _signed_up(client, Path(env["BANDSTAND_DATA_DIR"]) / "outbox")
+            auth = await signed_up(client, Path(env["BANDSTAND_DATA_DIR"]) / "outbox")
             jane = Artist(user={}, auth=auth, client=client)
             audio = tone("mp3", 3.0)
             song = await _ready(jane, (await uploaded(jane, audio))["_id"])

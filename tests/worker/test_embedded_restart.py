@@ -5,7 +5,6 @@ for the 30-minute sweep), and remove the scratch the killed run left (hundreds o
 from __future__ import annotations
 
 import asyncio
-import email
 import time
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,8 @@ import pytest
 
 from tests import services
 from tests.audio import tone
-from tests.conftest import PASSWORD, code_in
 from tests.images import png_bytes
-from tests.processes import Bandstand, free_port
+from tests.processes import Bandstand, free_port, signed_up
 
 pytestmark = pytest.mark.skipif(
     services.DATABASE_URL is not None,
@@ -32,37 +30,6 @@ async def _poll(check: Any, within_s: float, what: str, serve: Bandstand) -> Non
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what}:\n{serve.output()}")
         await asyncio.sleep(0.1)
-
-
-async def _signed_up(client: httpx.AsyncClient, outbox: Path) -> dict[str, str]:
-    started = await client.post(
-        f"{API}/users/register",
-        data={
-            "fullname": "Jane Doe",
-            "email": "jane@example.com",
-            "username": "janedoe",
-            "password": PASSWORD,
-        },
-        files={"avatar": ("me.png", png_bytes(), "image/png")},
-    )
-    assert started.status_code == 200, started.text
-    deadline = time.monotonic() + 30
-    while not (emails := await asyncio.to_thread(lambda: list(outbox.glob("*.eml")))):
-        assert time.monotonic() < deadline, "no sign-up email"
-        await asyncio.sleep(0.05)
-    [message] = [email.message_from_bytes(await asyncio.to_thread(p.read_bytes)) for p in emails]
-    verified = await client.post(
-        f"{API}/users/verify-otp",
-        json={"otp": code_in(message), "registrationId": started.json()["data"]["registrationId"]},
-    )
-    assert verified.status_code == 201, verified.text
-    client.cookies.clear()
-    logged_in = await client.post(
-        f"{API}/users/login", json={"email": "jane@example.com", "password": PASSWORD}
-    )
-    assert logged_in.status_code == 200, logged_in.text
-    client.cookies.clear()
-    return {"Authorization": f"Bearer {logged_in.json()['data']['accessToken']}"}
 
 
 async def test_songs_in_processing_when_serve_is_killed_finish_after_it_starts_again(
@@ -88,7 +55,7 @@ async def test_songs_in_processing_when_serve_is_killed_finish_after_it_starts_a
     try:
         await asyncio.to_thread(serve.wait_until_serving, base_url)
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-            auth = await _signed_up(client, data_dir / "outbox")
+            auth = await signed_up(client, data_dir / "outbox")
             song_ids = []
             for n in range(1):
                 uploaded = await client.post(
