@@ -26,7 +26,7 @@ from bandstand.config import Settings
 from bandstand.engagement.counters.flush import counters_kept
 from bandstand.errors import install_error_handlers
 from bandstand.kit import datalock
-from bandstand.kit.envelope import ERRORS, Envelope, envelope
+from bandstand.kit.envelope import ERRORS, Envelope, document_errors, envelope
 from bandstand.kit.gc import settle_garbage_collector
 from bandstand.logging import configure_logging
 from bandstand.media.router import router as media_router
@@ -50,7 +50,7 @@ from bandstand.subsonic.router import router as subsonic_router
 from bandstand.system import Pong, mount_static
 from bandstand.system import router as system_router
 from bandstand.web.errors import install as install_error_pages
-from bandstand.web.router import web_router
+from bandstand.web.router import include_pages
 from bandstand.worker.run import jobs_running
 
 API_PREFIX = "/api/v1"
@@ -143,9 +143,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    document_errors(app)
     install_error_pages(app)
 
-    api = APIRouter(prefix=API_PREFIX, responses=ERRORS)
+    api = APIRouter(responses=ERRORS)
     # One router per URL prefix, so no router's order decides what another's paths mean
     # (tests/test_routes.py). Songs first all the same: its first routes are the likes,
     # the busiest write, matched before any other route is tried.
@@ -165,13 +166,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     async def ping() -> JSONResponse:
         return envelope({"pong": True}, "pong")
 
-    app.include_router(api)
+    # The prefix given here, not to ``api``: including a router without one, FastAPI
+    # builds every route of its routers once more (to check none has an empty path).
+    app.include_router(api, prefix=API_PREFIX)
     # Next: apps call /rest many times a second, and every route before it is tried.
     app.include_router(subsonic_router)
     app.include_router(system_router)
     if settings.metrics_enabled:
         metrics_http.install(app, settings)
-    app.include_router(web_router)
+    include_pages(app)
     mount_static(app)
 
     # Outermost last: the request id wraps all but the headers every answer carries, so
