@@ -25,10 +25,19 @@ import numpy as np
 import pytest
 
 from bandstand.media.audio import AudioLimits, UnsupportedAudio, probe
+from bandstand.worker.cores import shared as shared_cores
 from tests import services
 from tests.audio import tone
 from tests.conftest import Harness
-from tests.songs.support import SONGS, Artist, artist, assert_error, error_fields, upload
+from tests.songs.support import (
+    SONGS,
+    Artist,
+    artist,
+    assert_error,
+    error_fields,
+    song_files,
+    upload,
+)
 
 # At most this long from another user's upload to its song being ready (the issue's
 # figure: 98.6 s behind four bombs, 1.1 s on an idle server).
@@ -161,6 +170,34 @@ async def test_a_song_is_ready_in_seconds_behind_four_bombs_on_the_embedded_serv
     assert ready <= READY_WITHIN_S, ready
     assert checked <= 2, checked
     await harness.app.state.runtime.queue.settle(timeout_s=120)
+
+
+async def test_a_bomb_deleted_while_it_is_processed_stops_costing_a_core(
+    harness: Harness,
+) -> None:
+    """Deleting a song stops its processing at its next look (every two seconds), not once
+    the file is done (ten seconds of a core here), and nothing of it is stored."""
+    bomber = await artist(harness, "bomber")
+    response = await upload(bomber, _bomb(), fmt="flac")
+    assert response.status_code == 201, response.text
+    cores = shared_cores(2 * harness.settings.processing_concurrency)
+    deadline = time.monotonic() + 30
+    while not cores.running:
+        assert time.monotonic() < deadline, "the bomb was never processed"
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+    started = time.monotonic()
+    deleted = await bomber.client.request(
+        "DELETE",
+        f"{SONGS}/delete",
+        json={"songId": response.json()["data"]["_id"]},
+        headers=bomber.auth,
+    )
+    assert deleted.status_code == 200, deleted.text
+    await harness.settle()
+    assert time.monotonic() - started < 5, time.monotonic() - started
+    assert not cores.running
+    assert not await song_files(harness)
 
 
 # `bandstand worker`, as production runs it beside the API.

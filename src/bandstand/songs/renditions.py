@@ -12,8 +12,9 @@ import json
 import re
 import shutil
 import tempfile
+import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +31,14 @@ from bandstand.observability.metrics import PROCESSING_AUDIO, PROCESSING_CPU
 from bandstand.songs import repository as repo
 from bandstand.storage import Storage
 from bandstand.worker import outbox
-from bandstand.worker.cores import Cores
+from bandstand.worker.cores import Abandoned, Cores
 from bandstand.worker.queue import Queue
 from bandstand.worker.tries import turn_sharer
 
 log = structlog.get_logger(__name__)
 
+# How often a song's processing looks whether the song is still wanted.
+_WANTED_CHECK_S = 2.0
 # Files stored at once (each a thread's copy and fsync, or an upload to the object store).
 _PUTS_AT_ONCE = 8
 _FAMILY = re.compile(r"(songs|covers)/[0-9a-f]{32}/")
@@ -65,15 +68,19 @@ async def process(
     folder = folder_of(audio_key)
     async with _scratch(queue) as tmp:
         source = await _source(storage, audio_key, tmp)
+        pause = _while_wanted(sessions, song_id, turn_sharer())
         try:
             # In one of the FFmpeg slots: the queue takes it before the job starts. Now and
             # then it lends the slot to another uploader's song, which then waits for a
-            # moment of this one, not for all of it.
+            # moment of this one, not for all of it; and it stops if the song is deleted.
             result = await cores.run_pausing(
-                render, source, tmp / "out", pause=turn_sharer(), length_s=length_s
+                render, source, tmp / "out", pause=pause, length_s=length_s
             )
         except ProcessingError as exc:
             await fail(sessions, catalogue, song_id, exc.reason)
+            return
+        except Abandoned:
+            log.info("song_processing_abandoned", song_id=str(song_id))
             return
         await _store(storage, folder, tmp / "out", result)
     async with transaction(sessions) as session:
@@ -100,6 +107,42 @@ async def process(
     PROCESSING_CPU.labels("songs.process").inc(result.cpu_s)
     PROCESSING_AUDIO.labels("songs.process").inc(result.duration)
     log.info("song_ready", song_id=str(song_id), duration=result.duration, cpu_s=result.cpu_s)
+
+
+def _while_wanted(
+    sessions: async_sessionmaker[AsyncSession],
+    song_id: uuid.UUID,
+    share: Callable[[], None] | None,
+) -> Callable[[], None]:
+    """The pause of a song's processing (called from a thread, now and then): ``share``
+    the slot, and every ``_WANTED_CHECK_S`` raise ``Abandoned`` if the song was deleted
+    or is no longer processing meanwhile, so a deleted hour-long upload stops costing a
+    core within seconds. A check that cannot be made (the database away, the process
+    stopping) lets the work go on."""
+    loop = asyncio.get_running_loop()
+    checked = time.monotonic()
+
+    async def wanted() -> bool:
+        async with transaction(sessions) as session:
+            song = await repo.song_to_process(session, song_id)
+            return song is not None and song.status == SongStatus.PROCESSING
+
+    def pause() -> None:
+        nonlocal checked
+        if time.monotonic() - checked >= _WANTED_CHECK_S and loop.is_running():
+            checked = time.monotonic()
+            asked = asyncio.run_coroutine_threadsafe(wanted(), loop)
+            try:
+                still = asked.result(timeout=_WANTED_CHECK_S)
+            except Exception:  # the check's failure is not the song's
+                asked.cancel()
+                still = True
+            if not still:
+                raise Abandoned
+        if share is not None:
+            share()
+
+    return pause
 
 
 async def _source(storage: Storage, audio_key: str, tmp: Path) -> Path:

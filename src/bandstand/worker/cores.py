@@ -48,6 +48,13 @@ def preload(*modules: str) -> None:
 
 # How often the parent looks whether a paused child is waiting for it.
 _POLL_S = 0.05
+# The parent's answer to a pause that ends the child's call (else None: go on).
+_STOP = "stop"
+
+
+class Abandoned(Exception):
+    """Raised by a parent's ``pause`` to end the child's call there (its work is no longer
+    wanted); the call then raises it in the parent."""
 
 
 class WorkerDied(RuntimeError):
@@ -71,6 +78,11 @@ class Cores:
         self._lock = threading.Lock()
         self._running = 0  # calls under way
         self._stopped: set[ProcessPoolExecutor] = set()  # stopped on purpose (``stop_running``)
+
+    @property
+    def running(self) -> int:
+        """How many calls are under way."""
+        return self._running
 
     async def start(self) -> None:
         """Start the children now, if not started (each call does it when it must): the
@@ -139,7 +151,8 @@ class Cores:
     ) -> T:
         """``func(*args, pause=..., **kwargs)`` in a child, where calling ``pause`` calls
         the given ``pause`` here, in the parent (on a thread of its own: it may block),
-        and returns once it has. Without one, the child's ``pause`` is None."""
+        and returns once it has; if the parent's raises ``Abandoned``, the child's raises
+        it too, and so does this call. Without one, the child's ``pause`` is None."""
         if pause is None:
             return await self.run(func, *args, pause=None, **kwargs)
         await self.start()
@@ -203,7 +216,8 @@ class _Pauser:
 
     def __call__(self) -> None:
         self._connection.send(None)
-        self._connection.recv()
+        if self._connection.recv() == _STOP:
+            raise Abandoned
 
 
 def _answer_pauses(connection: Connection, future: Future[Any], pause: Callable[[], None]) -> None:
@@ -215,13 +229,16 @@ def _answer_pauses(connection: Connection, future: Future[Any], pause: Callable[
             connection.recv()
         except (EOFError, OSError):
             return  # the child is gone; its future says how
+        answer = None
         try:
             pause()
+        except Abandoned:
+            answer = _STOP
         except Exception:
             # The child goes on regardless: a pause is a courtesy to others, not its work.
             log.warning("pause_failed", exc_info=True)
         try:
-            connection.send(None)
+            connection.send(answer)
         except OSError:
             return
 
