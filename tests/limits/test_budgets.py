@@ -212,3 +212,15 @@ async def test_the_in_process_budgets_refill_at_their_rate() -> None:
     assert not refused.allowed and refused.retry_after == 1
     await asyncio.sleep(0.55)
     assert (await limiter.spend([(rate, "k")])).allowed
+
+
+async def test_a_fresh_budget_of_one_is_never_refused_by_rounding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At this moment of the clock, milliseconds in floats made the first hit of a
+    "1/minute" budget come out 1e-7 ms over its period: refused."""
+    seconds = 4173.975771503234
+    monkeypatch.setattr("time.monotonic", lambda: seconds)
+    monkeypatch.setattr("time.monotonic_ns", lambda: int(seconds * 1e9))
+    limiter = RateLimiter(None)
+    assert (await limiter.spend([(Rate.parse("1/minute"), "k")])).allowed

@@ -83,20 +83,26 @@ return waits
 """
 
 
+def _now_ms() -> int:
+    """Whole milliseconds, as the script reads Redis's clock: in floats, a fresh budget's
+    first hit could come out a rounding error over its period, and be refused."""
+    return time.monotonic_ns() // 1_000_000
+
+
 class _MemoryBudgets:
     """The same algorithm in this process (the embedded default has one process)."""
 
     def __init__(self) -> None:
-        self._next: dict[str, float] = {}
-        self._swept = time.monotonic()
+        self._next: dict[str, int] = {}
+        self._swept = _now_ms()
 
     def spend(self, budgets: Sequence[tuple[Rate, str]]) -> float:
-        now = time.monotonic() * 1000
+        now = _now_ms()
         if now - self._swept > 60_000:
             # Keys whose budget is full again hold nothing worth keeping.
             self._next = {k: v for k, v in self._next.items() if v > now}
             self._swept = now
-        wait, tats = 0.0, []
+        wait, tats = 0, []
         for rate, key in budgets:
             tat = max(self._next.get(key, now), now) + rate.interval_ms
             wait = max(wait, tat - now - rate.period_ms)
