@@ -110,7 +110,7 @@ def test_no_generated_request_makes_a_server_error(live_server: str, tmp_path: P
             "--checks",
             "not_a_server_error",
             "--max-examples",
-            "15",
+            "10",
             "--exclude-path-regex",
             "logout|change-password|refresh-token",
             "--request-timeout",
