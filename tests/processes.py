@@ -59,6 +59,8 @@ class RedisServer:
     folder: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    # Keep what it holds in an append-only file (in ``folder``), as production's does.
+    persistent: bool = False
 
     @property
     def url(self) -> str:
@@ -80,7 +82,7 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.persistent else "no",
                 "--dir",
                 str(self.folder),
             ],
@@ -90,7 +92,7 @@ class RedisServer:
         _wait_for_port(self.port, self.process, log, 10)
 
     def kill(self) -> None:
-        """Gone at once, and everything it held with it (no persistence)."""
+        """Gone at once, and everything it held with it, unless ``persistent``."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(5)
@@ -198,19 +200,18 @@ def nginx(site: str, folder: Path, port: int) -> Iterator[str]:
         server.wait(10)
 
 
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    """A database of the test's own, for the processes it starts (dropped after it).
-    Skipped outside the PostgreSQL run."""
-    if services.DATABASE_URL is None:
-        pytest.skip("the PostgreSQL run's deployment")
-    base = make_url(services.DATABASE_URL)
-    name = f"bandstand_own_{uuid.uuid4().hex[:12]}"
+@contextlib.asynccontextmanager
+async def own_database(prefix: str = "bandstand_own") -> AsyncIterator[str]:
+    """A PostgreSQL database of the caller's own on the run's server, empty (no
+    migrations), dropped at the end: its URL."""
+    base = make_url(services.DATABASE_URL or services.POSTGRES_URL)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as connection:
             await connection.execute(text(f'CREATE DATABASE "{name}"'))
     except OSError as exc:
+        await admin.dispose()
         services.missing("PostgreSQL", str(exc))
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
@@ -218,6 +219,15 @@ async def postgres_url() -> AsyncIterator[str]:
         async with admin.connect() as connection:
             await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A database of the test's own, in the PostgreSQL run (skipped in the SQLite run)."""
+    if services.DATABASE_URL is None:
+        pytest.skip("the PostgreSQL run's deployment")
+    async with own_database() as url:
+        yield url
 
 
 async def signed_up(client: httpx.AsyncClient, outbox: Path) -> dict[str, str]:

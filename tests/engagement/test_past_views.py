@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from bandstand.config import Settings
@@ -23,6 +22,7 @@ from bandstand.engagement.counters.flush import rebuild_counters
 from bandstand.migrations import upgrade
 from bandstand.runtime import Runtime
 from tests import services
+from tests.processes import own_database
 
 CREATED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 DAYS = {date(2026, 12, 1): 2, date(2026, 12, 3): 1}
@@ -35,17 +35,8 @@ async def fresh_url(tmp_path: Path) -> AsyncIterator[str]:
     if services.DATABASE_URL is None:
         yield f"sqlite+aiosqlite:///{tmp_path / 'past.db'}"
         return
-    base = make_url(services.DATABASE_URL)
-    name = f"bandstand_past_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with own_database("bandstand_past") as url:
+        yield url
 
 
 def _filler(column: sa.Column[Any]) -> Any:

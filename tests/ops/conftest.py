@@ -4,23 +4,19 @@ persistent Redis of the test's own, and the command line run in this process."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-import uuid
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner, Result
 
 from bandstand.cli import app
 from bandstand.config import Settings
 from bandstand.migrations import upgrade
 from tests import services
-from tests.conftest import _admin_sql
-from tests.processes import _wait_for_port, free_port, redis_server  # noqa: F401  (fixture)
+from tests.processes import RedisServer, own_database, redis_server  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -31,56 +27,27 @@ async def empty_installation(
     folder, database (SQLite file, or a PostgreSQL database made for the test) and Redis
     namespace (under the run's, so its keys go with the run's)."""
     folder = tmp_path / "target"
-    if services.DATABASE_URL is None:
-        url = f"sqlite+aiosqlite:///{folder / 'bandstand.db'}"
-        created = None
-    else:
-        base = make_url(services.DATABASE_URL)
-        created = f"bandstand_restore_{uuid.uuid4().hex[:12]}"
-        await _admin_sql(base, f'CREATE DATABASE "{created}"')
-        url = base.set(database=created).render_as_string(hide_password=False)
     folder.mkdir()
-    await asyncio.to_thread(upgrade, url)
-    yield make_settings(
-        data_dir=folder, database_url=url, redis_namespace=f"{redis_namespace}:target"
-    )
-    if created is not None:
-        await _admin_sql(
-            make_url(services.DATABASE_URL or ""),
-            f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)',
+    async with contextlib.AsyncExitStack() as stack:
+        if services.DATABASE_URL is None:
+            url = f"sqlite+aiosqlite:///{folder / 'bandstand.db'}"
+        else:
+            url = await stack.enter_async_context(own_database("bandstand_restore"))
+        await asyncio.to_thread(upgrade, url)
+        yield make_settings(
+            data_dir=folder, database_url=url, redis_namespace=f"{redis_namespace}:target"
         )
 
 
 @pytest.fixture
 def persistent_redis(tmp_path: Path) -> Iterator[str]:
     """A redis-server of the test's own that keeps its data (an append-only file)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        services.missing("redis-server", "not installed")
-    assert binary is not None
-    port = free_port()
-    log = tmp_path / "redis.log"
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--appendonly",
-            "yes",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
+    server = RedisServer(folder=tmp_path, persistent=True)
+    server.start()
     try:
-        _wait_for_port(port, process, log, 10)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        process.kill()
-        process.wait(5)
+        server.kill()
 
 
 def environment(settings: Settings, **more: Any) -> dict[str, str]:
