@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.commands import bandstand
 from tests.processes import Bandstand, free_port
 
 BANDSTAND = str(Path(sys.executable).with_name("bandstand"))
@@ -26,24 +27,14 @@ def _env(data_dir: Path) -> dict[str, str]:
 
 
 def test_migrate_then_promote(tmp_path: Path) -> None:
-    env = _env(tmp_path)
-    done = subprocess.run(
-        [BANDSTAND, "migrate"], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
+    env = {"BANDSTAND_DATA_DIR": str(tmp_path)}
+    done = bandstand(env, "migrate")
+    assert done.exit_code == 0, done.output
     assert (tmp_path / "bandstand.db").is_file()
-    missing = subprocess.run(
-        [BANDSTAND, "admin", "promote", "nobody"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert missing.returncode == 1 and "No user" in missing.stdout
-    cleaned = subprocess.run(
-        [BANDSTAND, "cleanup"], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert cleaned.returncode == 0 and "Removed 0" in cleaned.stdout
+    missing = bandstand(env, "admin", "promote", "nobody")
+    assert missing.exit_code == 1 and "No user" in missing.stdout
+    cleaned = bandstand(env, "cleanup")
+    assert cleaned.exit_code == 0 and "Removed 0" in cleaned.stdout
 
 
 def test_serve_applies_migrations_and_answers(tmp_path: Path) -> None:

@@ -3,18 +3,15 @@ admins; the instance always keeps an admin."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
+from tests.commands import bandstand
 from tests.conftest import Harness
 from tests.moderation.support import QUEUE, act, acted, audit_rows, staff
 from tests.songs.support import Artist, assert_error, error_fields
 
-BANDSTAND = str(Path(sys.executable).with_name("bandstand"))
 UNKNOWN = "0190a0a0-0000-7000-8000-000000000000"
 
 
@@ -74,21 +71,9 @@ async def test_the_last_admin_cannot_step_down(harness: Harness, boss: Artist) -
     assert_error(await act(second, role_path(second), {"role": "user"}), 409)
 
 
-def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BANDSTAND_")}
-    env["BANDSTAND_DATA_DIR"] = str(data_dir)
-    return env
-
-
-def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [BANDSTAND, *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-
-
 def test_cli_promote_with_a_role(tmp_path: Path) -> None:
-    env = _env(tmp_path)
-    assert _run(env, "migrate").returncode == 0
+    env = {"BANDSTAND_DATA_DIR": str(tmp_path)}
+    assert bandstand(env, "migrate").exit_code == 0
     database = sqlite3.connect(tmp_path / "bandstand.db")
     with database:
         database.execute(
@@ -98,18 +83,18 @@ def test_cli_promote_with_a_role(tmp_path: Path) -> None:
             (uuid.uuid4().hex,),
         )
 
-    made = _run(env, "admin", "promote", "mo@example.com", "--role", "moderator")
-    assert made.returncode == 0, made.stderr
+    made = bandstand(env, "admin", "promote", "mo@example.com", "--role", "moderator")
+    assert made.exit_code == 0, made.output
     assert "is now a moderator" in made.stdout
     assert database.execute("SELECT role FROM users").fetchall() == [("moderator",)]
-    made = _run(env, "admin", "promote", "mo")
-    assert made.returncode == 0 and "is now an administrator" in made.stdout
+    made = bandstand(env, "admin", "promote", "mo")
+    assert made.exit_code == 0 and "is now an administrator" in made.stdout
     assert database.execute("SELECT role FROM users").fetchall() == [("admin",)]
     # The last admin cannot be made a moderator, not even from the command line.
-    refused = _run(env, "admin", "promote", "mo", "--role", "moderator")
-    assert refused.returncode == 1 and "last admin" in refused.stdout
-    wrong = _run(env, "admin", "promote", "mo", "--role", "owner")
-    assert wrong.returncode != 0
+    refused = bandstand(env, "admin", "promote", "mo", "--role", "moderator")
+    assert refused.exit_code == 1 and "last admin" in refused.stdout
+    wrong = bandstand(env, "admin", "promote", "mo", "--role", "owner")
+    assert wrong.exit_code == 2 and "owner" in wrong.stderr
     assert database.execute(
         "SELECT actor_id, actor_name, action, reason FROM audit_log ORDER BY id"
     ).fetchall() == [

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bandstand.config import Settings
-from tests.ops.conftest import bandstand, environment
+from tests.commands import bandstand, environment
 
 BANDSTAND = str(Path(sys.executable).with_name("bandstand"))
 

@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 
 from bandstand.config import Settings
 from tests import services
-from tests.ops.conftest import bandstand, environment
+from tests.commands import bandstand, environment
 from tests.processes import RedisServer, free_port
 
 STRONG = "kq3V8zR1-tYw_5bN0mLp7XcJ2hGd4sFa9uEo6iTr"

@@ -17,8 +17,8 @@ from bandstand.operations import Refused
 from bandstand.operations.backup import back_up
 from bandstand.operations.manifest import MANIFEST, MEDIA
 from bandstand.operations.restore import restore
+from tests.commands import environment
 from tests.conftest import Harness
-from tests.ops.conftest import environment
 from tests.ops.support import rows
 from tests.songs.support import artist
 
