@@ -5,12 +5,14 @@ Swagger UI we ship, run by Node.js."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bandstand.kit.envelope import ERROR_SCHEMA
 from tests import services
 from tests.audio import tone
 from tests.conftest import Harness
@@ -95,3 +97,14 @@ async def test_genre_is_read_under_either_spelling(harness: Harness) -> None:
     for field in ("Genre", "genre"):
         song = await uploaded(jane, tone("mp3", 0.5), title=field, **{field: "Ambient"})
         assert song["genre"] == "Ambient", field
+
+
+async def test_every_schema_the_document_refers_to_is_in_it(harness: Harness) -> None:
+    """Error answers name the error envelope's schema rather than a model of their own
+    (kit/envelope.py): it, as every schema referred to, is among the components."""
+    spec = (await harness.client().get("/openapi.json")).json()
+    names = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(spec)))
+    assert ERROR_SCHEMA in names
+    assert names <= set(spec["components"]["schemas"])
+    errors = spec["paths"]["/api/v1/songs/home"]["get"]["responses"]["404"]
+    assert errors["content"]["application/json"]["schema"]["$ref"].endswith(ERROR_SCHEMA)

@@ -26,7 +26,7 @@ from bandstand.config import Settings
 from bandstand.engagement.counters.flush import counters_kept
 from bandstand.errors import install_error_handlers
 from bandstand.kit import datalock
-from bandstand.kit.envelope import ERRORS, Envelope, document_errors, envelope
+from bandstand.kit.envelope import ERRORS, Envelope, envelope
 from bandstand.kit.gc import settle_garbage_collector
 from bandstand.logging import configure_logging
 from bandstand.media.router import router as media_router
@@ -143,7 +143,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    document_errors(app)
     install_error_pages(app)
 
     api = APIRouter(responses=ERRORS)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
-from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -54,13 +53,13 @@ def envelope(
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
-# The schema every error answer has, by the name FastAPI gives ``Envelope[None]``.
+# The schema every error answer has, by the name FastAPI gives ``Envelope[None]`` (in the
+# document because routes answer it: tests/test_docs.py checks).
 ERROR_SCHEMA = "Envelope_NoneType_"
 
-# The errors every API route documents, each pointing at the one schema rather than naming
-# a model: FastAPI makes a validator per route and status for a model (1,656 here, 0.4 s
-# of each app's start), and error answers are rendered by hand (``envelope``), never
-# validated. ``document_errors`` puts the schema in the document.
+# The errors every API route documents, each pointing at that schema rather than naming a
+# model: FastAPI makes a validator per route and status for a model (1,656 here, 0.4 s of
+# each app's start), and error answers are rendered by hand (``envelope``), never validated.
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {
         "description": description,
@@ -80,20 +79,3 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (500, "Fault; the message names the request id"),
     )
 }
-
-
-def document_errors(app: FastAPI) -> None:
-    """Make ``app``'s OpenAPI document hold the schema ``ERRORS`` points at."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        doc = generate()
-        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-        if ERROR_SCHEMA not in schemas:
-            schema = Envelope[None].model_json_schema(ref_template="#/components/schemas/{model}")
-            for name, definition in schema.pop("$defs", {}).items():
-                schemas.setdefault(name, definition)
-            schemas[ERROR_SCHEMA] = schema
-        return doc
-
-    app.openapi = openapi  # type: ignore[method-assign]

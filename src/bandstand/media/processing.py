@@ -119,9 +119,9 @@ def process_audio(
     the folder may then hold partial output, which the caller discards. ``out_dir`` is best
     a fresh temporary folder (its path may not contain ``%``). ``pause`` is called between
     frames, every ``PAUSE_EVERY_S`` or so: whatever it does meanwhile (another song's turn)
-    delays this one, not the other way round. ``length_s`` is the length decoding found
-    when the file was checked, if known: the waveform is sliced by it rather than by the
-    container's estimate."""
+    delays this one, not the other way round; what it raises ends the processing there.
+    ``length_s`` is the length decoding found when the file was checked, if known: the
+    waveform is sliced by it rather than by the container's estimate."""
     try:
         kind = sniff_file(source)
     except UnsupportedAudio as exc:
