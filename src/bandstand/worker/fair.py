@@ -6,8 +6,8 @@ job whose owner has the fewest jobs running, then the one this process served le
 recently, then the oldest. Four songs of one user queued before another user's song do
 not keep it waiting: it is started next, and the same user's backlog is served in turns
 with everyone else's. Every claim is still ``outbox.claim`` (a queued row, its try counted
-and fenced, its lease), so a message's own job, left queued, is claimed by a later
-message (there is one per queued job) or relayed as before.
+and fenced, its lease); a message that ran another's job takes turns again until its own job
+is claimed (``tries.py``), since that job's message may have found nothing to claim.
 """
 
 from __future__ import annotations

@@ -115,7 +115,7 @@ def tried(runner: Runner, name: str, func: Job) -> Job:
                 if job_id is None:
                     await body(args, context)
                 elif owners is not None:
-                    await _take_turn(runner, name, body, owners, context)
+                    await _take_turns(runner, name, body, owners, context, job_id)
                 else:
                     await _try(runner, name, body, job_id, args, context)
         finally:
@@ -165,22 +165,35 @@ async def _try(
     await _run(runner, name, body, job_id, args, tries, context)
 
 
-async def _take_turn(
-    runner: Runner, name: str, body: Body, owners: Owners, context: Context
+async def _take_turns(
+    runner: Runner,
+    name: str,
+    body: Body,
+    owners: Owners,
+    context: Context,
+    own: uuid.UUID,
 ) -> None:
-    """Claim and run the job of this kind whose turn it is (``fair.py``)."""
-    async with transaction(runner.sessionmaker) as session:
-        claimed = await fair.claim_next(
-            session, name, runner.settings.job_lease_s, owners, runner.turns
-        )
-    if claimed is None:
-        return  # every job of this kind is running or done: a spare wake-up
-    lender = _Lender(runner, name, body, owners, context)
-    token = _LENDER.set(lender)
-    try:
-        await _run(runner, name, body, claimed.job_id, tuple(claimed.args), claimed.tries, context)
-    finally:
-        _LENDER.reset(token)
+    """Claim and run the job of this kind whose turn it is (``fair.py``), until the one
+    this message is for has been claimed. A message that ran another's job goes on:
+    the message for that job may have come while this one's was not yet committed and
+    found nothing to claim, leaving this job no message but this one."""
+    while True:
+        async with transaction(runner.sessionmaker) as session:
+            claimed = await fair.claim_next(
+                session, name, runner.settings.job_lease_s, owners, runner.turns
+            )
+        if claimed is None:
+            return  # every job of this kind is running or done: a spare wake-up
+        lender = _Lender(runner, name, body, owners, context)
+        token = _LENDER.set(lender)
+        try:
+            await _run(
+                runner, name, body, claimed.job_id, tuple(claimed.args), claimed.tries, context
+            )
+        finally:
+            _LENDER.reset(token)
+        if claimed.job_id == own:
+            return
 
 
 # How often a thread waiting for a lent turn looks whether the loop still runs.
