@@ -28,6 +28,8 @@ from bandstand.accounts.views import private_view
 from bandstand.app import create_app
 from bandstand.config import Settings
 from bandstand.db import transaction
+from bandstand.engagement.counters import build_counters
+from bandstand.engagement.counters.flush import LOCK_TTL_S
 from bandstand.logging import configure_logging
 from bandstand.media.images import square_webp
 from bandstand.migrations import upgrade
@@ -411,6 +413,7 @@ async def make_harness(
     async def start(**overrides: Any) -> Harness:
         key = AppPool.key(overrides)
         kept = app_pool.take(key, lambda: make_settings(**overrides))
+        await _stamp_counter_store(kept.settings)
         lifespan = kept.app.router.lifespan_context(kept.app)
         await lifespan.__aenter__()
         harness = Harness(app=kept.app, settings=kept.app.state.runtime.settings)
@@ -429,6 +432,22 @@ async def make_harness(
         await lifespan.__aexit__(None, None, None)
         app_pool.give_back(key, kept)
     await _empty_tables(database_url)
+
+
+async def _stamp_counter_store(settings: Settings) -> None:
+    """A test's Redis namespace was emptied with its tables: the counter store is what it
+    should be, not lost. Stamped as such before the app starts, so that the first periodic
+    flush does not rebuild every counter in the middle of the test's writes (the rebuild
+    is right only once their changes settle; the tests of a lost store empty it
+    themselves)."""
+    counters = build_counters(settings)
+    try:
+        if not await counters.intact():
+            token = await counters.stamp(LOCK_TTL_S)
+            if token is not None:
+                await counters.seal(token)
+    finally:
+        await counters.close()
 
 
 @pytest.fixture
