@@ -29,7 +29,7 @@ from bandstand.app import create_app
 from bandstand.config import Settings
 from bandstand.db import transaction
 from bandstand.engagement.counters import build_counters
-from bandstand.engagement.counters.flush import LOCK_TTL_S
+from bandstand.engagement.counters.flush import CLEAN_STOP_MARK, LOCK_TTL_S
 from bandstand.logging import configure_logging
 from bandstand.media.images import square_webp
 from bandstand.migrations import upgrade
@@ -40,6 +40,41 @@ from tests.images import png_bytes
 from tests.s3standin import moto_s3_standin, s3_admin  # noqa: F401  (fixtures)
 
 PASSWORD = "a-long-and-unusual-passphrase"
+
+# What the production-like pass (PostgreSQL + Redis) leaves to the embedded one, where it
+# would only run the same thing again; why, by kind.
+ONCE_REASON = {
+    "backend_free": "backend_free: it uses neither this pass's database nor its Redis, "
+    "and runs in the embedded pass",
+    "browser": "a browser test: it runs in the embedded pass; what the server answers on "
+    "PostgreSQL + Redis is tested over HTTP in this one",
+}
+_LEFT_TO_EMBEDDED = pytest.StashKey[str]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The suite runs twice, on the embedded defaults and on PostgreSQL + Redis. The
+    second pass leaves out the tests that would repeat the first: those marked
+    ``backend_free`` (they touch neither backend: media, storage, a server of their own on
+    the embedded default) and the browser tests (the same pages, scripts and clicks; the
+    pages' answers on this backend are tested over HTTP). A ``backend_free`` test that
+    asks for the database is a mistake, in either pass."""
+    for item in items:
+        uses = getattr(item, "fixturenames", ())
+        free = item.get_closest_marker("backend_free") is not None
+        if free and "database_url" in uses:
+            raise pytest.UsageError(f"{item.nodeid} is marked backend_free but uses the database")
+        if services.DATABASE_URL is not None and (free or "browser" in uses):
+            item.stash[_LEFT_TO_EMBEDDED] = ONCE_REASON["backend_free" if free else "browser"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skipped here, before any fixture (a browser, a server) is set up; reported as one
+    line per kind."""
+    if (reason := item.stash.get(_LEFT_TO_EMBEDDED, None)) is not None:
+        pytest.skip(reason)
+
 
 # anyio imports its API on first use, and pytest rewrites anyio's modules as they load (it
 # has a pytest plugin): a first use deep in a request's stack (Starlette serving a file)
@@ -89,17 +124,19 @@ _EMPTYING: dict[tuple[str, asyncio.AbstractEventLoop], AsyncEngine] = {}
 
 async def _empty_tables(url: str, *, keep: bool = True) -> None:
     """Back to the state the migrations leave: no rows, counters (which they seed) at zero.
-    ``keep=False`` from a loop that is about to end (``asyncio.run``): its connection goes."""
+    ``keep=False`` from a loop that is about to end (``asyncio.run``): its connection goes.
+    One script, in one round trip, as the driver sends it: a statement per table through
+    SQLAlchemy cost a test 15 ms."""
     key = (url, asyncio.get_running_loop())
     engine = _EMPTYING.pop(key, None) or create_async_engine(url, pool_size=1)
     try:
-        async with engine.begin() as connection:
-            # DELETE, not TRUNCATE, on PostgreSQL too: a test leaves a few rows, and
-            # TRUNCATE's new files for every table cost 50 ms a test where DELETE takes 6.
-            for table in reversed(Base.metadata.sorted_tables):
-                if table.name != "counters":
-                    await connection.execute(text(f"DELETE FROM {table.name}"))
-            await connection.execute(text("UPDATE counters SET value = 0"))
+        async with engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            if engine.dialect.name == "sqlite":
+                await driver.executescript(_EMPTY_ALL)
+            else:
+                await driver.execute(_EMPTY_ALL)
     except BaseException:
         await engine.dispose()  # never reused: its connection's state is unknown
         raise
@@ -107,6 +144,22 @@ async def _empty_tables(url: str, *, keep: bool = True) -> None:
         _EMPTYING[key] = engine
     else:
         await engine.dispose()
+
+
+# DELETE, not TRUNCATE, on PostgreSQL too: a test leaves a few rows, and TRUNCATE's new
+# files for every table cost 50 ms a test where DELETE takes 6.
+_EMPTY_ALL = "".join(
+    [
+        "BEGIN;",
+        *(
+            f"DELETE FROM {table.name};"
+            for table in reversed(Base.metadata.sorted_tables)
+            if table.name != "counters"
+        ),
+        "UPDATE counters SET value = 0;",
+        "COMMIT;",
+    ]
+)
 
 
 @pytest.fixture(scope="session")
@@ -413,7 +466,7 @@ async def make_harness(
     async def start(**overrides: Any) -> Harness:
         key = AppPool.key(overrides)
         kept = app_pool.take(key, lambda: make_settings(**overrides))
-        await _stamp_counter_store(kept.settings)
+        await _counters_as_left(kept.settings)
         lifespan = kept.app.router.lifespan_context(kept.app)
         await lifespan.__aenter__()
         harness = Harness(app=kept.app, settings=kept.app.state.runtime.settings)
@@ -434,12 +487,18 @@ async def make_harness(
     await _empty_tables(database_url)
 
 
-async def _stamp_counter_store(settings: Settings) -> None:
-    """A test's Redis namespace was emptied with its tables: the counter store is what it
-    should be, not lost. Stamped as such before the app starts, so that the first periodic
-    flush does not rebuild every counter in the middle of the test's writes (the rebuild
-    is right only once their changes settle; the tests of a lost store empty it
-    themselves)."""
+async def _counters_as_left(settings: Settings) -> None:
+    """A test's tables were emptied with its data folder and Redis namespace: its counters
+    are as a clean stop leaves them, not lost. Marked so before the app starts (in a data
+    folder made here), or each start would rebuild every counter: on the embedded default
+    a fiftieth of a second per test; with Redis, by the first periodic flush, in the
+    middle of the test's writes (such a rebuild is right only once their changes settle).
+    The tests of lost counters lose them themselves."""
+    if settings.redis_url is None:
+        if not settings.data_dir.exists():  # one a test made stays as it left it
+            settings.data_dir.mkdir(parents=True)
+            (settings.data_dir / CLEAN_STOP_MARK).touch()
+        return
     counters = build_counters(settings)
     try:
         if not await counters.intact():

@@ -13,7 +13,7 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy import text
 
-from bandstand.engagement.counters.flush import rebuild_counters
+from bandstand.engagement.counters.flush import CLEAN_STOP_MARK, rebuild_counters
 from bandstand.engagement.counters.memory import MemoryCounters
 from bandstand.engagement.likes import build_likes
 from bandstand.runtime import Runtime
@@ -128,7 +128,7 @@ async def test_an_embedded_server_rebuilds_at_start_after_a_crash(
         return  # with Redis the deltas outlive a crash; nothing to rebuild at start
     assert await stored_likes(settings) == 3  # written when it stopped
     # A crash: the deltas in memory are lost and no clean stop is recorded.
-    (settings.data_dir / "counters-flushed").unlink()
+    (settings.data_dir / CLEAN_STOP_MARK).unlink()
     rt = Runtime.build(settings)
     try:
         async with rt.sessionmaker() as session, session.begin():

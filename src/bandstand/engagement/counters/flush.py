@@ -52,6 +52,8 @@ log = structlog.get_logger(__name__)
 # The flush lock is a lease the flusher renews while it works: one that dies holding it
 # (SIGKILL) delays the next flush by this much at most.
 LOCK_TTL_S = 15.0
+# In the embedded data folder: the last server to stop wrote its counters (``counters_kept``).
+CLEAN_STOP_MARK = "counters-flushed"
 # A batch's id is kept this long after it is applied, for a flush resumed after a crash.
 BATCH_MEMORY = timedelta(days=1)
 APPLY_TRIES = 3
@@ -402,7 +404,7 @@ async def counters_kept(rt: Flushing) -> AsyncIterator[None]:
     if rt.settings.redis_url:
         yield
         return
-    clean = rt.settings.data_dir / "counters-flushed"
+    clean = rt.settings.data_dir / CLEAN_STOP_MARK
     if not await asyncio.to_thread(clean.exists):
         # A first start, or a crash: either way the truth tables are what counts.
         log.info("counters_rebuild_at_start", reason="no clean stop recorded")
