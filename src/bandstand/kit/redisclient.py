@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.driver_info import DriverInfo
 from redis.exceptions import ConnectionError
 
 # A connection to a Redis on the same network opens in a millisecond; 5 s leaves room for a
@@ -25,6 +27,9 @@ from redis.exceptions import ConnectionError
 # that timed out is not retried (``TimeoutError`` is not among the retried errors).
 CONNECT_TIMEOUT_S = 5.0
 COMMAND_TIMEOUT_S = 10.0
+# What each connection tells Redis it is (CLIENT SETINFO). Named once: left to redis-py,
+# every new connection reads the package's metadata from disk, 2 ms of CPU apiece.
+_DRIVER = DriverInfo(name="redis-py", lib_version=redis.__version__)
 
 
 def client_options() -> dict[str, Any]:
@@ -41,6 +46,7 @@ def client_options() -> dict[str, Any]:
         "socket_timeout": COMMAND_TIMEOUT_S,
         # A connection idle this long is checked (PING) before it is used again.
         "health_check_interval": 30,
+        "driver_info": _DRIVER,
     }
 
 
