@@ -18,16 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import mutagen
-from mutagen.flac import Picture
-from mutagen.id3 import ID3
-from mutagen.mp4 import MP4Tags
+
+# mutagen's format modules (``mutagen.id3``, ``.mp4``, ``.flac``) are imported where a file
+# is read, as ``mutagen.File`` does: ``mutagen.id3`` alone is a tenth of a second at every
+# start of every process, and the API reads tags only when an upload comes in.
 
 # The release types a tag may name (MusicBrainz's "primary type", iTunes' word for them).
 KINDS = {"album": "album", "ep": "ep", "single": "single"}
 FIRST_YEAR, LAST_YEAR = 1000, 9999
 _NUMBER = re.compile(r"\s*(\d{1,4})\s*(?:(?:/|of)\s*(\d{1,4}))?")
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
-_PICTURE: Any = Picture  # mutagen is untyped
 # ID3's picture type for the front cover; the one preferred when a file has several.
 _FRONT_COVER = 3
 
@@ -55,6 +55,9 @@ def read(path: Path) -> Tags:
         return Tags()
     if found is None or found.tags is None:
         return Tags()
+    from mutagen.id3 import ID3
+    from mutagen.mp4 import MP4Tags
+
     try:
         tags = found.tags
         if isinstance(tags, ID3):
@@ -182,9 +185,12 @@ def _vorbis(tags: Any, pictures: Sequence[Any]) -> Tags:
 
 def _vorbis_picture(pictures: Sequence[Any], encoded: Callable[[], Any]) -> bytes | None:
     """FLAC keeps pictures in blocks of their own; Ogg, as a base64 comment."""
+    from mutagen.flac import Picture
+
+    picture: Any = Picture  # mutagen is untyped
     found = list(pictures)
     for value in encoded() or ():
         with contextlib.suppress(Exception):  # a comment that is not a picture: skipped
-            found.append(_PICTURE(base64.b64decode(value)))
+            found.append(picture(base64.b64decode(value)))
     found.sort(key=lambda p: p.type != _FRONT_COVER)
     return bytes(found[0].data) if found and found[0].data else None
