@@ -9,6 +9,8 @@ import pytest
 
 from bandstand.kit.batching import Batcher
 
+pytestmark = pytest.mark.backend_free
+
 
 class Doubler:
     """Doubles numbers; each batch waits for ``gate`` when one is set."""

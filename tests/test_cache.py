@@ -8,6 +8,8 @@ import pytest
 
 from bandstand.kit.cache import RecentAnswers
 
+pytestmark = pytest.mark.backend_free
+
 
 async def test_concurrent_misses_compute_once() -> None:
     cache = RecentAnswers(ttl_s=60)

@@ -26,6 +26,7 @@ def _env(data_dir: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.backend_free
 def test_migrate_then_promote(tmp_path: Path) -> None:
     env = {"BANDSTAND_DATA_DIR": str(tmp_path)}
     done = bandstand(env, "migrate")
@@ -37,6 +38,7 @@ def test_migrate_then_promote(tmp_path: Path) -> None:
     assert cleaned.exit_code == 0 and "Removed 0" in cleaned.stdout
 
 
+@pytest.mark.backend_free
 def test_serve_applies_migrations_and_answers(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -86,6 +88,7 @@ def _run_all(runs: list[tuple[dict[str, str], list[str]]]) -> list[tuple[list[st
     return [(args, p.wait(timeout=120), p.communicate()[0]) for args, p in started]
 
 
+@pytest.mark.backend_free
 def test_a_setting_or_database_we_cannot_use_is_one_line_and_a_failure(tmp_path: Path) -> None:
     base = _env(tmp_path)
     cases = {
@@ -121,6 +124,7 @@ def test_a_setting_or_database_we_cannot_use_is_one_line_and_a_failure(tmp_path:
     assert not (tmp_path / "bandstand.db").exists()
 
 
+@pytest.mark.backend_free
 def test_serve_listens_where_the_environment_says(tmp_path: Path) -> None:
     port = free_port()
     env = _env(tmp_path) | {"BANDSTAND_PORT": str(port), "BANDSTAND_HOST": "127.0.0.1"}
@@ -132,6 +136,7 @@ def test_serve_listens_where_the_environment_says(tmp_path: Path) -> None:
         server.stop()
 
 
+@pytest.mark.backend_free
 def test_make_run_takes_a_port_and_a_host() -> None:
     make = shutil.which("make")
     if make is None:
@@ -193,6 +198,7 @@ def test_a_libpq_url_with_sslmode_migrates_and_a_libpq_only_option_is_refused(
     assert "up to date" in done.stdout
 
 
+@pytest.mark.backend_free
 def test_serve_on_sqlite_with_redis_down_refuses_in_one_line(tmp_path: Path) -> None:
     env = _env(tmp_path) | {"BANDSTAND_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
     done = subprocess.run(
@@ -207,6 +213,7 @@ def test_serve_on_sqlite_with_redis_down_refuses_in_one_line(tmp_path: Path) -> 
     assert "cannot reach Redis" in done.stderr and "BANDSTAND_REDIS_URL" in done.stderr
 
 
+@pytest.mark.backend_free
 def test_a_full_disk_is_said_to_be_the_disks(tmp_path: Path) -> None:
     """SQLite's "database or disk is full" is not the URL's fault: say where to look."""
     import sqlite3

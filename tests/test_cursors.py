@@ -22,6 +22,8 @@ from bandstand.kit.cursors import (
     encode_position,
 )
 
+pytestmark = pytest.mark.backend_free
+
 ID = uuid.UUID("0192f1a3-7c4e-7b2d-9f10-aabbccddeeff")
 LATE = datetime(2026, 12, 5, 17, 33, 21, 123457, tzinfo=UTC)
 EARLY = datetime(1969, 7, 20, 20, 17, 40, tzinfo=UTC)

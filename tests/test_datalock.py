@@ -17,6 +17,8 @@ import pytest
 from bandstand.kit import datalock
 from tests.processes import Bandstand, free_port
 
+pytestmark = pytest.mark.backend_free
+
 SEED_SCRIPT = str(Path(__file__).resolve().parents[1] / "bench" / "seed.py")
 
 

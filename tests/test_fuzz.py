@@ -27,8 +27,14 @@ async def live_server(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = Bandstand(
-        args=["serve", "--port", str(port)],
-        env={"BANDSTAND_DATA_DIR": str(tmp_path), "BANDSTAND_DATABASE_URL": database_url},
+        args=["serve", "--port", str(port), "--no-access-log"],
+        env={
+            "BANDSTAND_DATA_DIR": str(tmp_path),
+            "BANDSTAND_DATABASE_URL": database_url,
+            # What it answers is the point, not what a password costs to hash.
+            "BANDSTAND_ENV": "test",
+            "BANDSTAND_PASSWORD_HASH_COST": "cheapest",
+        },
         log=tmp_path / "server.log",
     )
     server.start()

@@ -11,7 +11,11 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 import bandstand
+
+pytestmark = pytest.mark.backend_free
 
 SRC = Path(bandstand.__file__).parent
 RUNTIME = "bandstand.runtime"

@@ -6,11 +6,15 @@ a key already handed out — the media proxy's, stored one-time code hashes — 
 
 from __future__ import annotations
 
+import pytest
+
 from bandstand.accounts.tokens import TokenSigner
 from bandstand.config import Settings
 from bandstand.kit.keys import Keys, derive_key
 from bandstand.kit.signing import media_url_key
 from bandstand.media.proxy import nginx_config
+
+pytestmark = pytest.mark.backend_free
 
 SECRET = "s3cret-for-the-test-only"
 MEDIA = "bdaac44fbf175b23e486a069aa4c7398179fb90df9acf873911c389593fcd5a9"

@@ -14,12 +14,15 @@ import re
 import uuid
 from collections import defaultdict
 
+import pytest
 from fastapi import FastAPI
 from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.routing import Match
 
 from bandstand.app import API_PREFIX, create_app
 from bandstand.config import Settings
+
+pytestmark = pytest.mark.backend_free
 
 # (method, path under /api/v1, module under bandstand), in the order requests are matched.
 TABLE = [

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from argon2 import PasswordHasher
 from bench import seed
 
@@ -121,6 +122,7 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env | {"BANDSTAND_DATA_DIR": str(data_dir)} | extra
 
 
+@pytest.mark.backend_free
 def test_the_script_on_the_embedded_database(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, SEED_SCRIPT, "--users", "5", "--songs", "40", "--batch-size", "16"],
@@ -134,6 +136,7 @@ def test_the_script_on_the_embedded_database(tmp_path: Path) -> None:
     assert seed.SEED_PASSWORD in done.stdout
 
 
+@pytest.mark.backend_free
 def test_the_script_refuses_production(tmp_path: Path) -> None:
     env = _env(tmp_path, BANDSTAND_ENV="production", BANDSTAND_SECRET_KEY="k" * 40)
     done = subprocess.run(
@@ -152,6 +155,7 @@ def test_the_script_refuses_production(tmp_path: Path) -> None:
     assert not (tmp_path / "bandstand.db").exists()
 
 
+@pytest.mark.backend_free
 def test_the_product_package_holds_no_fake_accounts() -> None:
     # Seeding is a benchmark tool (issue 11): nothing installed with bandstand makes
     # accounts that share a published password.

@@ -11,6 +11,8 @@ from bandstand.accounts import tokens
 from bandstand.accounts.tokens import InvalidToken, TokenSigner
 from bandstand.kit.time import utcnow
 
+pytestmark = pytest.mark.backend_free
+
 
 def test_each_type_has_its_own_key() -> None:
     signer = TokenSigner("s" * 40)

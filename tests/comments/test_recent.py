@@ -10,6 +10,8 @@ import pytest
 
 from bandstand.comments.recent import Recent, Tally
 
+pytestmark = pytest.mark.backend_free
+
 OWNER, ANN, BOB = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
 

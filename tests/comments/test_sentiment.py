@@ -9,6 +9,8 @@ import pytest
 
 from bandstand.comments.sentiment import assess, listed, parse_word_list, score, word_list
 
+pytestmark = pytest.mark.backend_free
+
 BUNDLED = word_list(None)
 
 

@@ -21,6 +21,8 @@ from tests import services
 from tests.deploy.support import DEPLOY, ROOT, instructions
 from tests.services import missing
 
+pytestmark = pytest.mark.backend_free
+
 ENV_EXAMPLE = DEPLOY / "bandstand.env.example"
 
 

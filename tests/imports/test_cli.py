@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bandstand.models import Release, Song, SongStatus
@@ -109,6 +110,7 @@ async def test_the_command_brings_a_folder_in_and_processes_it(
     assert jane.id
 
 
+@pytest.mark.backend_free
 def test_a_missing_owner_or_folder_is_a_usage_error(tmp_path: Path) -> None:
     env = _embedded(tmp_path)
     (tmp_path / "music").mkdir()
@@ -120,6 +122,7 @@ def test_a_missing_owner_or_folder_is_a_usage_error(tmp_path: Path) -> None:
     assert unnamed.returncode == 2 and "--owner" in unnamed.stderr
 
 
+@pytest.mark.backend_free
 def test_an_import_killed_midway_is_finished_by_the_next(tmp_path: Path) -> None:
     env = _embedded(tmp_path)
     music = tmp_path / "music"

@@ -19,6 +19,8 @@ import pytest
 
 from bandstand.worker.cores import Cores, WorkerDied
 
+pytestmark = pytest.mark.backend_free
+
 
 def pausing(times: int, pause: Callable[[], None] | None) -> int:
     """In a child: call ``pause`` ``times`` times."""

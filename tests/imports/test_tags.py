@@ -14,6 +14,8 @@ from bandstand.imports.tags import Tags
 from tests.audio import tone
 from tests.imports.support import flac, jpeg, mp3
 
+pytestmark = pytest.mark.backend_free
+
 
 @pytest.mark.parametrize(
     ("value", "expected"),

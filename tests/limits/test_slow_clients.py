@@ -18,6 +18,8 @@ import pytest
 
 from tests.processes import Bandstand, free_port
 
+pytestmark = pytest.mark.backend_free
+
 LOGIN = "/api/v1/users/login"
 
 

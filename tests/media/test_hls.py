@@ -6,6 +6,8 @@ import pytest
 
 from bandstand.media.hls import parse_media_playlist, peak_bit_rate
 
+pytestmark = pytest.mark.backend_free
+
 
 def test_peak_bit_rate_ignores_a_short_last_segment() -> None:
     # Three 6 s segments of 48 000 bytes (64 kbit/s), then 0.1 s of mostly headers.

@@ -10,6 +10,8 @@ from PIL import Image
 from bandstand.media.images import COVER_SIZES, InvalidImage, cover_sizes
 from tests.images import jpeg_with_exif, png_bytes
 
+pytestmark = pytest.mark.backend_free
+
 
 def _webp(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))

@@ -16,6 +16,8 @@ from bandstand.media.loudness import PEAK_CEILING_DBTP, TARGET_LUFS, normalising
 from tests.media.signals import channels, encode, music, silence, sine
 from tests.media.support import ffmpeg_ebur128, process
 
+pytestmark = pytest.mark.backend_free
+
 
 @pytest.mark.parametrize(
     ("channel_count", "amplitude", "rate", "fmt"),

@@ -26,6 +26,8 @@ from bandstand.storage import check_key
 from tests.media.signals import LAYOUTS, channels, encode, music, sine
 from tests.media.support import decoded, process, top_level_boxes
 
+pytestmark = pytest.mark.backend_free
+
 FORMATS = ("mp3", "wav", "flac", "ogg", "opus", "m4a", "aac")
 # Long enough for many whole segments and a short last one (a song's minutes would show
 # nothing more, at three times the cost).

@@ -11,6 +11,8 @@ from bandstand.media.waveform import POINTS, _merge
 from tests.media.signals import channels, encode, silence, sine
 from tests.media.support import process
 
+pytestmark = pytest.mark.backend_free
+
 
 def test_silence_then_tone_shows_both(tmp_path: Path) -> None:
     audio = np.concatenate([silence(5.0), sine(5.0, amplitude=0.5)])

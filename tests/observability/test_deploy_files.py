@@ -7,11 +7,14 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
 from bandstand.observability import metrics
 from bandstand.observability.collectors import Backlog, BacklogCollector
+
+pytestmark = pytest.mark.backend_free
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
 SUFFIXES = {"counter": ["_total"], "gauge": [""], "histogram": ["_bucket", "_sum", "_count"]}

@@ -7,12 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bandstand.config import Settings
 from tests.commands import bandstand, environment
 
 BANDSTAND = str(Path(sys.executable).with_name("bandstand"))
 
 
+@pytest.mark.backend_free
 def test_migrate_check_says_how_many_are_pending(tmp_path: Path) -> None:
     env = os.environ | {"BANDSTAND_DATA_DIR": str(tmp_path)}
     env = {k: v for k, v in env.items() if not k.startswith("BANDSTAND_") or k.endswith("DATA_DIR")}
@@ -44,6 +47,7 @@ def test_backup_then_restore_from_the_command_line(
     assert "Restored 0 users" in loaded.output
 
 
+@pytest.mark.backend_free
 def test_a_data_folder_never_served_is_backed_up_with_its_key(tmp_path: Path) -> None:
     """A newcomer's first try: migrate, back up, restore into a fresh folder. The key is
     made before the backup copies it, so the restore opens with the same one."""

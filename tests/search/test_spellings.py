@@ -3,6 +3,8 @@ and the similarity SQLite scores with (PostgreSQL asks the same of pg_trgm)."""
 
 from __future__ import annotations
 
+import pytest
+
 from bandstand.kit.trigrams import (
     RESPELLED,
     SPELLED_UP_TO,
@@ -11,6 +13,8 @@ from bandstand.kit.trigrams import (
     spellings,
     trigrams,
 )
+
+pytestmark = pytest.mark.backend_free
 
 
 def test_a_transposed_word_is_as_close_as_one_edit() -> None:

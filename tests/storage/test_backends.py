@@ -17,6 +17,8 @@ from bandstand.storage.local import LocalStorage
 from bandstand.storage.s3 import S3Storage, StorageUnavailable, split_url
 from tests.s3standin import ACCESS_KEY, SECRET_KEY, new_bucket
 
+pytestmark = pytest.mark.backend_free
+
 PUBLIC_URL = "http://testserver"
 HEX = "0123456789abcdef0123456789abcdef"
 

@@ -7,9 +7,13 @@ import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+
 from bandstand.subsonic import mapping
 from bandstand.subsonic.render import envelope, to_json, to_xml
 from tests.subsonic.support import NS, SCHEMA
+
+pytestmark = pytest.mark.backend_free
 
 MOMENT = datetime(2026, 12, 6, 1, 2, 3, 450000, tzinfo=UTC)
 PAYLOAD = {
