@@ -63,6 +63,30 @@ async def test_an_answer_computed_across_a_change_is_not_kept() -> None:
     assert await cache.fetch("k", slow) == b"after"
 
 
+async def test_a_caller_after_a_change_does_not_wait_for_an_answer_begun_before_it() -> None:
+    cache = RecentAnswers(ttl_s=60)
+    release = asyncio.Event()
+    calls = 0
+
+    async def slow() -> bytes:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await release.wait()
+            return b"before"
+        return b"after"
+
+    first = asyncio.create_task(cache.fetch("k", slow))
+    await asyncio.sleep(0)
+    await cache.clear()  # the song turned ready while the old page was being read
+    async with asyncio.timeout(5):  # waiting for the old answer would be for ever here
+        assert await cache.fetch("k", slow) == b"after"
+    release.set()
+    assert await first == b"before"
+    assert await cache.fetch("k", slow) == b"after"  # kept; the old answer was not
+    assert calls == 2
+
+
 async def test_a_failed_computation_lets_the_waiters_compute() -> None:
     cache = RecentAnswers(ttl_s=60)
     release = asyncio.Event()

@@ -36,7 +36,9 @@ class RecentAnswers:
         # key -> (expires at, answer). Expired answers stay until replaced or pushed out,
         # to be given out while their successor is computed (when stale_ok).
         self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
-        self._pending: dict[Hashable, asyncio.Future[Any]] = {}
+        # key -> (generation it started in, its answer to come): joined only by callers
+        # of the same generation (an answer begun before a change is not theirs).
+        self._pending: dict[Hashable, tuple[int, asyncio.Future[Any]]] = {}
         # Bumped by clear(): an answer computed before a change must not be kept after it.
         self._generation = 0
 
@@ -53,7 +55,8 @@ class RecentAnswers:
             CACHE.labels("hit").inc()
             kept: T = entry[1]
             return kept
-        waiting = self._pending.get(key)
+        started = self._pending.get(key)
+        waiting = started[1] if started and started[0] == self._generation else None
         # Waiting for another caller's answer, or given the expired one meanwhile, is a
         # hit: only the caller that computes asks the database.
         CACHE.labels("hit" if waiting is not None else "miss").inc()
@@ -67,8 +70,8 @@ class RecentAnswers:
             fresh: T = await asyncio.shield(waiting)
             return fresh if fresh is not _FAILED else await compute()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[key] = future
         generation, value = self._generation, _FAILED
+        mine = self._pending[key] = (generation, future)
         try:
             value = await compute()
             if generation == self._generation:
@@ -76,7 +79,8 @@ class RecentAnswers:
             return value
         finally:
             # On failure the waiters get _FAILED and compute for themselves.
-            del self._pending[key]
+            if self._pending.get(key) is mine:  # not one begun after a change meanwhile
+                del self._pending[key]
             future.set_result(value)
 
     def _put(self, key: Hashable, ttl_s: float, value: Any) -> None:
