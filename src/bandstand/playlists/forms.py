@@ -111,19 +111,5 @@ def _submitted(model: type[M]) -> Callable[..., Awaitable[Submitted[M]]]:
     return parse
 
 
-def request_body(model: type[BaseModel], *, required: bool) -> dict[str, Any]:
-    """The OpenAPI ``requestBody`` of a route that takes either kind of body."""
-    schema = model.model_json_schema()
-    form = {
-        **schema,
-        "properties": {
-            **schema["properties"],
-            COVER: {"type": "string", "format": "binary", "description": "Cover image"},
-        },
-    }
-    content = {"application/json": {"schema": schema}, "multipart/form-data": {"schema": form}}
-    return {"requestBody": {"required": required, "content": content}}
-
-
 CreateBody = Annotated[Submitted[PlaylistCreate], Depends(_submitted(PlaylistCreate))]
 UpdateBody = Annotated[Submitted[PlaylistUpdate], Depends(_submitted(PlaylistUpdate))]

@@ -13,10 +13,11 @@ from bandstand.accounts.deps import PrincipalDep
 from bandstand.db import ReadSessionDep, SessionDep
 from bandstand.kit.envelope import Envelope, answer
 from bandstand.kit.http import JSON_BODY
+from bandstand.kit.openapi import json_or_form_body
 from bandstand.kit.pagination import PagingDep, paging
 from bandstand.playlists import service
 from bandstand.playlists.deps import OwnedPlaylist, OwnedPlaylistInBody, VisiblePlaylist
-from bandstand.playlists.forms import CreateBody, UpdateBody, request_body
+from bandstand.playlists.forms import COVER, CreateBody, UpdateBody
 from bandstand.playlists.schemas import (
     PlaylistCreate,
     PlaylistPage,
@@ -35,7 +36,7 @@ router = APIRouter(prefix="/playlist", tags=["playlists"])
     response_model=Envelope[PlaylistRead],
     status_code=201,
     summary="Create a playlist (JSON, or multipart with a thumbnail)",
-    openapi_extra=request_body(PlaylistCreate, required=True),
+    openapi_extra=json_or_form_body(PlaylistCreate, file=COVER, required=True),
 )
 @router.post("", response_model=Envelope[PlaylistRead], status_code=201, include_in_schema=False)
 async def create(
@@ -162,7 +163,7 @@ async def remove_song(
     "/{playlistId}/update",
     response_model=Envelope[PlaylistRead],
     summary="Change name, description, visibility or cover (JSON, or multipart)",
-    openapi_extra=request_body(PlaylistUpdate, required=True),
+    openapi_extra=json_or_form_body(PlaylistUpdate, file=COVER, required=True),
 )
 async def update(
     session: SessionDep,

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from bandstand.config import Settings
@@ -101,20 +101,6 @@ async def _submitted(request: Request, settings: SettingsDep) -> Submitted:
         errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         raise RequestValidationError(errors) from exc
     return Submitted(data=data, cover=cover)
-
-
-def request_body(model: type[BaseModel]) -> dict[str, Any]:
-    """The OpenAPI ``requestBody`` of a route that takes either kind of body."""
-    schema = model.model_json_schema()
-    form = {
-        **schema,
-        "properties": {
-            **schema["properties"],
-            COVER: {"type": "string", "format": "binary", "description": "Cover image"},
-        },
-    }
-    content = {"application/json": {"schema": schema}, "multipart/form-data": {"schema": form}}
-    return {"requestBody": {"required": True, "content": content}}
 
 
 CreateBody = Annotated[Submitted, Depends(_submitted)]

@@ -14,10 +14,11 @@ from bandstand.accounts.deps import PrincipalDep
 from bandstand.db import ReadSessionDep, SessionDep
 from bandstand.kit.envelope import Envelope, answer
 from bandstand.kit.http import JSON_BODY, MULTIPART_BODY
+from bandstand.kit.openapi import json_or_form_body
 from bandstand.kit.pagination import PagingDep
 from bandstand.releases import service
 from bandstand.releases.deps import OwnedRelease, VisibleRelease
-from bandstand.releases.forms import CreateBody, request_body
+from bandstand.releases.forms import COVER, CreateBody
 from bandstand.releases.schemas import (
     ReleaseCreate,
     ReleasePage,
@@ -44,7 +45,7 @@ router = APIRouter(prefix="/releases", tags=["releases"])
     response_model=Envelope[ReleaseRead],
     status_code=201,
     summary="Create a release (JSON, or multipart with a thumbnail)",
-    openapi_extra=request_body(ReleaseCreate),
+    openapi_extra=json_or_form_body(ReleaseCreate, file=COVER, required=True),
 )
 async def create(
     session: SessionDep,
