@@ -13,12 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bandstand.config import Settings
 from tests.audio import tone
 from tests.conftest import _empty_tables
 from tests.images import png_bytes
 from tests.processes import Bandstand, free_port, signed_up
 
 BIN = Path(sys.executable).parent
+_LIMITS = [name for name in Settings.model_fields if name.startswith("limit_")]
 
 
 @pytest.fixture
@@ -34,6 +36,9 @@ async def live_server(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
             # What it answers is the point, not what a password costs to hash.
             "BANDSTAND_ENV": "test",
             "BANDSTAND_PASSWORD_HASH_COST": "cheapest",
+            # Budgets that a run's few thousand requests do not spend: answered 429, a
+            # request would never reach what it was generated to try.
+            **{f"BANDSTAND_{name.upper()}": "100000/minute" for name in _LIMITS},
         },
         log=tmp_path / "server.log",
     )
@@ -84,3 +89,4 @@ async def test_no_generated_request_makes_a_server_error(live_server: str, tmp_p
     )
     assert done.returncode == 0, done.stdout[-4000:]
     assert "passed" in done.stdout
+    assert "Rate limited" not in done.stdout  # the budgets above were spent after all
