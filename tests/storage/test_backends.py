@@ -340,3 +340,15 @@ def test_half_a_key_pair_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="SECRET_KEY"):
         build_storage(settings)
+
+
+@pytest.mark.backend_free
+def test_stores_read_the_s3_descriptions_once_per_process(tmp_path: Path) -> None:
+    """Each store its own client and bucket, all from one session: botocore's megabyte of
+    descriptions is parsed once, not for every store built."""
+    one = build_storage(_s3_settings(tmp_path, "http://127.0.0.1:9", "s3://one"))
+    two = build_storage(_s3_settings(tmp_path, "http://127.0.0.1:9", "s3://two/prefix"))
+    assert isinstance(one, S3Storage) and isinstance(two, S3Storage)
+    assert one._client is not two._client
+    assert (one.bucket, two.bucket, two.prefix) == ("one", "two", "prefix")
+    assert one._client._loader is two._client._loader  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -10,7 +11,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import boto3
-import botocore.session
 import structlog
 from boto3.exceptions import Boto3Error
 from botocore.config import Config
@@ -21,7 +21,6 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
-from botocore.loaders import Loader, create_loader
 
 from bandstand.config import Settings
 from bandstand.errors import ServiceUnavailable
@@ -72,12 +71,17 @@ def split_url(url: str) -> tuple[str, str]:
     return parts.netloc, prefix
 
 
+_SESSION_LOCK = threading.Lock()
+
+
 @cache
-def _loader() -> Loader:
-    """botocore's reader of its JSON descriptions (the endpoints, the S3 API: a megabyte),
-    which keeps what it read: each new session read it all again, a fifth of a second of
-    CPU for every store built (a runtime started again, a command)."""
-    return create_loader()
+def _session() -> boto3.session.Session:
+    """The process's one boto3 session. A session reads botocore's descriptions (the
+    endpoints, the S3 API: a megabyte of JSON) and keeps them: a new one per store read
+    them all again, a fifth of a second of CPU for every store built (a runtime started
+    again, a command). Clients are thread-safe, sessions are not: make clients under
+    ``_SESSION_LOCK``."""
+    return boto3.session.Session()
 
 
 class S3Storage:
@@ -111,19 +115,16 @@ class S3Storage:
             response_checksum_validation="when_required" if custom_endpoint else "when_supported",
         )
         secret = settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None
-        # A session of its own (sessions are not shared across threads), reading the
-        # service's description from the process's one loader.
-        core = botocore.session.get_session()
-        core.register_component("data_loader", _loader())
         # Without keys, boto3's own chain applies (instance role, web identity ...).
-        client = boto3.session.Session(botocore_session=core).client(
-            "s3",
-            endpoint_url=settings.s3_endpoint_url,
-            region_name=settings.s3_region,
-            aws_access_key_id=settings.s3_access_key,
-            aws_secret_access_key=secret,
-            config=config,
-        )
+        with _SESSION_LOCK:
+            client = _session().client(
+                "s3",
+                endpoint_url=settings.s3_endpoint_url,
+                region_name=settings.s3_region,
+                aws_access_key_id=settings.s3_access_key,
+                aws_secret_access_key=secret,
+                config=config,
+            )
         return cls(client, bucket, prefix, media_url)
 
     def _name(self, key: str) -> str:
